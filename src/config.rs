@@ -1,0 +1,944 @@
+//! Configuration: the TOML file an operator writes, deserialised strictly
+//! (`deny_unknown_fields`) into raw structs and then validated into [`Config`], the only
+//! form the rest of the bot sees. Every error names the key and the line it is on;
+//! questionable but legal settings become [`ConfigWarning`]s that `check-config` prints.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::watch::{EntryKind, WatchEntry};
+
+/// The smallest poll interval accepted; tests use it, real feeds should not.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A configuration problem, with the line it was found on when known.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read at all.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TOML syntax, an unknown key or a value of the wrong type.
+    #[error("{0}")]
+    Syntax(String),
+    /// A value that parses but makes no sense.
+    #[error("line {line}: `{key}`: {message}")]
+    Invalid {
+        /// 1-based line of the offending value (0 when unknown).
+        line: usize,
+        /// Dotted key path, e.g. `feeds[2].url`.
+        key: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+}
+
+/// A legal setting that is probably not what the operator wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// Dotted key path.
+    pub key: String,
+    /// The advice.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: `{}`: {}", self.line, self.key, self.message)
+    }
+}
+
+/// Whether every item of a feed is an announcement or only those that read like one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// An official source: every item counts as a sanctions announcement.
+    Government,
+    /// A news source: only items with sanctions vocabulary count.
+    News,
+}
+
+impl FeedKind {
+    /// The lower-case name used in config and commands.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Government => "government",
+            FeedKind::News => "news",
+        }
+    }
+
+    /// Parses `government` or `news` (case-insensitive).
+    pub fn parse(s: &str) -> Option<FeedKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "government" | "gov" => Some(FeedKind::Government),
+            "news" => Some(FeedKind::News),
+            _ => None,
+        }
+    }
+}
+
+/// One feed defined by the operator in the config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    /// Short stable identifier (letters, digits, `-`, `_`, `.`).
+    pub id: String,
+    /// Human-readable name shown in posts; defaults to the id.
+    pub name: String,
+    /// The feed URL (http or https).
+    pub url: url::Url,
+    /// Government or news.
+    pub kind: FeedKind,
+    /// How often to poll when healthy.
+    pub poll_interval: Duration,
+    /// On the first fetch, post the newest N items instead of only marking them seen.
+    pub backfill: usize,
+}
+
+/// A watchlist seeded from the config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchlistConfig {
+    /// The list's name, as used in `subscribe <list>`.
+    pub name: String,
+    /// Rooms subscribed to it when the list is first seeded (`console` is the terminal).
+    pub subscribers: Vec<String>,
+    /// The entries.
+    pub entries: Vec<WatchEntry>,
+}
+
+/// Where the Matrix password or store passphrase comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Written in the config file itself.
+    Inline(String),
+    /// Read from this environment variable at start-up.
+    Env(String),
+    /// Read from this file at start-up (trailing newline trimmed).
+    File(PathBuf),
+}
+
+impl SecretSource {
+    /// Resolves the secret. The error names the source, never the secret.
+    pub fn resolve(&self) -> Result<String, String> {
+        match self {
+            SecretSource::Inline(s) => Ok(s.clone()),
+            SecretSource::Env(var) => {
+                std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+            }
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+/// Settings for `run`, the Matrix service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixConfig {
+    /// Homeserver base URL, e.g. `https://matrix.example.org`.
+    pub homeserver: url::Url,
+    /// The bot's full user id, e.g. `@sanctions-watch:example.org`.
+    pub user_id: String,
+    /// The login password.
+    pub password: SecretSource,
+    /// Passphrase that encrypts the SDK's SQLite state and crypto store.
+    pub store_passphrase: SecretSource,
+    /// Display name of the bot's one device.
+    pub device_name: String,
+    /// Users (`@alice:example.org`) or servers (`:example.org`) whose invites are accepted.
+    pub allowed_inviters: Vec<String>,
+    /// Users who may change anything in any room, whatever their power level.
+    pub admins: Vec<String>,
+    /// Power level needed to change watchlists, feeds or subscriptions.
+    pub command_power_level: i64,
+}
+
+/// Limits for fetching feeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchConfig {
+    /// Total deadline for one fetch.
+    pub timeout: Duration,
+    /// Deadline for establishing the connection.
+    pub connect_timeout: Duration,
+    /// Largest accepted body after decompression.
+    pub max_body_bytes: usize,
+    /// Feeds fetched at the same time, across all hosts.
+    pub max_concurrent: usize,
+    /// Longest wait between attempts of a failing feed.
+    pub max_backoff: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_concurrent: 8,
+            max_backoff: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Directory of the sled store and the Matrix session (default `state`, relative
+    /// to the config file).
+    pub data_dir: PathBuf,
+    /// Prefix of chat commands in rooms (default `!sw`).
+    pub command_prefix: String,
+    /// Poll interval for feeds that set none, including those added by command.
+    pub default_poll_interval: Duration,
+    /// Fetch limits.
+    pub fetch: FetchConfig,
+    /// Operator-defined feeds.
+    pub feeds: Vec<FeedConfig>,
+    /// Watchlists seeded into the store.
+    pub watchlists: Vec<WatchlistConfig>,
+    /// The Matrix section, needed only by `run`.
+    pub matrix: Option<MatrixConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<Spanned<String>>,
+    command_prefix: Option<Spanned<String>>,
+    default_poll_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    fetch: Option<RawFetch>,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+    #[serde(default)]
+    watchlists: Vec<RawWatchlist>,
+    matrix: Option<RawMatrix>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    timeout: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    max_concurrent: Option<Spanned<i64>>,
+    max_backoff: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    id: Spanned<String>,
+    name: Option<String>,
+    url: Spanned<String>,
+    kind: FeedKind,
+    poll_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    backfill: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWatchlist {
+    name: Spanned<String>,
+    #[serde(default)]
+    subscribers: Vec<String>,
+    #[serde(default)]
+    entries: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: Spanned<String>,
+    #[serde(default = "default_kind")]
+    kind: EntryKind,
+    #[serde(default)]
+    aliases: Vec<String>,
+    id: Option<String>,
+}
+
+fn default_kind() -> EntryKind {
+    EntryKind::Any
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatrix {
+    homeserver: Spanned<String>,
+    user_id: Spanned<String>,
+    password: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<String>,
+    store_passphrase: Option<String>,
+    store_passphrase_env: Option<String>,
+    store_passphrase_file: Option<String>,
+    device_name: Option<String>,
+    #[serde(default)]
+    allowed_inviters: Vec<Spanned<String>>,
+    #[serde(default)]
+    admins: Vec<Spanned<String>>,
+    command_power_level: Option<i64>,
+}
+
+/// Maps byte offsets of the source to 1-based line numbers.
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    fn of(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.0.len());
+        self.0[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file. Relative paths in it are taken relative to
+    /// the file's own directory.
+    pub fn load(path: &Path) -> Result<(Config, Vec<ConfigWarning>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Config::from_str_in(&text, base)
+    }
+
+    /// Parses config text; relative paths are resolved against `base_dir`.
+    pub fn from_str_in(
+        text: &str,
+        base_dir: &Path,
+    ) -> Result<(Config, Vec<ConfigWarning>), ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        Validator {
+            lines: Lines(text),
+            warnings: Vec::new(),
+            base_dir,
+        }
+        .validate(raw)
+    }
+}
+
+struct Validator<'a> {
+    lines: Lines<'a>,
+    warnings: Vec<ConfigWarning>,
+    base_dir: &'a Path,
+}
+
+impl Validator<'_> {
+    fn invalid<T>(
+        &self,
+        span: Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Result<T, ConfigError> {
+        Err(ConfigError::Invalid {
+            line: self.lines.of(span),
+            key: key.to_string(),
+            message: message.into(),
+        })
+    }
+
+    fn warn(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {
+        self.warnings.push(ConfigWarning {
+            line: self.lines.of(span),
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn duration(&self, value: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
+        parse_duration(value.get_ref())
+            .map_err(|message| self.invalid::<()>(value.span(), key, message).unwrap_err())
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+
+    fn validate(mut self, raw: RawConfig) -> Result<(Config, Vec<ConfigWarning>), ConfigError> {
+        let data_dir = match &raw.data_dir {
+            Some(d) if d.get_ref().trim().is_empty() => {
+                return self.invalid(d.span(), "data_dir", "must not be empty");
+            }
+            Some(d) => self.path(d.get_ref()),
+            None => self.path("state"),
+        };
+        let command_prefix = match &raw.command_prefix {
+            Some(p) => {
+                let v = p.get_ref().trim();
+                if v.is_empty() || v.contains(char::is_whitespace) {
+                    return self.invalid(
+                        p.span(),
+                        "command_prefix",
+                        "must be a non-empty word without spaces, e.g. \"!sw\"",
+                    );
+                }
+                v.to_string()
+            }
+            None => "!sw".to_string(),
+        };
+        let default_poll_interval = match &raw.default_poll_interval {
+            Some(v) => self.poll_interval(v, "default_poll_interval")?,
+            None => Duration::from_secs(15 * 60),
+        };
+        let fetch = self.fetch(raw.fetch.as_ref())?;
+
+        let mut feeds = Vec::new();
+        let mut ids = HashSet::new();
+        let mut urls = HashSet::new();
+        for (i, f) in raw.feeds.iter().enumerate() {
+            let feed = self.feed(i, f, default_poll_interval)?;
+            if !ids.insert(feed.id.clone()) {
+                return self.invalid(
+                    f.id.span(),
+                    &format!("feeds[{i}].id"),
+                    format!("duplicate feed id {:?}", feed.id),
+                );
+            }
+            if !urls.insert(feed.url.as_str().to_string()) {
+                return self.invalid(
+                    f.url.span(),
+                    &format!("feeds[{i}].url"),
+                    "this URL is already listed; a feed is fetched once however many rooms want it",
+                );
+            }
+            feeds.push(feed);
+        }
+
+        let mut watchlists = Vec::new();
+        let mut names = HashSet::new();
+        for (i, w) in raw.watchlists.iter().enumerate() {
+            let key = format!("watchlists[{i}]");
+            let name = w.name.get_ref().trim().to_string();
+            if let Err(message) = crate::watch::validate_list_name(&name) {
+                return self.invalid(w.name.span(), &format!("{key}.name"), message);
+            }
+            if !names.insert(name.clone()) {
+                return self.invalid(
+                    w.name.span(),
+                    &format!("{key}.name"),
+                    format!("duplicate watchlist {name:?}"),
+                );
+            }
+            let mut entries = Vec::new();
+            for (j, e) in w.entries.iter().enumerate() {
+                let entry_name = e.name.get_ref().trim();
+                if crate::watch::normalize::tokens(entry_name).is_empty() {
+                    return self.invalid(
+                        e.name.span(),
+                        &format!("{key}.entries[{j}].name"),
+                        "a name needs at least one letter or digit",
+                    );
+                }
+                let mut entry = WatchEntry::new(entry_name, e.kind, e.aliases.clone());
+                if let Some(id) = &e.id {
+                    entry.id = id.clone();
+                }
+                entries.push(entry);
+            }
+            if entries.is_empty() {
+                self.warn(
+                    w.name.span(),
+                    &format!("{key}.entries"),
+                    "watchlist has no entries",
+                );
+            }
+            watchlists.push(WatchlistConfig {
+                name,
+                subscribers: w.subscribers.clone(),
+                entries,
+            });
+        }
+
+        let matrix = match &raw.matrix {
+            Some(m) => Some(self.matrix(m)?),
+            None => None,
+        };
+
+        Ok((
+            Config {
+                data_dir,
+                command_prefix,
+                default_poll_interval,
+                fetch,
+                feeds,
+                watchlists,
+                matrix,
+            },
+            self.warnings,
+        ))
+    }
+
+    fn poll_interval(&mut self, v: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
+        let d = self.duration(v, key)?;
+        if d < MIN_POLL_INTERVAL {
+            return self.invalid(v.span(), key, "must be at least 1s");
+        }
+        if d < Duration::from_secs(60) {
+            self.warn(
+                v.span(),
+                key,
+                "polling more often than once a minute is impolite to public servers",
+            );
+        }
+        Ok(d)
+    }
+
+    fn fetch(&mut self, raw: Option<&RawFetch>) -> Result<FetchConfig, ConfigError> {
+        let mut fetch = FetchConfig::default();
+        let Some(raw) = raw else { return Ok(fetch) };
+        if let Some(v) = &raw.timeout {
+            fetch.timeout = self.duration(v, "fetch.timeout")?;
+        }
+        if let Some(v) = &raw.connect_timeout {
+            fetch.connect_timeout = self.duration(v, "fetch.connect_timeout")?;
+        }
+        if let Some(v) = &raw.max_backoff {
+            fetch.max_backoff = self.duration(v, "fetch.max_backoff")?;
+        }
+        if let Some(v) = &raw.max_body_bytes {
+            let n = *v.get_ref();
+            if !(1024..=1024 * 1024 * 1024).contains(&n) {
+                return self.invalid(
+                    v.span(),
+                    "fetch.max_body_bytes",
+                    "must be between 1024 and 1073741824",
+                );
+            }
+            fetch.max_body_bytes = n as usize;
+        }
+        if let Some(v) = &raw.max_concurrent {
+            let n = *v.get_ref();
+            if !(1..=256).contains(&n) {
+                return self.invalid(
+                    v.span(),
+                    "fetch.max_concurrent",
+                    "must be between 1 and 256",
+                );
+            }
+            fetch.max_concurrent = n as usize;
+        }
+        for (value, key, d) in [
+            (&raw.timeout, "fetch.timeout", fetch.timeout),
+            (
+                &raw.connect_timeout,
+                "fetch.connect_timeout",
+                fetch.connect_timeout,
+            ),
+            (&raw.max_backoff, "fetch.max_backoff", fetch.max_backoff),
+        ] {
+            if let Some(v) = value
+                && d.is_zero()
+            {
+                return self.invalid(v.span(), key, "must be longer than zero");
+            }
+        }
+        Ok(fetch)
+    }
+
+    fn feed(
+        &mut self,
+        i: usize,
+        f: &RawFeed,
+        default_interval: Duration,
+    ) -> Result<FeedConfig, ConfigError> {
+        let key = format!("feeds[{i}]");
+        let id = f.id.get_ref().trim().to_string();
+        if let Err(message) = validate_feed_id(&id) {
+            return self.invalid(f.id.span(), &format!("{key}.id"), message);
+        }
+        let url = match parse_feed_url(f.url.get_ref()) {
+            Ok(u) => u,
+            Err(message) => return self.invalid(f.url.span(), &format!("{key}.url"), message),
+        };
+        let poll_interval = match &f.poll_interval {
+            Some(v) => self.poll_interval(v, &format!("{key}.poll_interval"))?,
+            None => default_interval,
+        };
+        let backfill = match &f.backfill {
+            Some(v) if *v.get_ref() < 0 || *v.get_ref() > 1000 => {
+                return self.invalid(
+                    v.span(),
+                    &format!("{key}.backfill"),
+                    "must be between 0 and 1000",
+                );
+            }
+            Some(v) => *v.get_ref() as usize,
+            None => 0,
+        };
+        Ok(FeedConfig {
+            name: f
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| id.clone()),
+            id,
+            url,
+            kind: f.kind,
+            poll_interval,
+            backfill,
+        })
+    }
+
+    fn secret(
+        &self,
+        key: &str,
+        inline: &Option<String>,
+        env: &Option<String>,
+        file: &Option<String>,
+        span: Range<usize>,
+    ) -> Result<SecretSource, ConfigError> {
+        match (inline, env, file) {
+            (Some(s), None, None) => Ok(SecretSource::Inline(s.clone())),
+            (None, Some(v), None) => Ok(SecretSource::Env(v.clone())),
+            (None, None, Some(f)) => Ok(SecretSource::File(self.path(f))),
+            (None, None, None) => self.invalid(
+                span,
+                &format!("matrix.{key}"),
+                format!("set one of `{key}`, `{key}_env` or `{key}_file`"),
+            ),
+            _ => self.invalid(
+                span,
+                &format!("matrix.{key}"),
+                format!("set only one of `{key}`, `{key}_env` or `{key}_file`"),
+            ),
+        }
+    }
+
+    fn matrix(&mut self, m: &RawMatrix) -> Result<MatrixConfig, ConfigError> {
+        let homeserver = match url::Url::parse(m.homeserver.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            Ok(_) => {
+                return self.invalid(
+                    m.homeserver.span(),
+                    "matrix.homeserver",
+                    "must be an http or https URL",
+                );
+            }
+            Err(e) => {
+                return self.invalid(
+                    m.homeserver.span(),
+                    "matrix.homeserver",
+                    format!("not a URL: {e}"),
+                );
+            }
+        };
+        let user_id = m.user_id.get_ref().trim().to_string();
+        if !is_matrix_user_id(&user_id) {
+            return self.invalid(
+                m.user_id.span(),
+                "matrix.user_id",
+                "must be a full user id like \"@sanctions-watch:example.org\"",
+            );
+        }
+        let password = self.secret(
+            "password",
+            &m.password,
+            &m.password_env,
+            &m.password_file,
+            m.user_id.span(),
+        )?;
+        let store_passphrase = self.secret(
+            "store_passphrase",
+            &m.store_passphrase,
+            &m.store_passphrase_env,
+            &m.store_passphrase_file,
+            m.user_id.span(),
+        )?;
+        let mut allowed_inviters = Vec::new();
+        for (i, a) in m.allowed_inviters.iter().enumerate() {
+            let v = a.get_ref().trim();
+            if !(is_matrix_user_id(v) || (v.starts_with(':') && v.len() > 1)) {
+                return self.invalid(
+                    a.span(),
+                    &format!("matrix.allowed_inviters[{i}]"),
+                    "must be a user id (\"@alice:example.org\") or a server (\":example.org\")",
+                );
+            }
+            allowed_inviters.push(v.to_string());
+        }
+        if allowed_inviters.is_empty() {
+            self.warn(
+                m.homeserver.span(),
+                "matrix.allowed_inviters",
+                "empty: the bot will decline every invite",
+            );
+        }
+        let mut admins = Vec::new();
+        for (i, a) in m.admins.iter().enumerate() {
+            let v = a.get_ref().trim();
+            if !is_matrix_user_id(v) {
+                return self.invalid(
+                    a.span(),
+                    &format!("matrix.admins[{i}]"),
+                    "must be a user id like \"@alice:example.org\"",
+                );
+            }
+            admins.push(v.to_string());
+        }
+        Ok(MatrixConfig {
+            homeserver,
+            user_id,
+            password,
+            store_passphrase,
+            device_name: m
+                .device_name
+                .clone()
+                .unwrap_or_else(|| "sanctions-watch".to_string()),
+            allowed_inviters,
+            admins,
+            command_power_level: m.command_power_level.unwrap_or(50),
+        })
+    }
+}
+
+/// True for `@localpart:server`.
+pub fn is_matrix_user_id(s: &str) -> bool {
+    s.starts_with('@')
+        && s.find(':').is_some_and(|i| i > 1 && i + 1 < s.len())
+        && !s.contains(char::is_whitespace)
+}
+
+/// Checks a feed id: 1-64 characters of letters, digits, `-`, `_` or `.`.
+pub fn validate_feed_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 64 {
+        return Err("must be 1 to 64 characters".into());
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err("may contain only letters, digits, '-', '_' and '.'".into());
+    }
+    Ok(())
+}
+
+/// Parses a feed URL: absolute, http or https, with a host.
+pub fn parse_feed_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme {:?} is not allowed; use http or https",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("URL has no host".into());
+    }
+    Ok(url)
+}
+
+/// Parses durations like `90s`, `15m`, `1h30m`, `2d` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration; write e.g. \"15m\"".into());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut saw_unit = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            ' ' => continue,
+            _ => {
+                return Err(format!(
+                    "bad duration {s:?}: unknown unit {c:?}; use s, m, h or d"
+                ));
+            }
+        };
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("bad duration {s:?}: a unit needs a number before it"))?;
+        total = total
+            .checked_add(n.checked_mul(unit).ok_or("duration too long")?)
+            .ok_or("duration too long")?;
+        number.clear();
+        saw_unit = true;
+    }
+    if !number.is_empty() || !saw_unit {
+        return Err(format!(
+            "bad duration {s:?}: end with a unit (s, m, h or d)"
+        ));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Formats a duration compactly (`1h30m`, `45s`).
+pub fn format_duration(d: Duration) -> String {
+    let mut secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let mut out = String::new();
+    for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if secs >= size {
+            out.push_str(&format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<(Config, Vec<ConfigWarning>), ConfigError> {
+        Config::from_str_in(text, Path::new("/etc/sw"))
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../config.toml.example");
+        let (config, _warnings) = parse(text).expect("config.toml.example must parse");
+        assert_eq!(config.command_prefix, "!sw");
+        assert_eq!(config.data_dir, Path::new("/etc/sw/state"));
+        let ids: Vec<_> = config.feeds.iter().map(|f| f.id.as_str()).collect();
+        for id in ["ofac", "uk-ofsi", "eu-council", "un-press", "us-state"] {
+            assert!(ids.contains(&id), "example lacks feed {id}");
+        }
+        let names: Vec<_> = config.watchlists[0]
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        for n in ["Maia-1", "Maria", "Angara", "Lady R", "Kim Jong Un"] {
+            assert!(names.contains(&n), "starter watchlist lacks {n}");
+        }
+        assert!(config.matrix.is_some());
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let (config, warnings) = parse("").unwrap();
+        assert_eq!(config.command_prefix, "!sw");
+        assert_eq!(config.default_poll_interval, Duration::from_secs(900));
+        assert!(config.feeds.is_empty() && config.matrix.is_none() && warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("command_prefix = \"!sw\"\n\n[[feeds]]\nid = \"a\"\nurl = \"https://a.example/rss\"\nkind = \"news\"\nintervall = \"5m\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("intervall"), "{err}");
+        assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn bad_url_names_key_and_line() {
+        let err = parse("[[feeds]]\nid = \"a\"\nurl = \"ftp://a.example/rss\"\nkind = \"news\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 3") && err.contains("feeds[0].url") && err.contains("ftp"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_kind_is_an_error_with_line() {
+        let err =
+            parse("[[feeds]]\nid = \"a\"\nurl = \"https://a.example/rss\"\nkind = \"blog\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("line 4") && err.contains("blog"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_feed_urls_are_refused() {
+        let feed = "[[feeds]]\nid = \"ID\"\nurl = \"https://a.example/rss\"\nkind = \"news\"\n";
+        let text = format!("{}{}", feed.replace("ID", "a"), feed.replace("ID", "b"));
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("feeds[1].url") && err.contains("line 7"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn short_poll_interval_warns_and_zero_fails() {
+        let feed = "[[feeds]]\nid = \"a\"\nurl = \"https://a.example/rss\"\nkind = \"news\"\npoll_interval = \"V\"\n";
+        let (_, warnings) = parse(&feed.replace('V', "5s")).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].line, 5);
+        let err = parse(&feed.replace('V', "0s")).unwrap_err().to_string();
+        assert!(err.contains("at least 1s"), "{err}");
+        let err = parse(&feed.replace('V', "5 parsecs"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown unit"), "{err}");
+    }
+
+    #[test]
+    fn matrix_needs_exactly_one_password_source() {
+        let base = "[matrix]\nhomeserver = \"https://m.example\"\nuser_id = \"@bot:m.example\"\nstore_passphrase_env = \"P\"\n";
+        let err = parse(base).unwrap_err().to_string();
+        assert!(err.contains("password"), "{err}");
+        let both = format!("{base}password = \"x\"\npassword_env = \"Y\"\n");
+        assert!(parse(&both).unwrap_err().to_string().contains("only one"));
+        let ok = format!("{base}password_file = \"secret\"\nallowed_inviters = [\":m.example\"]\n");
+        let (config, _) = parse(&ok).unwrap();
+        let m = config.matrix.unwrap();
+        assert_eq!(
+            m.password,
+            SecretSource::File(PathBuf::from("/etc/sw/secret"))
+        );
+        assert_eq!(m.command_power_level, 50);
+    }
+
+    #[test]
+    fn bad_user_id_is_refused() {
+        let text = "[matrix]\nhomeserver = \"https://m.example\"\nuser_id = \"bot\"\npassword = \"x\"\nstore_passphrase = \"y\"\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("matrix.user_id"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn durations_parse_and_format() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172800)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("5").is_ok());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("3h5").is_err());
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(format_duration(Duration::from_secs(45)), "45s");
+    }
+}

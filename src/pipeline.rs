@@ -1,0 +1,126 @@
+//! One feed's fresh items through dedupe, baseline, classification, screening and
+//! summary into the outbox. The items it marks seen, the posts it enqueues and the
+//! feed's new state are written in one store transaction, so a crash can neither lose
+//! a post nor post twice. Synchronous: callers run it off the async runtime.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::Utc;
+use rand::Rng;
+
+use crate::app::App;
+use crate::feeds::FeedItem;
+use crate::feeds::identity::item_key;
+use crate::store::{FeedRecord, FeedState, OutboxEntry, StoreError};
+use crate::summary::{Field, ItemHit, classify, compose_post};
+
+/// What one run of the pipeline did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessReport {
+    /// Items not seen before.
+    pub new_items: usize,
+    /// True if this fetch was the feed's baseline.
+    pub baseline: bool,
+    /// Considered items (new, or backfilled on a baseline) that read as announcements.
+    pub announcements: usize,
+    /// Items that named a watched entry for at least one room.
+    pub matched_items: usize,
+    /// Posts enqueued.
+    pub posts: usize,
+}
+
+/// A fresh transaction id for an outbox entry.
+pub fn new_txn_id() -> String {
+    let bytes: [u8; 12] = rand::rng().random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sw{hex}")
+}
+
+/// Processes the items of one successful fetch of `feed`. `state` is the feed's state
+/// as it should be saved (validators and health already updated by the caller).
+pub fn process_items(
+    app: &App,
+    feed: &FeedRecord,
+    items: Vec<FeedItem>,
+    mut state: FeedState,
+) -> Result<ProcessReport, StoreError> {
+    let mut report = ProcessReport::default();
+    let mut batch_keys = HashSet::new();
+    let mut fresh: Vec<(String, FeedItem)> = Vec::new();
+    for item in items {
+        let key = item_key(&item);
+        if !batch_keys.insert(key.clone()) || app.store.is_seen(&feed.id, &key)? {
+            continue;
+        }
+        fresh.push((key, item));
+    }
+    report.new_items = fresh.len();
+
+    let to_consider: Vec<&(String, FeedItem)> = if state.baselined {
+        fresh.iter().collect()
+    } else {
+        report.baseline = true;
+        state.baselined = true;
+        // The baseline marks everything seen; a backfill asks for the newest N anyway.
+        let mut newest: Vec<&(String, FeedItem)> = fresh.iter().collect();
+        newest.sort_by_key(|(_, item)| std::cmp::Reverse(item.published));
+        newest.truncate(feed.backfill);
+        newest.reverse();
+        newest
+    };
+
+    let mut rooms_by_list: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for sub in app.store.all_subscriptions()? {
+        rooms_by_list.entry(sub.list).or_default().push(sub.room_id);
+    }
+    let lists: Vec<String> = rooms_by_list.keys().cloned().collect();
+
+    let mut posts = Vec::new();
+    for (key, item) in to_consider {
+        let verdict = classify(feed.kind, item);
+        if !verdict.is_announcement {
+            tracing::debug!(feed = %feed.id, title = %item.title, reason = %verdict.reason, "not a sanctions item");
+            continue;
+        }
+        report.announcements += 1;
+        let mut hits: Vec<ItemHit> = Vec::new();
+        for (field, text) in [(Field::Title, &item.title), (Field::Text, &item.text)] {
+            for hit in app.watch.screen(&app.store, &lists, text)? {
+                hits.push(ItemHit { field, hit });
+            }
+        }
+        if hits.is_empty() {
+            continue;
+        }
+        report.matched_items += 1;
+        let mut by_room: BTreeMap<&str, Vec<ItemHit>> = BTreeMap::new();
+        for h in &hits {
+            for room in rooms_by_list.get(&h.hit.list).into_iter().flatten() {
+                by_room.entry(room).or_default().push(h.clone());
+            }
+        }
+        for (room, room_hits) in by_room {
+            let post = compose_post(item, &feed.name, &room_hits);
+            posts.push(OutboxEntry {
+                txn_id: new_txn_id(),
+                room_id: room.to_string(),
+                feed_id: feed.id.clone(),
+                item_key: key.clone(),
+                plain: post.plain,
+                html: post.html,
+                created: Utc::now(),
+                attempts: 0,
+                not_before: None,
+                last_error: None,
+            });
+        }
+    }
+    report.posts = posts.len();
+    state.new_items += report.new_items as u64;
+    let keys: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
+    app.store.commit_items(&feed.id, &keys, &posts, &state)?;
+    if !posts.is_empty() {
+        app.outbox_changed.notify_one();
+    }
+    Ok(report)
+}

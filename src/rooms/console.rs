@@ -1,0 +1,110 @@
+//! The console: the terminal as one room called `console`. Lines typed on stdin are
+//! commands (the prefix is optional); replies and posts are written to stdout. End
+//! of input (Ctrl-D) or `quit` stops the bot cleanly.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::watch;
+
+use super::{RoomSink, SendError};
+use crate::app::App;
+use crate::commands::{CommandContext, handle_line};
+use crate::store::OutboxEntry;
+
+/// The room id of the terminal.
+pub const CONSOLE_ROOM: &str = "console";
+
+/// Delivers posts for the `console` room to stdout.
+pub struct ConsoleRoom;
+
+impl RoomSink for ConsoleRoom {
+    fn serves(&self, room_id: &str) -> bool {
+        room_id == CONSOLE_ROOM
+    }
+
+    async fn send(&self, entry: &OutboxEntry) -> Result<(), SendError> {
+        print_block(&entry.plain).map_err(|e| SendError::Retry {
+            after: None,
+            reason: format!("cannot write to stdout: {e}"),
+        })
+    }
+}
+
+fn print_block(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}\n")?;
+    out.flush()
+}
+
+/// Strips the room prefix if present (`!sw feeds` and `feeds` both work here).
+fn strip_prefix<'a>(line: &'a str, prefix: &str) -> &'a str {
+    let line = line.trim();
+    match line.strip_prefix(prefix) {
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest.trim_start(),
+        _ => line,
+    }
+}
+
+/// Reads commands from stdin until end of input, `quit`, or `shutdown`; then asks
+/// the rest of the bot to stop.
+pub async fn run_console(app: Arc<App>, shutdown_tx: watch::Sender<bool>) {
+    let ctx = CommandContext {
+        room_id: CONSOLE_ROOM.to_string(),
+        sender: "console".to_string(),
+        may_change: true,
+        refusal: String::new(),
+    };
+    let mut shutdown = shutdown_tx.subscribe();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let _ = print_block(&format!(
+        "sanctions-watch console — type `help` for commands, Ctrl-D or `quit` to stop. Store: {}",
+        app.store.path().display()
+    ));
+    loop {
+        let line = tokio::select! {
+            _ = shutdown.changed() => break,
+            line = lines.next_line() => line,
+        };
+        let line = match line {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read stdin");
+                break;
+            }
+        };
+        let command = strip_prefix(&line, &app.config.command_prefix);
+        if command.is_empty() {
+            continue;
+        }
+        if matches!(command, "quit" | "exit") {
+            break;
+        }
+        let app = app.clone();
+        let ctx = ctx.clone();
+        let command = command.to_string();
+        let reply = tokio::task::spawn_blocking(move || handle_line(&app, &ctx, &command)).await;
+        match reply {
+            Ok(reply) => {
+                let _ = print_block(&reply.text);
+            }
+            Err(e) => tracing::error!(error = %e, "command panicked"),
+        }
+    }
+    let _ = shutdown_tx.send(true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_is_optional() {
+        assert_eq!(strip_prefix("!sw feeds", "!sw"), "feeds");
+        assert_eq!(strip_prefix("  feeds ", "!sw"), "feeds");
+        assert_eq!(strip_prefix("!swfeeds", "!sw"), "!swfeeds");
+        assert_eq!(strip_prefix("!sw", "!sw"), "");
+    }
+}

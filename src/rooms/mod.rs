@@ -1,0 +1,142 @@
+//! Rooms: where posts go and commands come from. [`RoomSink`] is what a room
+//! transport (the console, Matrix) implements to deliver a message; [`run_delivery`]
+//! drains the persistent outbox through it, in order per room, retrying failures with
+//! backoff and reusing each entry's transaction id, so nothing is lost or doubled.
+
+pub mod console;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::store::OutboxEntry;
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Try again later (network, 5xx, rate limit); `after` is what the server asked.
+    Retry {
+        /// Server-requested wait.
+        after: Option<Duration>,
+        /// What happened.
+        reason: String,
+    },
+    /// Will never succeed (the room is gone, the bot was banned).
+    Permanent(String),
+}
+
+/// A transport that can deliver outbox entries to the rooms it serves.
+pub trait RoomSink: Send + Sync + 'static {
+    /// True if this transport delivers to `room_id`.
+    fn serves(&self, room_id: &str) -> bool;
+    /// Delivers one entry, using `entry.txn_id` so a repeat is recognised.
+    fn send(&self, entry: &OutboxEntry) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Wait before retry number `attempts` (1-based): 1 s doubling to 5 min.
+pub fn retry_delay(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(8)).min(Duration::from_secs(300))
+}
+
+/// Delivers outbox entries through `sink` until `shutdown`. A send in progress when
+/// shutdown comes is allowed to finish; nothing new starts after it.
+pub async fn run_delivery<S: RoomSink>(
+    app: Arc<App>,
+    sink: Arc<S>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let next_wake = deliver_due(&app, sink.as_ref(), &shutdown).await;
+        if *shutdown.borrow() {
+            break;
+        }
+        let sleep = next_wake.unwrap_or(Duration::from_secs(60));
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            _ = app.outbox_changed.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// One pass over the outbox. Returns how long until the earliest postponed entry.
+async fn deliver_due<S: RoomSink>(
+    app: &App,
+    sink: &S,
+    shutdown: &watch::Receiver<bool>,
+) -> Option<Duration> {
+    let entries = match app.store.outbox() {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the outbox");
+            return Some(Duration::from_secs(5));
+        }
+    };
+    let mut blocked_rooms: HashSet<String> = HashSet::new();
+    let mut next_wake: Option<Duration> = None;
+    let mut wake_in = |d: Duration| next_wake = Some(next_wake.map_or(d, |w: Duration| w.min(d)));
+    for (id, mut entry) in entries {
+        if *shutdown.borrow() {
+            break;
+        }
+        if !sink.serves(&entry.room_id) || blocked_rooms.contains(&entry.room_id) {
+            continue;
+        }
+        let now = Utc::now();
+        if let Some(not_before) = entry.not_before
+            && not_before > now
+        {
+            // Keep the room's order: nothing after a postponed entry goes first.
+            blocked_rooms.insert(entry.room_id.clone());
+            wake_in((not_before - now).to_std().unwrap_or_default());
+            continue;
+        }
+        let result = sink.send(&entry).await;
+        let saved = match result {
+            Ok(()) => {
+                tracing::debug!(room = %entry.room_id, txn = %entry.txn_id, "delivered");
+                app.store.remove_outbox(id)
+            }
+            Err(SendError::Retry { after, reason }) => {
+                entry.attempts += 1;
+                let wait = after.unwrap_or_default().max(retry_delay(entry.attempts));
+                tracing::warn!(room = %entry.room_id, attempts = entry.attempts, retry_in = ?wait, error = %reason, "delivery failed; will retry");
+                entry.last_error = Some(reason);
+                entry.not_before = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+                blocked_rooms.insert(entry.room_id.clone());
+                wake_in(wait);
+                app.store.update_outbox(id, &entry)
+            }
+            Err(SendError::Permanent(reason)) => {
+                tracing::error!(room = %entry.room_id, error = %reason, "delivery impossible; moved to dead letters");
+                entry.last_error = Some(reason);
+                app.store.dead_letter(id, &entry)
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "cannot update the outbox");
+        }
+        if let Err(e) = app.store.flush().await {
+            tracing::error!(error = %e, "cannot flush the store");
+        }
+    }
+    next_wake
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_and_caps() {
+        assert_eq!(retry_delay(1), Duration::from_secs(1));
+        assert_eq!(retry_delay(2), Duration::from_secs(2));
+        assert_eq!(retry_delay(5), Duration::from_secs(16));
+        assert_eq!(retry_delay(50), Duration::from_secs(256));
+    }
+}

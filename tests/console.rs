@@ -1,0 +1,260 @@
+//! Drives the real `sanctions-watch console` binary through its stdin: commands in,
+//! replies and posts out, against a feed served on 127.0.0.1; then `check-config`.
+
+mod support;
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use support::feed_server::FeedServer;
+use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sanctions-watch");
+
+struct Console {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    output: Arc<Mutex<String>>,
+    /// How much of the output earlier expectations consumed.
+    seen: usize,
+}
+
+impl Console {
+    fn start(config: &std::path::Path) -> Console {
+        let mut child = Command::new(BIN)
+            .args(["console", "--config"])
+            .arg(config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the console binary");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let output = Arc::new(Mutex::new(String::new()));
+        let sink = output.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut out = sink.lock().unwrap();
+                out.push_str(&line);
+                out.push('\n');
+            }
+        });
+        Console {
+            child,
+            stdin,
+            output,
+            seen: 0,
+        }
+    }
+
+    async fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .unwrap();
+        stdin.flush().await.unwrap();
+    }
+
+    /// Waits until `needle` appears in output not yet consumed; returns that output.
+    async fn expect(&mut self, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            {
+                let out = self.output.lock().unwrap();
+                if let Some(i) = out[self.seen..].find(needle) {
+                    let chunk = out[self.seen..self.seen + i + needle.len()].to_string();
+                    self.seen += i + needle.len();
+                    return chunk;
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                let out = self.output.lock().unwrap();
+                panic!(
+                    "{needle:?} did not appear; output after position {}:\n{}",
+                    self.seen,
+                    &out[self.seen..]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Asks `feeds` until the named feed reports ok.
+    async fn wait_feed_ok(&mut self, id: &str) {
+        for _ in 0..100 {
+            self.send("feeds").await;
+            let reply = self.expect("next poll").await;
+            if reply.contains(&format!("• {id} (")) && reply.contains("— ok") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("feed {id} never became ok");
+    }
+}
+
+#[tokio::test]
+async fn console_takes_commands_on_stdin_and_prints_posts() {
+    let server = FeedServer::start().await;
+    server.set_feed(
+        "/gov.xml",
+        rss(&[Item::new("a", "Designations", "Routine update.")]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        config_text(
+            &dir.path().join("state"),
+            &feed_section("gov", &server.url("/gov.xml"), "government", "1s"),
+        ),
+    )
+    .unwrap();
+
+    let mut console = Console::start(&config);
+    console.expect("sanctions-watch console").await;
+
+    console.send("help").await;
+    console.expect("test <text>").await;
+
+    console
+        .send("!sw watch add vessels \"Maia-1\" vessel \"Maia One\"")
+        .await;
+    console
+        .expect("Watching Maia-1 (vessel) on vessels, also known as Maia One.")
+        .await;
+    console.send("subscribe vessels").await;
+    console.expect("Subscribed").await;
+    console.send("watch show vessels").await;
+    console.expect("• Maia-1 (vessel) — also Maia One").await;
+    console.send("test The cargo ship MAIA 1 left port.").await;
+    console
+        .expect("1 hit:\n• Maia-1 (vessel, watchlist vessels) matched “MAIA 1”")
+        .await;
+
+    console.send("frobnicate").await;
+    console
+        .expect("Unknown command \"frobnicate\". Try `help`.")
+        .await;
+    console.send("watch add vessels Lady R vessel").await;
+    console.expect("is not a kind").await;
+    console.send("subscribe").await;
+    console.expect("Usage: subscribe <list>").await;
+
+    console.wait_feed_ok("gov").await;
+    server.set_feed(
+        "/gov.xml",
+        rss(&[
+            Item::new(
+                "b",
+                "Seoul names ships",
+                "South Korea acted today. The vessels included Russian cargo ships the Maia-1 and Maria. Japan followed.",
+            ),
+            Item::new("a", "Designations", "Routine update."),
+        ]),
+    );
+    let post = console.expect("https://news.example/b").await;
+    assert!(
+        post.contains("Sanctions watch: Seoul names ships"),
+        "{post}"
+    );
+    assert!(
+        post.contains("• Maia-1 (vessel, watchlist vessels): “The vessels included Russian cargo ships the Maia-1 and Maria.”"),
+        "{post}"
+    );
+
+    console.send("status").await;
+    console.expect("outbox: 0 waiting").await;
+
+    // End of input stops the bot cleanly.
+    console.stdin.take();
+    let status = tokio::time::timeout(Duration::from_secs(15), console.child.wait())
+        .await
+        .expect("console exits after end of input")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let out = console.output.lock().unwrap().clone();
+    assert_eq!(
+        out.matches("Sanctions watch: Seoul names ships").count(),
+        1,
+        "posted once:\n{out}"
+    );
+
+    // A restart on the same store posts nothing again and keeps the watchlist.
+    let mut again = Console::start(&config);
+    again.expect("sanctions-watch console").await;
+    again.wait_feed_ok("gov").await;
+    again.send("watchlists").await;
+    again
+        .expect("• vessels — 1 name (this room is subscribed)")
+        .await;
+    again.send("quit").await;
+    let status = tokio::time::timeout(Duration::from_secs(15), again.child.wait())
+        .await
+        .expect("console exits on quit")
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        !again.output.lock().unwrap().contains("Sanctions watch:"),
+        "no repost after restart"
+    );
+}
+
+#[test]
+fn check_config_reports_the_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "command_prefix = \"!sw\"\n[[feeds]]\nid = \"a\"\nurl = \"gopher://x\"\nkind = \"news\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 4") && stderr.contains("feeds[0].url"),
+        "{stderr}"
+    );
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml.example");
+    let out = std::process::Command::new(BIN)
+        .args(["check-config", "--config", example])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK — 5 feeds, 1 watchlist"));
+}
+
+#[test]
+fn run_without_a_matrix_section_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, config_text(&dir.path().join("state"), "")).unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[matrix]") && stderr.contains("homeserver"),
+        "{stderr}"
+    );
+}
