@@ -14,6 +14,7 @@ use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::feeds::poller::run_poller;
 use sanctions_watch::rooms::console::{ConsoleRoom, run_console};
+use sanctions_watch::rooms::matrix::MatrixBot;
 use sanctions_watch::rooms::run_delivery;
 
 /// Watches sanctions feeds and posts when a watched name appears.
@@ -123,7 +124,19 @@ async fn run(config: Config) -> anyhow::Result<()> {
             "`run` needs a [matrix] section in the config: homeserver, user_id, one of password / password_env / password_file, and one of store_passphrase / store_passphrase_env / store_passphrase_file (see config.toml.example)"
         );
     }
-    bail!("the Matrix service is not built yet; use `console` to try the bot in the terminal")
+    let app = App::open(config).context("cannot open the store")?;
+    let (tx, rx) = watch::channel(false);
+    spawn_signal_handler(tx.clone());
+    let bot = MatrixBot::connect(app.clone(), rx.clone()).await?;
+    let fetcher = Fetcher::new(&app.config.fetch).context("cannot set up the HTTP client")?;
+    let poller = tokio::spawn(run_poller(app.clone(), fetcher, rx.clone()));
+    let result = bot.run(rx).await;
+    // However the bot stopped, stop polling too.
+    let _ = tx.send(true);
+    let _ = poller.await;
+    app.store.flush().await.context("cannot flush the store")?;
+    tracing::info!("stopped");
+    Ok(result?)
 }
 
 fn main() -> std::process::ExitCode {
@@ -135,7 +148,9 @@ fn main() -> std::process::ExitCode {
             load_config(&cli.config).and_then(|config| runtime()?.block_on(console(config)))
         }
         CliCommand::Run => {
-            init_tracing("info");
+            init_tracing(
+                "info,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn",
+            );
             load_config(&cli.config).and_then(|config| runtime()?.block_on(run(config)))
         }
     };

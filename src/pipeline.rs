@@ -36,6 +36,16 @@ pub fn new_txn_id() -> String {
     format!("sw{hex}")
 }
 
+/// The items in the order they were published: feeds list newest first, so the
+/// document order reversed, then by date when every item has one.
+fn oldest_first(items: &[(String, FeedItem)]) -> Vec<&(String, FeedItem)> {
+    let mut ordered: Vec<&(String, FeedItem)> = items.iter().rev().collect();
+    if ordered.iter().all(|(_, item)| item.published.is_some()) {
+        ordered.sort_by_key(|(_, item)| item.published);
+    }
+    ordered
+}
+
 /// Processes the items of one successful fetch of `feed`. `state` is the feed's state
 /// as it should be saved (validators and health already updated by the caller).
 pub fn process_items(
@@ -56,18 +66,13 @@ pub fn process_items(
     }
     report.new_items = fresh.len();
 
-    let to_consider: Vec<&(String, FeedItem)> = if state.baselined {
-        fresh.iter().collect()
-    } else {
+    let mut to_consider = oldest_first(&fresh);
+    if !state.baselined {
         report.baseline = true;
         state.baselined = true;
         // The baseline marks everything seen; a backfill asks for the newest N anyway.
-        let mut newest: Vec<&(String, FeedItem)> = fresh.iter().collect();
-        newest.sort_by_key(|(_, item)| std::cmp::Reverse(item.published));
-        newest.truncate(feed.backfill);
-        newest.reverse();
-        newest
-    };
+        to_consider.drain(..to_consider.len().saturating_sub(feed.backfill));
+    }
 
     let mut rooms_by_list: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for sub in app.store.all_subscriptions()? {

@@ -4,6 +4,7 @@
 //! backoff and reusing each entry's transaction id, so nothing is lost or doubled.
 
 pub mod console;
+pub mod matrix;
 
 use std::collections::HashSet;
 use std::future::Future;

@@ -88,9 +88,29 @@ pub fn compose_post(item: &FeedItem, source: &str, hits: &[ItemHit]) -> Post {
         html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
     }
     Post {
-        plain: plain.trim_end().to_string(),
-        html: sanitize_matrix_html(&html),
+        plain: defuse_room_mentions(plain.trim_end()),
+        html: defuse_room_mentions(&sanitize_matrix_html(&html)),
     }
+}
+
+/// Breaks up `@room` (any case) with a word joiner, so that even a client that still
+/// applies the legacy keyword rule is not made to ping the room by feed text. (Posts
+/// also carry an empty `m.mentions`, which is what current clients go by.)
+pub fn defuse_room_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        if rest
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case("room"))
+        {
+            out.push('\u{2060}');
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One hit per watched entry, preferring the text (it has a fuller sentence) and then
@@ -189,6 +209,11 @@ mod tests {
             post.html
         );
         assert!(post.html.contains("&lt;script&gt;"));
+        assert!(!post.plain.contains("@room") && !post.html.contains("@room"));
+        assert_eq!(
+            defuse_room_mentions("@ROOM and @roommate"),
+            "@\u{2060}ROOM and @\u{2060}roommate"
+        );
     }
 
     #[test]

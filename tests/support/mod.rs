@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod feed_server;
+pub mod matrix;
+pub mod synapse;
 
 use std::path::Path;
 

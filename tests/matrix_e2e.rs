@@ -1,0 +1,629 @@
+//! End to end against a real Synapse on 127.0.0.1 (installed by
+//! `scripts/install-synapse.sh`) and feeds served on 127.0.0.1: the real bot binary
+//! (`sanctions-watch run`) joins rooms, takes commands, and posts exactly once through
+//! crashes, homeserver outages, rate limits and encryption.
+
+#![recursion_limit = "256"]
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::feed_server::FeedServer;
+use support::matrix::{Api, BotConfig, BotProcess, wait_for};
+use support::synapse::{Registered, Synapse};
+use support::*;
+
+/// One homeserver, one feed server, a bot account and an admin who invites it.
+struct World {
+    synapse: Synapse,
+    feeds: FeedServer,
+    _dir: tempfile::TempDir,
+    data_dir: PathBuf,
+    config: PathBuf,
+    admin: Api,
+    bot: Registered,
+}
+
+impl World {
+    async fn new(synapse_flags: &[&str]) -> World {
+        let synapse = tokio::task::block_in_place(|| Synapse::start(synapse_flags));
+        let admin = Api::new(&synapse.base_url(), synapse.register("admin", true));
+        admin.exempt_from_rate_limit(admin.user_id()).await;
+        let bot = synapse.register("bot", false);
+        let feeds = FeedServer::start().await;
+        feeds.set_feed(
+            "/feed.xml",
+            rss(&[Item::new("old", "Designations", "Routine update.")]),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("state");
+        let config = dir.path().join("config.toml");
+        BotConfig {
+            data_dir: data_dir.clone(),
+            homeserver: synapse.base_url(),
+            bot: bot.clone(),
+            allowed_inviters: vec![admin.user_id().to_string()],
+            feeds: feed_section("gov", &feeds.url("/feed.xml"), "government", "1s"),
+        }
+        .write(&config);
+        World {
+            synapse,
+            feeds,
+            _dir: dir,
+            data_dir,
+            config,
+            admin,
+            bot,
+        }
+    }
+
+    fn user(&self, localpart: &str) -> Api {
+        Api::new(
+            &self.synapse.base_url(),
+            self.synapse.register(localpart, false),
+        )
+    }
+
+    fn bot_id(&self) -> &str {
+        &self.bot.user_id
+    }
+
+    /// A room the admin created and the bot joined.
+    async fn room_with_bot(&self) -> String {
+        let room = self.admin.create_room(&[self.bot_id()]).await;
+        self.wait_joined(&room).await;
+        room
+    }
+
+    async fn wait_joined(&self, room: &str) {
+        wait_for("the bot to join", Duration::from_secs(60), || async {
+            (self.admin.membership(room, self.bot_id()).await.as_deref() == Some("join"))
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Watches Lady R in `room` and waits until the feed has its baseline.
+    async fn subscribe_lady_r(&self, room: &str) {
+        let reply = self
+            .admin
+            .command(
+                room,
+                self.bot_id(),
+                "!sw watch add vessels \"Lady R\" vessel",
+            )
+            .await;
+        assert!(
+            body(&reply).contains("Watching Lady R (vessel) on vessels"),
+            "{reply}"
+        );
+        let reply = self
+            .admin
+            .command(room, self.bot_id(), "!sw subscribe vessels")
+            .await;
+        assert!(body(&reply).starts_with("Subscribed"), "{reply}");
+        self.wait_feed_ok(room).await;
+    }
+
+    async fn wait_feed_ok(&self, room: &str) {
+        for _ in 0..60 {
+            let reply = self.admin.command(room, self.bot_id(), "!sw feeds").await;
+            if body(&reply).contains("— ok") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        panic!("the feed never became ok");
+    }
+
+    /// Serves `n` new items naming Lady R (oldest first: item-01 ... item-n).
+    fn publish_lady_r_items(&self, prefix: &str, n: usize) -> Vec<String> {
+        let guids: Vec<String> = (1..=n).map(|i| format!("{prefix}-{i:02}")).collect();
+        let mut items: Vec<Item> = guids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let mut item = lady_r_item(g);
+                item.date = Box::leak(
+                    format!("Sat, 25 May 2024 {:02}:{:02}:00 GMT", 10 + i / 60, i % 60)
+                        .into_boxed_str(),
+                );
+                item
+            })
+            .collect();
+        items.reverse(); // feeds list newest first
+        items.push(Item::new("old", "Designations", "Routine update."));
+        self.feeds.set_feed("/feed.xml", rss(&items));
+        guids
+    }
+
+    /// The bot's posts (not command replies) in `room`, oldest first.
+    async fn posts(&self, room: &str) -> Vec<Value> {
+        self.admin
+            .messages_from(room, self.bot_id())
+            .await
+            .into_iter()
+            .filter(|e| e["content"]["m.relates_to"]["m.in_reply_to"].is_null())
+            .collect()
+    }
+
+    /// Waits until every guid was posted, then checks each appears exactly once and
+    /// returns the guids in the order the room shows them.
+    async fn expect_each_posted_once(
+        &self,
+        room: &str,
+        guids: &[String],
+        limit: Duration,
+    ) -> Vec<String> {
+        wait_for("every post", limit, || async {
+            let posts = self.posts(room).await;
+            guids
+                .iter()
+                .all(|g| posts.iter().any(|p| body(p).contains(&item_link(g))))
+                .then_some(())
+        })
+        .await;
+        // Give a duplicate time to show up if one were coming.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let posts = self.posts(room).await;
+        let mut order = Vec::new();
+        for p in &posts {
+            let matching: Vec<&String> = guids
+                .iter()
+                .filter(|g| body(p).contains(&item_link(g)))
+                .collect();
+            assert_eq!(matching.len(), 1, "every post is about one item: {p}");
+            order.push(matching[0].clone());
+        }
+        for g in guids {
+            assert_eq!(
+                order.iter().filter(|o| *o == g).count(),
+                1,
+                "{g} must be posted exactly once; room has {order:?}"
+            );
+        }
+        order
+    }
+}
+
+fn body(event: &Value) -> &str {
+    event["content"]["body"].as_str().unwrap_or_default()
+}
+
+fn item_link(guid: &str) -> String {
+    format!("https://news.example/{guid}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_joins_for_allowed_inviters_obeys_power_levels_and_posts_once() {
+    let world = World::new(&[]).await;
+    let member = world.user("member");
+    let mallory = world.user("mallory");
+    let bot = BotProcess::start(&world.config).await;
+
+    // 1. Invites: the admin's are accepted, others declined.
+    let room = world.room_with_bot().await;
+    let quiet = world.room_with_bot().await;
+    let evil = mallory.create_room(&[world.bot_id()]).await;
+    wait_for(
+        "the bot to decline mallory's invite",
+        Duration::from_secs(60),
+        || async {
+            (mallory.membership(&evil, world.bot_id()).await.as_deref() == Some("leave"))
+                .then_some(())
+        },
+    )
+    .await;
+
+    // 2. Commands: changes need power level 50; replies are m.notice replies that ping nobody.
+    world.admin.invite(&room, member.user_id()).await;
+    member.join(&room).await;
+    let first = world
+        .admin
+        .command(
+            &room,
+            world.bot_id(),
+            "!sw watch add vessels \"Lady R\" vessel",
+        )
+        .await;
+    assert_eq!(first["content"]["msgtype"], "m.notice");
+    assert_eq!(first["content"]["m.mentions"], json!({}));
+    let reply = world
+        .admin
+        .command(&room, world.bot_id(), "!sw subscribe vessels")
+        .await;
+    assert!(body(&reply).starts_with("Subscribed"), "{reply}");
+    let refused = member
+        .command(
+            &room,
+            world.bot_id(),
+            "!sw watch add vessels \"Evil Ship\" vessel",
+        )
+        .await;
+    assert!(
+        body(&refused).contains("Refused") && body(&refused).contains("power level 50"),
+        "{refused}"
+    );
+    let read = member
+        .command(&room, world.bot_id(), "!sw watchlists")
+        .await;
+    assert!(
+        body(&read).contains("vessels — 1 name"),
+        "reading is open to members: {read}"
+    );
+
+    // Edits and notices never run commands.
+    let original = world.admin.send_text(&room, "hello").await;
+    world
+        .admin
+        .send(
+            &room,
+            json!({
+                "msgtype": "m.text",
+                "body": "* !sw watch add vessels Edited",
+                "m.new_content": {"msgtype": "m.text", "body": "!sw watch add vessels Edited"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": original},
+            }),
+        )
+        .await;
+    world
+        .admin
+        .send(
+            &room,
+            json!({"msgtype": "m.notice", "body": "!sw watch add vessels Noticed"}),
+        )
+        .await;
+    let show = world
+        .admin
+        .command(&room, world.bot_id(), "!sw watch show vessels")
+        .await;
+    let shown = body(&show);
+    assert!(shown.contains("Lady R"), "{shown}");
+    for absent in ["Evil Ship", "Edited", "Noticed"] {
+        assert!(
+            !shown.contains(absent),
+            "{absent} must not be on the list: {shown}"
+        );
+    }
+    assert_eq!(
+        world.admin.messages_from(&room, world.bot_id()).await.len(),
+        5,
+        "one reply per command, none for the edit or the notice"
+    );
+
+    // 3 and 8. A new item naming Lady R, and a hostile one.
+    world.wait_feed_ok(&room).await;
+    world.feeds.set_feed(
+        "/feed.xml",
+        rss(&[
+            Item {
+                guid: "hostile",
+                title: "@room <script>alert(1)</script> Lady R <a href=\"javascript:alert(1)\">details</a> sanctioned",
+                description: "The Lady R was sanctioned. <a href=\"javascript:alert(2)\">click here</a> @room",
+                date: "Sat, 25 May 2024 19:00:00 GMT",
+            },
+            lady_r_item("lady-1"),
+            Item::new("old", "Designations", "Routine update."),
+        ]),
+    );
+    let order = world
+        .expect_each_posted_once(
+            &room,
+            &["lady-1".to_string(), "hostile".to_string()],
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(
+        order,
+        ["lady-1", "hostile"],
+        "posts arrive in publication order"
+    );
+    let posts = world.posts(&room).await;
+    let lady = &posts[0];
+    assert_eq!(lady["content"]["msgtype"], "m.notice");
+    assert!(body(lady).contains(LADY_R_SENTENCE), "{lady}");
+    let hostile = &posts[1];
+    let html = hostile["content"]["formatted_body"].as_str().unwrap();
+    assert_eq!(hostile["content"]["format"], "org.matrix.custom.html");
+    assert_eq!(
+        hostile["content"]["m.mentions"],
+        json!({}),
+        "the post pings nobody"
+    );
+    for bad in ["<script", "javascript:", "@room"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+        assert!(
+            !body(hostile).contains(bad),
+            "{bad} in the body: {}",
+            body(hostile)
+        );
+    }
+    assert!(
+        world
+            .admin
+            .messages_from(&quiet, world.bot_id())
+            .await
+            .is_empty(),
+        "unsubscribed rooms get nothing"
+    );
+
+    let log = bot.terminate().await;
+    for secret in [world.bot.password.as_str(), world.bot.access_token.as_str()] {
+        assert!(!log.contains(secret), "a secret leaked into the log");
+    }
+    assert!(
+        !log.contains("store-passphrase-"),
+        "the store passphrase leaked into the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_while_posting_it_posts_every_item_exactly_once_on_one_device() {
+    // A tight message limit keeps the burst going long enough to kill the bot in it.
+    let world = World::new(&[
+        "--rate-limited",
+        "--rc-message-per-second",
+        "3",
+        "--rc-message-burst",
+        "3",
+    ])
+    .await;
+    let bot = BotProcess::start(&world.config).await;
+    // Registration made one device; the bot's login the second.
+    let devices = world.admin.device_count(world.bot_id()).await;
+    assert_eq!(devices, 2);
+    let room = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await;
+
+    let guids = world.publish_lady_r_items("burst", 30);
+    wait_for("the first posts", Duration::from_secs(60), || async {
+        (world.posts(&room).await.len() >= 3).then_some(())
+    })
+    .await;
+    let log = bot.kill().await;
+    let before = world.posts(&room).await.len();
+    assert!(
+        before < guids.len(),
+        "the kill should land inside the burst ({before} posted)"
+    );
+    assert!(
+        !log.contains(&world.bot.password),
+        "the password leaked into the log"
+    );
+
+    let bot = BotProcess::start(&world.config).await;
+    world
+        .expect_each_posted_once(&room, &guids, Duration::from_secs(120))
+        .await;
+    assert_eq!(
+        world.admin.device_count(world.bot_id()).await,
+        devices,
+        "a restart never makes a new device"
+    );
+    let log = bot.terminate().await;
+    assert!(log.contains("restored the Matrix session"), "{log}");
+
+    // A wrong store passphrase is refused clearly.
+    let good_config = std::fs::read_to_string(&world.config).unwrap();
+    std::fs::write(
+        &world.config,
+        good_config.replace("store-passphrase-", "wrong-passphrase-"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sanctions-watch"))
+        .args(["run", "--config"])
+        .arg(&world.config)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("passphrase"), "{stderr}");
+    std::fs::write(&world.config, good_config).unwrap();
+
+    // With the SDK store gone, the bot refuses to start rather than make a new device.
+    std::fs::remove_dir_all(world.data_dir.join("matrix/sdk")).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sanctions-watch"))
+        .args(["run", "--config"])
+        .arg(&world.config)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to create a new device"),
+        "{stderr}"
+    );
+    assert_eq!(world.admin.device_count(world.bot_id()).await, devices);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_homeserver_outage_delays_posts_but_loses_none() {
+    let mut world = World::new(&[]).await;
+    let bot = BotProcess::start(&world.config).await;
+    let room = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await;
+
+    tokio::task::block_in_place(|| world.synapse.stop());
+    let guids = world.publish_lady_r_items("outage", 10);
+    // The bot polls the feed, enqueues the posts, and fails to send them for a while.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    tokio::task::block_in_place(|| world.synapse.start_again());
+
+    world
+        .expect_each_posted_once(&room, &guids, Duration::from_secs(120))
+        .await;
+    let log = bot.terminate().await;
+    assert!(
+        log.contains("delivery failed; will retry") || log.contains("sync failed"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tight_rate_limits_still_deliver_a_burst_of_50_in_order() {
+    let world = World::new(&[
+        "--rate-limited",
+        "--rc-message-per-second",
+        "5",
+        "--rc-message-burst",
+        "5",
+    ])
+    .await;
+    let bot = BotProcess::start(&world.config).await;
+    let room = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await;
+
+    let guids = world.publish_lady_r_items("rl", 50);
+    let order = world
+        .expect_each_posted_once(&room, &guids, Duration::from_secs(180))
+        .await;
+    assert_eq!(order, guids, "posts arrive in publication order");
+    let log = bot.terminate().await;
+    assert!(
+        log.contains("M_LIMIT_EXCEEDED")
+            || log.contains("Too Many Requests")
+            || log.contains("429"),
+        "the limit was hit: {log}"
+    );
+}
+
+mod encrypted {
+    use super::*;
+    use matrix_sdk::config::SyncSettings;
+    use matrix_sdk::room::MessagesOptions;
+    use matrix_sdk::ruma::api::client::room::create_room;
+    use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+    use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+    use matrix_sdk::ruma::events::{
+        AnySyncMessageLikeEvent, AnySyncTimelineEvent, InitialStateEvent, SyncMessageLikeEvent,
+    };
+    use matrix_sdk::ruma::{UserId, uint};
+    use matrix_sdk::{Client, Room};
+
+    /// Decrypted bodies of the bot's messages, oldest first.
+    async fn bot_bodies(room: &Room, bot: &str) -> Vec<String> {
+        let mut options = MessagesOptions::backward();
+        options.limit = uint!(100);
+        let Ok(messages) = room.messages(options).await else {
+            return Vec::new();
+        };
+        let mut bodies: Vec<String> = messages
+            .chunk
+            .iter()
+            .filter(|ev| !ev.kind.is_utd())
+            .filter_map(|ev| match ev.raw().deserialize() {
+                Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                    SyncMessageLikeEvent::Original(m),
+                ))) if m.sender == bot => Some(m.content.body().to_string()),
+                _ => None,
+            })
+            .collect();
+        bodies.reverse();
+        bodies
+    }
+
+    async fn send_and_wait(room: &Room, bot: &str, line: &str, expect: &str) -> String {
+        room.send(RoomMessageEventContent::text_plain(line))
+            .await
+            .expect("send encrypted");
+        wait_for(
+            &format!("a decrypted reply containing {expect:?}"),
+            Duration::from_secs(60),
+            || async {
+                bot_bodies(room, bot)
+                    .await
+                    .into_iter()
+                    .find(|b| b.contains(expect))
+            },
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn encrypted_rooms_take_commands_and_get_posts() {
+        let world = World::new(&[]).await;
+        let bot = BotProcess::start(&world.config).await;
+
+        let store = tempfile::tempdir().unwrap();
+        let client = Client::builder()
+            .homeserver_url(world.synapse.base_url())
+            .sqlite_store(store.path(), None)
+            .build()
+            .await
+            .unwrap();
+        client
+            .matrix_auth()
+            .login_username(world.admin.user_id(), &world.admin.user.password)
+            .initial_device_display_name("e2e test client")
+            .send()
+            .await
+            .unwrap();
+        client.sync_once(SyncSettings::default()).await.unwrap();
+        let syncing = client.clone();
+        let sync_task = tokio::spawn(async move { syncing.sync(SyncSettings::default()).await });
+
+        let mut request = create_room::v3::Request::new();
+        request.invite = vec![UserId::parse(world.bot_id()).unwrap()];
+        request.preset = Some(create_room::v3::RoomPreset::PrivateChat);
+        request.initial_state = vec![
+            InitialStateEvent::with_empty_state_key(
+                RoomEncryptionEventContent::with_recommended_defaults(),
+            )
+            .to_raw_any(),
+        ];
+        let room = client.create_room(request).await.unwrap();
+        let room_id = room.room_id().to_string();
+        world.wait_joined(&room_id).await;
+        // Let the test client learn the bot's membership and devices.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        let bot_id = world.bot_id();
+        send_and_wait(
+            &room,
+            bot_id,
+            "!sw watch add vessels \"Lady R\" vessel",
+            "Watching Lady R",
+        )
+        .await;
+        send_and_wait(&room, bot_id, "!sw subscribe vessels", "Subscribed").await;
+        for attempt in 0.. {
+            let reply = send_and_wait(&room, bot_id, "!sw feeds", "next poll").await;
+            if reply.contains("— ok") {
+                break;
+            }
+            assert!(attempt < 30, "the feed never became ok");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        world.feeds.set_feed(
+            "/feed.xml",
+            rss(&[
+                lady_r_item("secret-1"),
+                Item::new("old", "Designations", "Routine update."),
+            ]),
+        );
+        let post = wait_for("a decrypted post", Duration::from_secs(60), || async {
+            bot_bodies(&room, bot_id)
+                .await
+                .into_iter()
+                .find(|b| b.contains("https://news.example/secret-1"))
+        })
+        .await;
+        assert!(post.contains(LADY_R_SENTENCE), "{post}");
+
+        // What the homeserver stored from the bot is ciphertext only.
+        let raw = world.admin.messages(&room_id).await;
+        assert!(
+            raw.iter().all(|e| e["sender"] != bot_id),
+            "the bot sent plaintext m.room.message events into an encrypted room"
+        );
+
+        sync_task.abort();
+        bot.terminate().await;
+    }
+}
