@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::config::Config;
+use crate::config::{Config, FeedConfig, WatchlistConfig};
+use crate::metrics::Metrics;
 use crate::store::{FeedOrigin, FeedRecord, Store, StoreError};
 use crate::watch::{ExactMatcher, Hit, Screener};
 
@@ -70,6 +71,38 @@ pub struct App {
     pub outbox_changed: Notify,
     /// When this process started.
     pub started: DateTime<Utc>,
+    /// Counters and histograms for the metrics endpoint.
+    pub metrics: Metrics,
+    /// The operator's feeds: the config's, replaced on reload.
+    config_feeds: RwLock<Vec<FeedConfig>>,
+}
+
+/// What a config reload changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReloadReport {
+    /// Config feeds before and after.
+    pub feeds: (usize, usize),
+    /// Watchlists written from the config.
+    pub watchlists: usize,
+    /// Settings that changed but only take effect after a restart.
+    pub needs_restart: Vec<&'static str>,
+}
+
+/// Writes the config's watchlists into the store: entries are (re)added; a list's
+/// `subscribers` are subscribed only when the list is created.
+fn seed_watchlists(store: &Store, lists: &[WatchlistConfig]) -> Result<(), StoreError> {
+    for list in lists {
+        let created = store.create_list(&list.name)?;
+        for entry in &list.entries {
+            store.put_entry(&list.name, entry)?;
+        }
+        if created {
+            for room in &list.subscribers {
+                store.subscribe(room, &list.name)?;
+            }
+        }
+    }
+    store.flush_blocking()
 }
 
 impl App {
@@ -78,33 +111,62 @@ impl App {
     /// only when the list is first created, so an `unsubscribe` sticks.
     pub fn open(config: Config) -> Result<Arc<App>, StoreError> {
         let store = Store::open(&config.data_dir)?;
-        for list in &config.watchlists {
-            let created = store.create_list(&list.name)?;
-            for entry in &list.entries {
-                store.put_entry(&list.name, entry)?;
-            }
-            if created {
-                for room in &list.subscribers {
-                    store.subscribe(room, &list.name)?;
-                }
-            }
-        }
-        store.flush_blocking()?;
+        seed_watchlists(&store, &config.watchlists)?;
         Ok(Arc::new(App {
+            config_feeds: RwLock::new(config.feeds.clone()),
             config,
             store,
             watch: WatchIndex::default(),
             feeds_changed: Notify::new(),
             outbox_changed: Notify::new(),
             started: Utc::now(),
+            metrics: Metrics::default(),
         }))
+    }
+
+    /// Applies a re-read config (SIGHUP): its feeds replace the config feeds, its
+    /// watchlists are written into the store. Pending posts in the outbox are untouched.
+    pub fn reload(&self, new: &Config) -> Result<ReloadReport, StoreError> {
+        seed_watchlists(&self.store, &new.watchlists)?;
+        for list in &new.watchlists {
+            self.watch.invalidate(&list.name);
+        }
+        let before = {
+            let mut feeds = self.config_feeds.write().expect("config feeds lock");
+            std::mem::replace(&mut *feeds, new.feeds.clone()).len()
+        };
+        self.feeds_changed.notify_one();
+        let old = &self.config;
+        let mut needs_restart = Vec::new();
+        for (changed, name) in [
+            (old.data_dir != new.data_dir, "data_dir"),
+            (old.command_prefix != new.command_prefix, "command_prefix"),
+            (
+                old.default_poll_interval != new.default_poll_interval,
+                "default_poll_interval",
+            ),
+            (old.fetch != new.fetch, "[fetch]"),
+            (old.matrix != new.matrix, "[matrix]"),
+            (old.logging != new.logging, "[logging]"),
+            (old.metrics_listen != new.metrics_listen, "[metrics]"),
+        ] {
+            if changed {
+                needs_restart.push(name);
+            }
+        }
+        Ok(ReloadReport {
+            feeds: (before, new.feeds.len()),
+            watchlists: new.watchlists.len(),
+            needs_restart,
+        })
     }
 
     /// Every feed to poll: the config's, then those added by command.
     pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
         let mut feeds: Vec<FeedRecord> = self
-            .config
-            .feeds
+            .config_feeds
+            .read()
+            .expect("config feeds lock")
             .iter()
             .map(|f| FeedRecord {
                 id: f.id.clone(),

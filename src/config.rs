@@ -191,6 +191,27 @@ impl Default for FetchConfig {
     }
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoggingConfig {
+    /// Text or JSON.
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `info,sanctions_watch=debug`; `RUST_LOG`
+    /// overrides it.
+    pub level: Option<String>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -209,6 +230,10 @@ pub struct Config {
     pub watchlists: Vec<WatchlistConfig>,
     /// The Matrix section, needed only by `run`.
     pub matrix: Option<MatrixConfig>,
+    /// Logging.
+    pub logging: LoggingConfig,
+    /// Address of the metrics and health endpoint; off when `None`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +249,21 @@ struct RawConfig {
     #[serde(default)]
     watchlists: Vec<RawWatchlist>,
     matrix: Option<RawMatrix>,
+    logging: Option<RawLogging>,
+    metrics: Option<RawMetrics>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogging {
+    format: Option<LogFormat>,
+    level: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -474,6 +514,42 @@ impl Validator<'_> {
             Some(m) => Some(self.matrix(m)?),
             None => None,
         };
+        let mut logging = LoggingConfig::default();
+        if let Some(l) = &raw.logging {
+            logging.format = l.format.unwrap_or_default();
+            if let Some(level) = &l.level {
+                if let Err(e) = tracing_subscriber::EnvFilter::try_new(level.get_ref()) {
+                    return self.invalid(
+                        level.span(),
+                        "logging.level",
+                        format!("not a log filter: {e}"),
+                    );
+                }
+                logging.level = Some(level.get_ref().clone());
+            }
+        }
+        let metrics_listen = match &raw.metrics {
+            None => None,
+            Some(m) => match m.listen.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(addr) => {
+                    if !addr.ip().is_loopback() {
+                        self.warn(
+                            m.listen.span(),
+                            "metrics.listen",
+                            "not a loopback address: metrics and health will be reachable from the network",
+                        );
+                    }
+                    Some(addr)
+                }
+                Err(_) => {
+                    return self.invalid(
+                        m.listen.span(),
+                        "metrics.listen",
+                        "must be an address with a port, e.g. \"127.0.0.1:9464\"",
+                    );
+                }
+            },
+        };
 
         Ok((
             Config {
@@ -484,6 +560,8 @@ impl Validator<'_> {
                 feeds,
                 watchlists,
                 matrix,
+                logging,
+                metrics_listen,
             },
             self.warnings,
         ))
@@ -926,6 +1004,29 @@ mod tests {
             err.contains("line 3") && err.contains("matrix.user_id"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn logging_and_metrics_sections_validate() {
+        let (config, _) = parse("[logging]\nformat = \"json\"\nlevel = \"info,sanctions_watch=debug\"\n[metrics]\nlisten = \"127.0.0.1:9464\"\n").unwrap();
+        assert_eq!(config.logging.format, LogFormat::Json);
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        let err = parse("[metrics]\nlisten = \"localhost\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("metrics.listen"),
+            "{err}"
+        );
+        let err = parse("[logging]\nformat = \"xml\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("xml"), "{err}");
+        let (_, warnings) = parse("[metrics]\nlisten = \"0.0.0.0:9464\"\n").unwrap();
+        assert_eq!(warnings.len(), 1);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! Modules:
 //! - [`config`]: the TOML file, strictly parsed and validated.
 //! - [`store`]: the only owner of sled.
+//! - [`backup`]: `state export` / `state import` as JSON lines.
 //! - [`app`]: state shared by all tasks; config and command feeds and lists meet here.
 //! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
+//! - [`metrics`]: counters, histograms, and the `/metrics`, `/live`, `/ready` endpoint.
 //! - [`pipeline`]: fresh items to outbox entries, atomically.
 //! - [`watch`]: watchlist entries and the screener that finds them in text.
 //! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
@@ -21,9 +23,11 @@
 //! - [`rooms`]: delivery from the outbox, and the console room.
 
 pub mod app;
+pub mod backup;
 pub mod commands;
 pub mod config;
 pub mod feeds;
+pub mod metrics;
 pub mod pipeline;
 pub mod rooms;
 pub mod store;

@@ -124,6 +124,8 @@ pub fn process_items(
     state.new_items += report.new_items as u64;
     let keys: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
     app.store.commit_items(&feed.id, &keys, &posts, &state)?;
+    app.metrics
+        .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {
         app.outbox_changed.notify_one();
     }

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// Another process has the store open.
     #[error("the store at {0} is in use by another sanctions-watch process")]
     Locked(PathBuf),
+    /// No store exists where one was expected.
+    #[error("there is no store at {0}")]
+    Missing(PathBuf),
     /// sled failed.
     #[error("store error: {0}")]
     Sled(#[from] sled::Error),
@@ -264,6 +267,16 @@ impl Store {
         };
         store.check_schema()?;
         Ok(store)
+    }
+
+    /// Opens a store that must already exist (for `state check` and `state export`):
+    /// never creates one by accident.
+    pub fn open_existing(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join("sled");
+        if !path.join("conf").exists() {
+            return Err(StoreError::Missing(path));
+        }
+        Store::open(data_dir)
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
@@ -551,6 +564,158 @@ impl Store {
             watchlists: self.lists.len(),
             entries: self.entries.len(),
         }
+    }
+
+    // ---- whole-store access, for backups and checks ----
+
+    /// Names of every tree that holds records (sled's default tree is `__sled__default`).
+    pub fn tree_names(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .collect()
+    }
+
+    /// Every record of `tree`, in key order, as raw bytes.
+    pub fn raw_records(&self, tree: &str) -> Result<Vec<RawRecord>, StoreError> {
+        let tree = self.db.open_tree(tree)?;
+        tree.iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Writes one raw record (restoring a backup). Bypasses the typed accessors on
+    /// purpose: a backup restores exactly what was exported.
+    pub fn insert_raw(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.open_tree(tree)?.insert(key, value)?;
+        Ok(())
+    }
+
+    /// True if no tree holds a record except the schema version.
+    pub fn is_empty(&self) -> bool {
+        self.db
+            .tree_names()
+            .into_iter()
+            .all(|name| match self.db.open_tree(&name) {
+                Ok(tree) => tree
+                    .iter()
+                    .keys()
+                    .all(|k| k.is_ok_and(|k| k.as_ref() == b"schema_version")),
+                Err(_) => false,
+            })
+    }
+
+    /// Reads every record with its typed decoder and cross-checks references.
+    /// Writes nothing.
+    pub fn check(&self) -> StoreCheck {
+        let mut report = StoreCheck::default();
+        let mut problem = |tree: &str, key: &[u8], message: String| {
+            report
+                .problems
+                .push(format!("{tree} {}: {message}", printable_key(key)));
+        };
+        let decoders: [(&str, &sled::Tree, RecordCheck); 8] = [
+            ("feeds", &self.feeds, |v| decode_err::<FeedRecord>(v)),
+            ("feed_state", &self.feed_state, |v| {
+                decode_err::<FeedState>(v)
+            }),
+            ("seen", &self.seen, |v| decode_err::<DateTime<Utc>>(v)),
+            ("watchlists", &self.lists, |v| decode_err::<ListRecord>(v)),
+            ("watch_entries", &self.entries, |v| {
+                decode_err::<WatchEntry>(v)
+            }),
+            ("subscriptions", &self.subscriptions, |v| {
+                decode_err::<Subscription>(v)
+            }),
+            ("outbox", &self.outbox, |v| decode_err::<OutboxEntry>(v)),
+            ("outbox_dead", &self.dead_letters, |v| {
+                decode_err::<OutboxEntry>(v)
+            }),
+        ];
+        for (name, tree, decode_error) in decoders {
+            let mut count = 0;
+            for kv in tree.iter() {
+                match kv {
+                    Ok((k, v)) => {
+                        count += 1;
+                        if let Some(e) = decode_error(&v) {
+                            problem(name, &k, format!("cannot be decoded: {e}"));
+                        }
+                    }
+                    Err(e) => problem(name, b"", format!("cannot be read: {e}")),
+                }
+            }
+            report.counts.push((name.to_string(), count));
+        }
+        let lists: Vec<String> = self
+            .lists()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        for sub in self.all_subscriptions().unwrap_or_default() {
+            if !lists.contains(&sub.list) {
+                problem(
+                    "subscriptions",
+                    sub.room_id.as_bytes(),
+                    format!("subscribes to missing watchlist {:?}", sub.list),
+                );
+            }
+        }
+        for key in self.entries.iter().keys().flatten() {
+            let list = key.split(|b| *b == SEP).next().unwrap_or_default();
+            if !lists.iter().any(|l| l.as_bytes() == list) {
+                problem("watch_entries", &key, "belongs to no watchlist".into());
+            }
+        }
+        let day_ago = Utc::now() - chrono::Duration::days(1);
+        for (id, entry) in self.outbox().unwrap_or_default() {
+            if entry.created < day_ago {
+                problem(
+                    "outbox",
+                    &id.to_be_bytes(),
+                    format!(
+                        "waiting for more than a day ({} attempts, last error: {})",
+                        entry.attempts,
+                        entry.last_error.as_deref().unwrap_or("none")
+                    ),
+                );
+            }
+        }
+        report
+    }
+}
+
+/// A record as stored: key and value bytes.
+pub type RawRecord = (Vec<u8>, Vec<u8>);
+
+/// Decodes a record's value; the error if it does not decode.
+type RecordCheck = fn(&[u8]) -> Option<String>;
+
+/// What `Store::check` found.
+#[derive(Debug, Default)]
+pub struct StoreCheck {
+    /// Records per known tree.
+    pub counts: Vec<(String, usize)>,
+    /// One line per problem, naming the tree and key.
+    pub problems: Vec<String>,
+}
+
+fn decode_err<T: DeserializeOwned>(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<T>(bytes)
+        .err()
+        .map(|e| e.to_string())
+}
+
+/// A key for messages: text with separators shown as `/`, or hex if not text.
+pub fn printable_key(key: &[u8]) -> String {
+    match std::str::from_utf8(key) {
+        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\u{0}') => s.replace('\u{0}', "/"),
+        _ => key.iter().map(|b| format!("{b:02x}")).collect(),
     }
 }
 

@@ -19,6 +19,7 @@ use support::*;
 /// One homeserver, one feed server, a bot account and an admin who invites it.
 struct World {
     synapse: Synapse,
+    metrics_port: u16,
     feeds: FeedServer,
     _dir: tempfile::TempDir,
     data_dir: PathBuf,
@@ -41,16 +42,23 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("state");
         let config = dir.path().join("config.toml");
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         BotConfig {
             data_dir: data_dir.clone(),
             homeserver: synapse.base_url(),
             bot: bot.clone(),
             allowed_inviters: vec![admin.user_id().to_string()],
             feeds: feed_section("gov", &feeds.url("/feed.xml"), "government", "1s"),
+            extra: format!("\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n"),
         }
         .write(&config);
         World {
             synapse,
+            metrics_port,
             feeds,
             _dir: dir,
             data_dir,
@@ -186,6 +194,17 @@ impl World {
             );
         }
         order
+    }
+}
+
+impl World {
+    /// The status of the bot's `/ready`.
+    async fn ready_status(&self) -> u16 {
+        let url = format!("http://127.0.0.1:{}/ready", self.metrics_port);
+        match reqwest::get(url).await {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 }
 
@@ -351,7 +370,17 @@ async fn bot_joins_for_allowed_inviters_obeys_power_levels_and_posts_once() {
     );
 
     let log = bot.terminate().await;
-    for secret in [world.bot.password.as_str(), world.bot.access_token.as_str()] {
+    let session: Value =
+        serde_json::from_slice(&std::fs::read(world.data_dir.join("matrix/session.json")).unwrap())
+            .unwrap();
+    let bot_token = session["access_token"]
+        .as_str()
+        .expect("the session file holds the bot's token");
+    for secret in [
+        world.bot.password.as_str(),
+        world.bot.access_token.as_str(),
+        bot_token,
+    ] {
         assert!(!log.contains(secret), "a secret leaked into the log");
     }
     assert!(
@@ -448,15 +477,25 @@ async fn a_homeserver_outage_delays_posts_but_loses_none() {
     let room = world.room_with_bot().await;
     world.subscribe_lady_r(&room).await;
 
+    assert_eq!(world.ready_status().await, 200);
     tokio::task::block_in_place(|| world.synapse.stop());
     let guids = world.publish_lady_r_items("outage", 10);
-    // The bot polls the feed, enqueues the posts, and fails to send them for a while.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // The bot polls the feed, enqueues the posts, and fails to send them for a while;
+    // meanwhile it reports itself not ready.
+    wait_for("/ready to turn false", Duration::from_secs(60), || async {
+        (world.ready_status().await == 503).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     tokio::task::block_in_place(|| world.synapse.start_again());
 
     world
         .expect_each_posted_once(&room, &guids, Duration::from_secs(120))
         .await;
+    wait_for("/ready to turn true", Duration::from_secs(60), || async {
+        (world.ready_status().await == 200).then_some(())
+    })
+    .await;
     let log = bot.terminate().await;
     assert!(
         log.contains("delivery failed; will retry") || log.contains("sync failed"),

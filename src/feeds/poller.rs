@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use super::fetch::{FetchOutcome, Fetcher};
 use super::parse::parse_feed;
 use crate::app::App;
+use crate::metrics::FetchResult;
 use crate::pipeline::{ProcessReport, process_items};
 use crate::store::{FeedRecord, FeedState, StoreError};
 
@@ -114,7 +115,16 @@ async fn poll_once(
     })?;
     let mut state = app.store.feed_state(&feed.id)?;
     state.fetches += 1;
+    let started = std::time::Instant::now();
     let outcome = fetcher.fetch(&url, &state.validators).await;
+    app.metrics.record_fetch(
+        match &outcome {
+            Ok(FetchOutcome::Fetched { .. }) => FetchResult::Ok,
+            Ok(FetchOutcome::NotModified) => FetchResult::NotModified,
+            Err(_) => FetchResult::Error,
+        },
+        started.elapsed(),
+    );
     let now = Utc::now();
     match outcome {
         Err(e) => {

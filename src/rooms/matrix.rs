@@ -381,6 +381,7 @@ impl MatrixBot {
     /// delivery and the sync loop. Never logs out.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<(), MatrixError> {
         let client = self.client.clone();
+        self.app.metrics.enable_matrix();
         if !self.sync_until_success(&mut shutdown).await? {
             return Ok(());
         }
@@ -425,9 +426,13 @@ impl MatrixBot {
                 r = client.sync_once(SyncSettings::default().timeout(Duration::from_secs(30))) => r,
             };
             match result {
-                Ok(_) => failures = 0,
+                Ok(_) => {
+                    failures = 0;
+                    self.app.metrics.record_sync_ok();
+                }
                 Err(e) => {
                     failures += 1;
+                    self.app.metrics.record_sync_failed();
                     let (_, after) = classify_error(&e);
                     let wait = after
                         .unwrap_or_default()
@@ -464,7 +469,10 @@ impl MatrixBot {
                 r = self.client.sync_once(SyncSettings::default().timeout(Duration::ZERO)) => r,
             };
             match result {
-                Ok(_) => return Ok(true),
+                Ok(_) => {
+                    self.app.metrics.record_sync_ok();
+                    return Ok(true);
+                }
                 Err(e) if matches!(e.client_api_error_kind(), Some(ErrorKind::UnknownToken(_))) => {
                     return Err(MatrixError::Login(format!(
                         "the homeserver no longer accepts the stored session ({e}); the device was logged out elsewhere"
@@ -472,6 +480,7 @@ impl MatrixBot {
                 }
                 Err(e) => {
                     failures += 1;
+                    self.app.metrics.record_sync_failed();
                     let wait = super::retry_delay(failures).min(Duration::from_secs(30));
                     tracing::warn!(error = %e, retry_in = ?wait, "initial sync failed");
                     tokio::select! {

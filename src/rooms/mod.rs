@@ -101,10 +101,13 @@ async fn deliver_due<S: RoomSink>(
         let saved = match result {
             Ok(()) => {
                 tracing::debug!(room = %entry.room_id, txn = %entry.txn_id, "delivered");
+                app.metrics
+                    .record_post_sent((Utc::now() - entry.created).to_std().unwrap_or_default());
                 app.store.remove_outbox(id)
             }
             Err(SendError::Retry { after, reason }) => {
                 entry.attempts += 1;
+                app.metrics.record_post_failed();
                 let wait = after.unwrap_or_default().max(retry_delay(entry.attempts));
                 tracing::warn!(room = %entry.room_id, attempts = entry.attempts, retry_in = ?wait, error = %reason, "delivery failed; will retry");
                 entry.last_error = Some(reason);
@@ -115,6 +118,7 @@ async fn deliver_due<S: RoomSink>(
             }
             Err(SendError::Permanent(reason)) => {
                 tracing::error!(room = %entry.room_id, error = %reason, "delivery impossible; moved to dead letters");
+                app.metrics.record_post_dead();
                 entry.last_error = Some(reason);
                 app.store.dead_letter(id, &entry)
             }

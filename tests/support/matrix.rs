@@ -304,6 +304,8 @@ pub struct BotConfig {
     pub bot: Registered,
     pub allowed_inviters: Vec<String>,
     pub feeds: String,
+    /// Appended after the [matrix] section (more tables).
+    pub extra: String,
 }
 
 impl BotConfig {
@@ -314,13 +316,14 @@ impl BotConfig {
             .map(|s| format!("\"{s}\""))
             .collect();
         let text = format!(
-            "{}\n[matrix]\nhomeserver = \"{}\"\nuser_id = \"{}\"\npassword = \"{}\"\nstore_passphrase = \"store-passphrase-{}\"\nallowed_inviters = [{}]\n",
+            "{}\n[matrix]\nhomeserver = \"{}\"\nuser_id = \"{}\"\npassword = \"{}\"\nstore_passphrase = \"store-passphrase-{}\"\nallowed_inviters = [{}]\n{}",
             super::config_text(&self.data_dir, &self.feeds),
             self.homeserver,
             self.bot.user_id,
             self.bot.password,
             std::process::id(),
             inviters.join(", "),
+            self.extra,
         );
         std::fs::write(path, text).unwrap();
     }

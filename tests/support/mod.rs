@@ -3,6 +3,7 @@
 //! some of it.)
 #![allow(dead_code)]
 
+pub mod console;
 pub mod feed_server;
 pub mod matrix;
 pub mod synapse;

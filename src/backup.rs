@@ -1,0 +1,282 @@
+//! `state export` / `state import`: the whole sled store as JSON lines, for backups
+//! and for moving across store format changes. A header line names the format and
+//! the store schema; then one line per record with its tree, key and value (JSON
+//! where the stored bytes are JSON, hex otherwise). Importing into an empty store
+//! reproduces every tree exactly, so the bot behaves the same (no reposts).
+
+use std::io::{BufRead, Write};
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{SCHEMA_VERSION, Store, StoreError};
+
+/// The format name in the header line.
+pub const FORMAT: &str = "sanctions-watch-state";
+/// The version of this export format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A backup problem.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading or writing the file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A line of the file is not what the format says.
+    #[error("line {line}: {message}")]
+    Format {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Import only goes into an empty store.
+    #[error("the store at {0} is not empty; import into a new data directory")]
+    NotEmpty(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    format_version: u32,
+    schema: u32,
+    exported_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    tree: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    key_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    value: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    value_hex: Option<String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl Record {
+    fn new(tree: &str, key: &[u8], value: &[u8]) -> Record {
+        let (key, key_hex) = match std::str::from_utf8(key) {
+            Ok(k) => (Some(k.to_string()), None),
+            Err(_) => (None, Some(hex(key))),
+        };
+        // Only values that read back to the same bytes are written as JSON.
+        let json = serde_json::from_slice::<serde_json::Value>(value)
+            .ok()
+            .filter(|v| serde_json::to_vec(v).is_ok_and(|bytes| bytes == value));
+        let (value, value_hex) = match json {
+            Some(v) => (Some(v), None),
+            None => (None, Some(hex(value))),
+        };
+        Record {
+            tree: tree.to_string(),
+            key,
+            key_hex,
+            value,
+            value_hex,
+        }
+    }
+
+    fn bytes(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let key = match (&self.key, &self.key_hex) {
+            (Some(k), None) => k.as_bytes().to_vec(),
+            (None, Some(h)) => unhex(h).ok_or("key_hex is not hex")?,
+            _ => return Err("a record needs exactly one of key and key_hex".into()),
+        };
+        let value = match (&self.value, &self.value_hex) {
+            (Some(v), None) => serde_json::to_vec(v).map_err(|e| e.to_string())?,
+            (None, Some(h)) => unhex(h).ok_or("value_hex is not hex")?,
+            _ => return Err("a record needs exactly one of value and value_hex".into()),
+        };
+        Ok((key, value))
+    }
+}
+
+/// Writes the whole store; `progress` is called with the records written so far.
+pub fn export(
+    store: &Store,
+    out: &mut impl Write,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, BackupError> {
+    let header = Header {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        schema: SCHEMA_VERSION,
+        exported_at: Utc::now(),
+    };
+    serde_json::to_writer(&mut *out, &header).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    let mut written = 0u64;
+    for tree in store.tree_names() {
+        for (key, value) in store.raw_records(&tree)? {
+            serde_json::to_writer(&mut *out, &Record::new(&tree, &key, &value))
+                .map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            written += 1;
+            if written.is_multiple_of(10_000) {
+                progress(written);
+            }
+        }
+    }
+    out.flush()?;
+    progress(written);
+    Ok(written)
+}
+
+/// One decoded record line: tree, key, value.
+type RawRecord = (String, Vec<u8>, Vec<u8>);
+
+/// Reads an export: checks the header, then yields each record with its line number.
+fn read_records(
+    input: impl BufRead,
+) -> Result<impl Iterator<Item = Result<RawRecord, BackupError>>, BackupError> {
+    let mut lines = input.lines();
+    let first = lines.next().ok_or(BackupError::Format {
+        line: 1,
+        message: "empty file".into(),
+    })??;
+    let header: Header = serde_json::from_str(&first).map_err(|e| BackupError::Format {
+        line: 1,
+        message: format!("not a {FORMAT} header: {e}"),
+    })?;
+    if header.format != FORMAT || header.format_version > FORMAT_VERSION {
+        return Err(BackupError::Format {
+            line: 1,
+            message: format!(
+                "format {} version {} is not supported",
+                header.format, header.format_version
+            ),
+        });
+    }
+    if header.schema > SCHEMA_VERSION {
+        return Err(BackupError::Format {
+            line: 1,
+            message: format!(
+                "exported from store schema {}; this build reads up to {SCHEMA_VERSION}",
+                header.schema
+            ),
+        });
+    }
+    Ok(lines.enumerate().filter_map(|(index, line)| {
+        let line_no = index + 2;
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => return None,
+            Ok(l) => l,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let parsed = serde_json::from_str::<Record>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.bytes().map(|(k, v)| (r.tree, k, v)));
+        Some(parsed.map_err(|message| BackupError::Format {
+            line: line_no,
+            message,
+        }))
+    }))
+}
+
+/// Restores an export into an empty store; returns the records written. `open`
+/// is called twice: the whole file is checked before anything is written, so a bad
+/// line leaves the store empty.
+pub fn import<R: BufRead>(
+    store: &Store,
+    open: impl Fn() -> std::io::Result<R>,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, BackupError> {
+    if !store.is_empty() {
+        return Err(BackupError::NotEmpty(store.path().display().to_string()));
+    }
+    for record in read_records(open()?)? {
+        record?;
+    }
+    let mut written = 0u64;
+    for record in read_records(open()?)? {
+        let (tree, key, value) = record?;
+        store.insert_raw(&tree, &key, &value)?;
+        written += 1;
+        if written.is_multiple_of(10_000) {
+            progress(written);
+        }
+    }
+    store.flush_blocking()?;
+    progress(written);
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FeedState;
+    use crate::watch::{EntryKind, WatchEntry};
+
+    #[test]
+    fn export_then_import_reproduces_every_tree() {
+        let from_dir = tempfile::tempdir().unwrap();
+        let from = Store::open(from_dir.path()).unwrap();
+        from.put_entry(
+            "vessels",
+            &WatchEntry::new("Lady R", EntryKind::Vessel, vec![]),
+        )
+        .unwrap();
+        from.subscribe("!r:x", "vessels").unwrap();
+        from.commit_items("f", &["v1:g:abc".into()], &[], &FeedState::default())
+            .unwrap();
+        from.insert_raw("binary", &[0, 1, 255], &[254, 0]).unwrap();
+        let mut file = Vec::new();
+        let n = export(&from, &mut file, |_| {}).unwrap();
+        assert!(n >= 5, "{n}");
+
+        let to_dir = tempfile::tempdir().unwrap();
+        let to = Store::open(to_dir.path()).unwrap();
+        assert_eq!(import(&to, || Ok(&file[..]), |_| {}).unwrap(), n);
+        for tree in from.tree_names() {
+            assert_eq!(
+                from.raw_records(&tree).unwrap(),
+                to.raw_records(&tree).unwrap(),
+                "tree {tree}"
+            );
+        }
+        assert!(to.is_seen("f", "v1:g:abc").unwrap());
+        let again = import(&to, || Ok(&file[..]), |_| {}).unwrap_err();
+        assert!(matches!(again, BackupError::NotEmpty(_)), "{again}");
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let text = format!(
+            "{}\n{{\"tree\":\"seen\",\"key\":\"a\"}}\n",
+            serde_json::json!({"format": FORMAT, "format_version": 1, "schema": 1, "exported_at": "2026-01-01T00:00:00Z"})
+        );
+        let good = "{\"tree\":\"seen\",\"key\":\"b\",\"value\":1}";
+        let text = text.replace("\n{", &format!("\n{good}\n{{"));
+        let err = import(&store, || Ok(text.as_bytes()), |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("line 3:"), "{err}");
+        assert!(store.is_empty(), "a bad file writes nothing");
+        let err = import(&store, || Ok(&b"{}\n"[..]), |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("line 1:"), "{err}");
+    }
+}
