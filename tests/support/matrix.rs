@@ -166,6 +166,40 @@ impl Api {
             .collect()
     }
 
+    /// The current /sync position (no events).
+    pub async fn sync_token(&self) -> String {
+        let v = self
+            .ok(
+                reqwest::Method::GET,
+                "/_matrix/client/v3/sync?timeout=0",
+                None,
+            )
+            .await;
+        v["next_batch"].as_str().unwrap().to_string()
+    }
+
+    /// Long-polls /sync from `since` for up to `timeout_ms`; returns the next token and
+    /// the timeline events of every joined room.
+    pub async fn sync_events(&self, since: &str, timeout_ms: u64) -> (String, Vec<Value>) {
+        let path = format!(
+            "/_matrix/client/v3/sync?since={}&timeout={timeout_ms}",
+            enc(since)
+        );
+        let v = self.ok(reqwest::Method::GET, &path, None).await;
+        let mut events = Vec::new();
+        if let Some(rooms) = v["rooms"]["join"].as_object() {
+            for room in rooms.values() {
+                events.extend(
+                    room["timeline"]["events"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        (v["next_batch"].as_str().unwrap().to_string(), events)
+    }
+
     /// Number of devices of `user` (admin API; this user must be a server admin).
     pub async fn device_count(&self, user: &str) -> usize {
         let path = format!("/_synapse/admin/v2/users/{}/devices", enc(user));
@@ -274,6 +308,11 @@ impl BotProcess {
         })
         .await;
         bot
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap()
     }
 
     /// SIGKILL: no chance to clean up.

@@ -1,0 +1,494 @@
+//! The performance budget, measured in one run and printed beside each budget:
+//!
+//! 1. a poll cycle over 1,000 feeds (20 items each) served from 127.0.0.1: cold, and
+//!    when every feed answers 304 — with bare HTTP GETs of the same URLs as baseline;
+//! 2. pipeline throughput (parse, dedupe, classify, match against a 100k-name
+//!    watchlist, summarise, enqueue) — with parsing alone as baseline;
+//! 3. resident memory of the running bot (`run`, on a real Synapse) with 100 feeds,
+//!    10 rooms and the example watchlist after an hour's worth of polls (60 polls per
+//!    feed at a 1 s interval instead of 60 at a 1 min interval);
+//! 4. latency from an item appearing on a feed to the post being visible in a room,
+//!    with a 1 s poll interval (median; the wait for the next poll alone averages 0.5 s).
+//!
+//! Run: `cargo bench --bench budget` (sections 3 and 4 need Synapse:
+//! `scripts/install-synapse.sh`). `-- --quick` runs smaller sizes.
+
+#![recursion_limit = "256"]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sanctions_watch::app::App;
+use sanctions_watch::config::Config;
+use sanctions_watch::feeds::fetch::Fetcher;
+use sanctions_watch::feeds::parse::parse_feed;
+use sanctions_watch::feeds::poller::poll_feed;
+use sanctions_watch::pipeline::process_items;
+use sanctions_watch::store::FeedRecord;
+use sanctions_watch::watch::{EntryKind, WatchEntry};
+use support::feed_server::FeedServer;
+use support::matrix::{Api, BotConfig, BotProcess, wait_for};
+use support::synapse::Synapse;
+use support::*;
+
+struct Row {
+    figure: String,
+    measured: String,
+    budget: String,
+    ok: bool,
+}
+
+fn row(rows: &mut Vec<Row>, figure: &str, measured: String, budget: &str, ok: bool) {
+    println!(
+        "  {figure}: {measured} (budget {budget}) {}",
+        if ok { "OK" } else { "OVER BUDGET" }
+    );
+    rows.push(Row {
+        figure: figure.into(),
+        measured,
+        budget: budget.into(),
+        ok,
+    });
+}
+
+/// 20 items for feed `f`, a few naming watched vessels.
+fn feed_body(f: usize, round: usize) -> String {
+    let items: Vec<Item> = (0..20)
+        .map(|i| {
+            let guid: &'static str = Box::leak(format!("f{f}-r{round}-i{i}").into_boxed_str());
+            let text: &'static str = Box::leak(
+                format!(
+                    "Treasury designated {} entities in round {round}. The cargo ship {} carried goods for firm number {i}. Officials said more sanctions may follow against networks in several countries.",
+                    3 + i,
+                    if i % 10 == 0 { "Lady R" } else { "Ocean Star" }
+                )
+                .into_boxed_str(),
+            );
+            Item {
+                guid,
+                title: "Treasury sanctions procurement network",
+                description: text,
+                date: "Fri, 24 May 2024 14:30:00 GMT",
+            }
+        })
+        .collect();
+    rss(&items)
+}
+
+fn open_app(dir: &std::path::Path, rest: &str) -> Arc<App> {
+    let (config, _) = Config::from_str_in(&config_text(dir, rest), dir).unwrap();
+    App::open(config).unwrap()
+}
+
+async fn poll_all(app: &Arc<App>, fetcher: &Fetcher, feeds: &[FeedRecord]) -> Duration {
+    let limit = Arc::new(tokio::sync::Semaphore::new(app.config.fetch.max_concurrent));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for feed in feeds.iter().cloned() {
+        let (app, fetcher, limit) = (app.clone(), fetcher.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            poll_feed(&app, &fetcher, &feed).await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    started.elapsed()
+}
+
+async fn poll_cycle(rows: &mut Vec<Row>, n_feeds: usize) {
+    println!("1. poll cycle over {n_feeds} feeds of 20 items on 127.0.0.1");
+    let server = FeedServer::start().await;
+    let mut sections = String::new();
+    for f in 0..n_feeds {
+        server.set_feed(&format!("/f{f}.xml"), feed_body(f, 0));
+        sections.push_str(&feed_section(
+            &format!("f{f}"),
+            &server.url(&format!("/f{f}.xml")),
+            "government",
+            "1h",
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &format!("{sections}{VESSELS_WATCHLIST}"));
+    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
+    let feeds = app.feeds().unwrap();
+
+    // Baseline: the same GETs with a bare client and the same concurrency.
+    let client = reqwest::Client::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(app.config.fetch.max_concurrent));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for f in &feeds {
+        let (client, url, limit) = (client.clone(), f.url.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await.unwrap();
+            client.get(url).send().await.unwrap().bytes().await.unwrap();
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let bare = started.elapsed();
+
+    let cold = poll_all(&app, &fetcher, &feeds).await;
+    let all_ok = feeds
+        .iter()
+        .all(|f| app.store.feed_state(&f.id).unwrap().baselined);
+    assert!(all_ok, "every feed must have been fetched and baselined");
+    let warm = poll_all(&app, &fetcher, &feeds).await;
+    let not_modified: u64 = feeds
+        .iter()
+        .map(|f| app.store.feed_state(&f.id).unwrap().not_modified)
+        .sum();
+    assert_eq!(
+        not_modified, n_feeds as u64,
+        "the second cycle must be all 304s"
+    );
+    println!(
+        "  baseline (bare GETs, same concurrency): {:.3} s",
+        bare.as_secs_f64()
+    );
+    row(
+        rows,
+        "poll cycle, cold",
+        format!(
+            "{:.3} s ({:.1}x bare GETs)",
+            cold.as_secs_f64(),
+            cold.as_secs_f64() / bare.as_secs_f64()
+        ),
+        "5 s",
+        cold < Duration::from_secs(5),
+    );
+    row(
+        rows,
+        "poll cycle, all 304",
+        format!(
+            "{:.3} s ({:.1}x bare GETs)",
+            warm.as_secs_f64(),
+            warm.as_secs_f64() / bare.as_secs_f64()
+        ),
+        "1 s",
+        warm < Duration::from_secs(1),
+    );
+}
+
+/// A synthetic watchlist: persons, companies and vessels with aliases.
+fn synthetic_entries(n: usize) -> Vec<WatchEntry> {
+    const GIVEN: &[&str] = &[
+        "Ivan", "Maria", "Chen", "Ahmad", "Olga", "Kim", "Jose", "Fatima", "Sergei", "Li", "Omar",
+        "Anna",
+    ];
+    const FAMILY: &[&str] = &[
+        "Petrov", "Wang", "Hassan", "Ivanova", "Park", "Garcia", "Rahimi", "Smirnov", "Zhou",
+        "Nasser",
+    ];
+    const FIRM: &[&str] = &[
+        "Trading",
+        "Logistics",
+        "Shipping",
+        "Holdings",
+        "Industrial",
+        "Energy",
+        "Marine",
+        "Metals",
+    ];
+    const SHIP: &[&str] = &[
+        "Star", "Pioneer", "Ocean", "Dawn", "Harmony", "Glory", "Fortune", "Spirit",
+    ];
+    (0..n)
+        .map(|i| {
+            let tag = format!("{i:x}");
+            match i % 3 {
+                0 => WatchEntry::new(
+                    &format!(
+                        "{} {}{tag} {}",
+                        GIVEN[i % GIVEN.len()],
+                        FAMILY[(i / 7) % FAMILY.len()],
+                        FAMILY[i % FAMILY.len()]
+                    ),
+                    EntryKind::Person,
+                    vec![format!(
+                        "{}{tag} {}",
+                        FAMILY[i % FAMILY.len()],
+                        GIVEN[i % GIVEN.len()]
+                    )],
+                ),
+                1 => WatchEntry::new(
+                    &format!("Zenit{tag} {} LLC", FIRM[i % FIRM.len()]),
+                    EntryKind::Organization,
+                    vec![format!("Zenit{tag} {} Company", FIRM[i % FIRM.len()])],
+                ),
+                _ => WatchEntry::new(
+                    &format!("{} {tag}", SHIP[i % SHIP.len()]),
+                    EntryKind::Vessel,
+                    vec![],
+                ),
+            }
+        })
+        .collect()
+}
+
+fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
+    println!("2. pipeline throughput against a {n_names}-name watchlist");
+    let dir = tempfile::tempdir().unwrap();
+    let mut sections = String::new();
+    for f in 0..n_feeds {
+        sections.push_str(&feed_section(
+            &format!("f{f}"),
+            &format!("https://feeds.example/{f}.xml"),
+            "news",
+            "1h",
+        ));
+    }
+    let app = open_app(dir.path(), &format!("{sections}{VESSELS_WATCHLIST}"));
+    let entries = synthetic_entries(n_names);
+    for e in &entries {
+        app.store.put_entry("big", e).unwrap();
+    }
+    app.store.subscribe("!room:example.org", "big").unwrap();
+    let started = Instant::now();
+    app.watch.screener(&app.store, "big").unwrap();
+    println!(
+        "  index build for {n_names} names: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let feeds = app.feeds().unwrap();
+    let bodies: Vec<String> = (0..n_feeds).map(|f| feed_body(f, 1)).collect();
+    for feed in &feeds {
+        process_items(&app, feed, Vec::new(), Default::default()).unwrap(); // baseline: empty
+    }
+
+    let started = Instant::now();
+    let mut parsed = 0usize;
+    for (feed, body) in feeds.iter().zip(&bodies) {
+        parsed += parse_feed(&feed.id, body.as_bytes(), None).unwrap().len();
+    }
+    let parse_only = started.elapsed();
+
+    let started = Instant::now();
+    let mut posts = 0;
+    for (feed, body) in feeds.iter().zip(&bodies) {
+        let items = parse_feed(&feed.id, body.as_bytes(), None).unwrap();
+        let state = app.store.feed_state(&feed.id).unwrap();
+        posts += process_items(&app, feed, items, state).unwrap().posts;
+        app.store.flush_blocking().unwrap();
+    }
+    let elapsed = started.elapsed();
+    assert!(posts > 0, "some items must match and be enqueued");
+    let rate = parsed as f64 / elapsed.as_secs_f64();
+    println!(
+        "  baseline (parse only): {:.0} items/s; {posts} posts enqueued",
+        parsed as f64 / parse_only.as_secs_f64()
+    );
+    row(
+        rows,
+        "pipeline throughput",
+        format!(
+            "{rate:.0} items/s ({:.2}x parse-only time)",
+            elapsed.as_secs_f64() / parse_only.as_secs_f64()
+        ),
+        "10,000 items/s",
+        rate >= 10_000.0,
+    );
+}
+
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: usize) {
+    let synapse = tokio::task::block_in_place(|| Synapse::start(&[]));
+    let admin = Api::new(&synapse.base_url(), synapse.register("admin", true));
+    let bot_user = synapse.register("bot", false);
+    let server = FeedServer::start().await;
+
+    // 3. Memory: 100 feeds, 10 rooms, the example watchlist.
+    println!(
+        "3. resident memory: 100 feeds at 1 s, 10 rooms, the example watchlist, {} s",
+        soak.as_secs()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut sections = String::new();
+    for f in 0..100 {
+        server.set_feed(&format!("/m{f}.xml"), feed_body(f, 0));
+        sections.push_str(&feed_section(
+            &format!("m{f}"),
+            &server.url(&format!("/m{f}.xml")),
+            "news",
+            "1s",
+        ));
+    }
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml.example"))
+            .unwrap();
+    let start = example.find("[[watchlists]]").unwrap();
+    let end = start + example[start..].find("# ----").unwrap();
+    let watchlist = &example[start..end];
+    let config = dir.path().join("config.toml");
+    BotConfig {
+        data_dir: dir.path().join("state"),
+        homeserver: synapse.base_url(),
+        bot: bot_user.clone(),
+        allowed_inviters: vec![admin.user_id().to_string()],
+        feeds: format!("{sections}\n{watchlist}\n[logging]\nlevel = \"warn\"\n"),
+        extra: String::new(),
+    }
+    .write(&config);
+    let bot = BotProcess::start(&config).await;
+    let mut rooms = Vec::new();
+    for _ in 0..10 {
+        let room = admin.create_room(&[&bot_user.user_id]).await;
+        wait_for("the bot to join", Duration::from_secs(60), || async {
+            (admin.membership(&room, &bot_user.user_id).await.as_deref() == Some("join"))
+                .then_some(())
+        })
+        .await;
+        admin
+            .command(&room, &bot_user.user_id, "!sw subscribe starter")
+            .await;
+        rooms.push(room);
+    }
+    let pid = bot.pid();
+    let started = Instant::now();
+    let mut round = 1;
+    while started.elapsed() < soak {
+        // Every 10 s a few feeds publish a new round, some items naming Lady R.
+        for f in (round % 10..100).step_by(10) {
+            server.set_feed(&format!("/m{f}.xml"), feed_body(f, round));
+        }
+        round += 1;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let polls: usize = (0..100)
+        .map(|f| server.requests(&format!("/m{f}.xml")).len())
+        .sum();
+    let (resident, hwm) = rss_kib(pid);
+    println!(
+        "  {polls} polls; peak resident {:.1} MiB",
+        hwm as f64 / 1024.0
+    );
+    row(
+        rows,
+        "resident memory after the soak",
+        format!("{:.1} MiB", resident as f64 / 1024.0),
+        "40 MB",
+        resident * 1024 < 40_000_000,
+    );
+    bot.terminate().await;
+
+    // 4. Latency: one feed at 1 s, one room.
+    println!("4. latency from feed to room, 1 s poll interval, {latency_samples} items");
+    let dir = tempfile::tempdir().unwrap();
+    server.set_feed("/lat.xml", rss(&[]));
+    let config = dir.path().join("config.toml");
+    BotConfig {
+        data_dir: dir.path().join("state"),
+        homeserver: synapse.base_url(),
+        bot: bot_user.clone(),
+        allowed_inviters: vec![admin.user_id().to_string()],
+        feeds: format!(
+            "{}{VESSELS_WATCHLIST}",
+            feed_section("lat", &server.url("/lat.xml"), "government", "1s")
+        ),
+        extra: String::new(),
+    }
+    .write(&config);
+    // The same account restarts as a fresh bot with its own data directory.
+    let bot = BotProcess::start(&config).await;
+    let room = admin.create_room(&[&bot_user.user_id]).await;
+    wait_for("the bot to join", Duration::from_secs(60), || async {
+        (admin.membership(&room, &bot_user.user_id).await.as_deref() == Some("join")).then_some(())
+    })
+    .await;
+    admin
+        .command(&room, &bot_user.user_id, "!sw subscribe vessels")
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // baseline done
+    let mut since = admin.sync_token().await;
+    let mut published: Vec<Item> = Vec::new();
+    let mut latencies = Vec::new();
+    for i in 0..latency_samples {
+        // Publish at a random phase of the poll schedule.
+        tokio::time::sleep(Duration::from_millis(200 + (i as u64 * 373) % 1000)).await;
+        let guid = format!("lat-{i}");
+        published.insert(0, lady_r_item(&guid));
+        server.set_feed("/lat.xml", rss(&published));
+        let t0 = Instant::now();
+        let link = format!("https://news.example/{guid}");
+        loop {
+            let (next, events) = admin.sync_events(&since, 5_000).await;
+            since = next;
+            if events.iter().any(|e| {
+                e["content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains(&link))
+            }) {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "post {guid} never arrived"
+            );
+        }
+        latencies.push(t0.elapsed());
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    let p90 = latencies[latencies.len() * 9 / 10];
+    println!(
+        "  p90 {:.3} s; max {:.3} s",
+        p90.as_secs_f64(),
+        latencies.last().unwrap().as_secs_f64()
+    );
+    row(
+        rows,
+        "feed-to-room latency, median",
+        format!("{:.3} s", median.as_secs_f64()),
+        "0.6 s",
+        median < Duration::from_millis(600),
+    );
+    bot.terminate().await;
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    runtime.block_on(poll_cycle(&mut rows, if quick { 200 } else { 1000 }));
+    pipeline_throughput(
+        &mut rows,
+        if quick { 10_000 } else { 100_000 },
+        if quick { 100 } else { 500 },
+    );
+    runtime.block_on(matrix_sections(
+        &mut rows,
+        Duration::from_secs(if quick { 20 } else { 60 }),
+        if quick { 10 } else { 30 },
+    ));
+    println!(
+        "\n{:<34} {:<40} {:<16} result",
+        "figure", "measured", "budget"
+    );
+    for r in &rows {
+        println!(
+            "{:<34} {:<40} {:<16} {}",
+            r.figure,
+            r.measured,
+            r.budget,
+            if r.ok { "OK" } else { "OVER" }
+        );
+    }
+}
