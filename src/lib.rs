@@ -19,6 +19,7 @@
 //! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
 //! - [`commands`]: the chat command language shared by every room.
 //! - [`rooms`]: delivery from the outbox, and the console room.
+//! - [`story_file`]: the `stories` command (group a JSON-lines file of items).
 
 pub mod app;
 pub mod commands;
@@ -27,5 +28,6 @@ pub mod feeds;
 pub mod pipeline;
 pub mod rooms;
 pub mod store;
+pub mod story_file;
 pub mod summary;
 pub mod watch;

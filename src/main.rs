@@ -42,6 +42,12 @@ enum CliCommand {
     CheckConfig,
     /// Run the bot as a Matrix service (needs the [matrix] section of the config).
     Run,
+    /// Group the items of a JSON-lines file into stories, as the bot would; prints one
+    /// JSON object per item: id, story, action, authority.
+    Stories {
+        /// The items: one JSON object per line with id, source, title, summary, published.
+        items: PathBuf,
+    },
 }
 
 fn init_tracing(default_level: &str) {
@@ -143,6 +149,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         CliCommand::CheckConfig => check_config(&cli.config),
+        CliCommand::Stories { items } => {
+            sanctions_watch::story_file::run_cli(&items).map_err(Into::into)
+        }
         CliCommand::Console => {
             init_tracing("warn");
             load_config(&cli.config).and_then(|config| runtime()?.block_on(console(config)))
