@@ -87,8 +87,9 @@ async fn poll_all(app: &Arc<App>, fetcher: &Fetcher, feeds: &[FeedRecord]) -> Du
     let limit = Arc::new(tokio::sync::Semaphore::new(app.config.fetch.max_concurrent));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for feed in feeds.iter().cloned() {
-        let (app, fetcher, limit) = (app.clone(), fetcher.clone(), limit.clone());
+    for feed in feeds {
+        let (app, fetcher, limit, feed) =
+            (app.clone(), fetcher.clone(), limit.clone(), feed.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire().await.unwrap();
             poll_feed(&app, &fetcher, &feed).await;

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use crate::app::App;
 use crate::config::{FeedKind, format_duration, parse_feed_url};
@@ -75,6 +75,39 @@ pub enum Command {
     Test {
         /// The text to screen, as typed.
         text: String,
+    },
+    /// `search <words>`
+    Search {
+        /// The words (a quoted phrase stays one), as typed.
+        words: Vec<String>,
+    },
+    /// `stories` (show) or `stories on|off`
+    Stories {
+        /// The new setting; `None` shows the current one.
+        on: Option<bool>,
+    },
+    /// `digest`, `digest off`, `digest daily HH:MM [only]`
+    Digest {
+        /// What to do.
+        change: DigestChange,
+    },
+}
+
+/// What a `digest` command asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestChange {
+    /// Show the current setting.
+    Show,
+    /// No digest.
+    Off,
+    /// A daily digest at a UTC time, instead of live posts (`only`) or besides them.
+    Daily {
+        /// Hour (UTC).
+        hour: u32,
+        /// Minute.
+        minute: u32,
+        /// True: no live posts, only the digest.
+        only: bool,
     },
 }
 
@@ -145,6 +178,12 @@ impl Command {
             });
         }
         let args = split_words(rest)?;
+        if verb == "search" || verb == "find" {
+            if args.iter().all(|w| w.trim().is_empty()) {
+                return Err(usage("search <words>  (quote a phrase: search \"Lady R\")"));
+            }
+            return Ok(Command::Search { words: args });
+        }
         let arg = |i: usize| args.get(i).map(String::as_str);
         let one_list = |make: fn(String) -> Command, form: &str| match args.as_slice() {
             [list] => Ok(make(list.clone())),
@@ -158,6 +197,13 @@ impl Command {
             "feeds" => no_args(&args, Command::Feeds, "feeds"),
             "status" => no_args(&args, Command::Status, "status"),
             "subscribe" => one_list(|list| Command::Subscribe { list }, "subscribe <list>"),
+            "stories" => match arg(0).map(str::to_lowercase).as_deref() {
+                None => Ok(Command::Stories { on: None }),
+                Some("on") if args.len() == 1 => Ok(Command::Stories { on: Some(true) }),
+                Some("off") if args.len() == 1 => Ok(Command::Stories { on: Some(false) }),
+                _ => Err(usage("stories [on|off]")),
+            },
+            "digest" => parse_digest(&args),
             "unsubscribe" => one_list(|list| Command::Unsubscribe { list }, "unsubscribe <list>"),
             "watch" => match arg(0).map(str::to_lowercase).as_deref() {
                 Some("show") => match &args[1..] {
@@ -211,6 +257,10 @@ impl Command {
                 | Command::Unsubscribe { .. }
                 | Command::FeedAdd { .. }
                 | Command::FeedRemove { .. }
+                | Command::Stories { on: Some(_) }
+                | Command::Digest {
+                    change: DigestChange::Off | DigestChange::Daily { .. }
+                }
         )
     }
 }
@@ -221,6 +271,30 @@ fn no_args(args: &[String], command: Command, form: &str) -> Result<Command, Com
     } else {
         Err(usage(form))
     }
+}
+
+fn parse_digest(args: &[String]) -> Result<Command, CommandError> {
+    let form = "digest daily HH:MM [only] | digest off  (time in UTC)";
+    let words: Vec<String> = args.iter().map(|a| a.to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let change = match words.as_slice() {
+        [] => DigestChange::Show,
+        ["off"] => DigestChange::Off,
+        ["daily", time] | ["daily", time, "only"] | ["daily", time, "too" | "also"] => {
+            let Some((hour, minute)) = crate::digest::parse_time(time) else {
+                return Err(CommandError(format!(
+                    "{time:?} is not a time: write HH:MM in 24-hour UTC, e.g. digest daily 08:00"
+                )));
+            };
+            DigestChange::Daily {
+                hour,
+                minute,
+                only: words.get(2) == Some(&"only"),
+            }
+        }
+        _ => return Err(usage(form)),
+    };
+    Ok(Command::Digest { change })
 }
 
 fn parse_watch_add(args: &[String]) -> Result<Command, CommandError> {
@@ -290,6 +364,9 @@ pub fn help_text(prefix: &str) -> String {
   feed remove <id>                       stop polling a feed added by command
   status                                 what the bot is doing
   test <text>                            screen some text against this room's watchlists
+  search <words>                         the latest items from any feed containing the words
+  stories [on|off]                       one post per story, other sources threaded under it (default on)
+  digest daily HH:MM [only] | digest off a daily digest at HH:MM UTC; `only` replaces live posts
 Quote names with spaces: {prefix} watch add vessels \"Lady R\" vessel \"Lady Rose\""
     )
 }
@@ -326,6 +403,9 @@ pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
         Command::FeedRemove { id } => feed_remove(app, id),
         Command::Status => status(app, ctx),
         Command::Test { text } => test(app, ctx, text),
+        Command::Search { words } => search(app, words),
+        Command::Stories { on } => stories(app, ctx, *on),
+        Command::Digest { change } => digest(app, ctx, *change),
     };
     let reply = result.unwrap_or_else(|e| {
         tracing::error!(room = %ctx.room_id, error = %e, "command failed");
@@ -709,6 +789,107 @@ fn test(app: &App, ctx: &CommandContext, text: &str) -> CommandResult {
         .ok();
     }
     Ok(Reply::new(out))
+}
+
+/// Results shown by `search`.
+const SEARCH_RESULTS: usize = 10;
+
+fn search(app: &App, words: &[String]) -> CommandResult {
+    let wanted: Vec<String> = words
+        .iter()
+        .map(|w| {
+            crate::watch::normalize::tokens(w)
+                .into_iter()
+                .map(|t| t.norm)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Reply::new(
+            "Search for at least one word with a letter or digit.",
+        ));
+    }
+    let (found, scanned) = app.store.search_recent(&wanted, SEARCH_RESULTS)?;
+    if found.is_empty() {
+        return Ok(Reply::new(format!(
+            "No item among the {scanned} most recent contains {}.",
+            words.join(" ")
+        )));
+    }
+    let mut out = format!(
+        "{} most recent item{} containing {}:",
+        found.len(),
+        plural(found.len()),
+        words.join(" ")
+    );
+    for item in found {
+        let date = item
+            .published
+            .unwrap_or(item.seen)
+            .format("%Y-%m-%d %H:%M UTC");
+        write!(
+            out,
+            "\n• {} — {}, {date}",
+            one_line(&item.title, 160),
+            item.source
+        )
+        .ok();
+        if let Some(link) = item.link {
+            write!(out, "\n  {link}").ok();
+        }
+    }
+    Ok(Reply::new(out))
+}
+
+fn stories(app: &App, ctx: &CommandContext, on: Option<bool>) -> CommandResult {
+    let mut settings = app.store.room_settings(&ctx.room_id)?;
+    if let Some(on) = on {
+        settings.stories = on;
+        app.store.put_room_settings(&ctx.room_id, &settings)?;
+    }
+    Ok(Reply::new(if settings.stories {
+        "Stories are on: the first report of an announcement is posted, and other sources are added as threaded \"also reported by\" replies under it."
+    } else {
+        "Stories are off: every matching item is posted on its own."
+    }))
+}
+
+fn digest(app: &App, ctx: &CommandContext, change: DigestChange) -> CommandResult {
+    let mut settings = app.store.room_settings(&ctx.room_id)?;
+    match change {
+        DigestChange::Show => {}
+        DigestChange::Off => settings.digest = None,
+        DigestChange::Daily { hour, minute, only } => {
+            let today = Utc::now().date_naive();
+            let already_passed =
+                (Utc::now().time().hour(), Utc::now().time().minute()) >= (hour, minute);
+            settings.digest = Some(crate::store::DigestSetting {
+                hour,
+                minute,
+                only,
+                // A time already past today starts tomorrow.
+                last_sent: already_passed.then_some(today),
+            });
+        }
+    }
+    if change != DigestChange::Show {
+        app.store.put_room_settings(&ctx.room_id, &settings)?;
+    }
+    Ok(Reply::new(match &settings.digest {
+        None => "No daily digest: matching items are posted as they come.".to_string(),
+        Some(d) => format!(
+            "Daily digest at {:02}:{:02} UTC of the stories that matched this room's watchlists, {}.",
+            d.hour,
+            d.minute,
+            if d.only {
+                "instead of live posts"
+            } else {
+                "besides the live posts"
+            }
+        ),
+    }))
 }
 
 fn plural(n: usize) -> &'static str {

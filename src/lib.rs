@@ -21,15 +21,22 @@
 //! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
 //! - [`commands`]: the chat command language shared by every room.
 //! - [`rooms`]: delivery from the outbox, and the console room.
+//! - [`story_file`]: the `stories` command (group a JSON-lines file of items).
+//! - [`story_pipeline`]: placing announcements in stories; posts, threaded replies
+//!   and digest lines per room.
+//! - [`digest`]: daily digests of the stories that matched a room's watchlists.
 
 pub mod app;
 pub mod backup;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod feeds;
 pub mod metrics;
 pub mod pipeline;
 pub mod rooms;
 pub mod store;
+pub mod story_file;
+pub mod story_pipeline;
 pub mod summary;
 pub mod watch;

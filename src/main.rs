@@ -61,6 +61,12 @@ enum CliCommand {
         #[command(subcommand)]
         action: StateCommand,
     },
+    /// Group the items of a JSON-lines file into stories, as the bot would; prints one
+    /// JSON object per item: id, story, action, authority.
+    Stories {
+        /// The items: one JSON object per line with id, source, title, summary, published.
+        items: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -298,6 +304,9 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         CliCommand::CheckConfig => check_config(&cli.config),
+        CliCommand::Stories { items } => {
+            sanctions_watch::story_file::run_cli(&items).map_err(Into::into)
+        }
         CliCommand::Console => load_config(&cli.config).and_then(|config| {
             init_tracing(log_format(&config), config.logging.level.as_deref(), "warn");
             runtime()?.block_on(console(config, cli.config.clone()))

@@ -11,8 +11,9 @@ use rand::Rng;
 use crate::app::App;
 use crate::feeds::FeedItem;
 use crate::feeds::identity::item_key;
-use crate::store::{FeedRecord, FeedState, OutboxEntry, StoreError};
-use crate::summary::{Field, ItemHit, classify, compose_post};
+use crate::store::{FeedRecord, FeedState, ItemBatch, OutboxEntry, StoreError};
+use crate::story_pipeline::{StoryDesk, recent_item};
+use crate::summary::{Field, ItemHit, classify};
 
 /// What one run of the pipeline did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,6 +81,11 @@ pub fn process_items(
     }
     let lists: Vec<String> = rooms_by_list.keys().cloned().collect();
 
+    let mut batch = ItemBatch::default();
+    for (_, item) in &fresh {
+        batch.recent.push(recent_item(feed, item));
+    }
+    let mut desk = StoryDesk::open(app)?;
     let mut posts = Vec::new();
     for (key, item) in to_consider {
         let verdict = classify(feed.kind, item);
@@ -94,6 +100,7 @@ pub fn process_items(
                 hits.push(ItemHit { field, hit });
             }
         }
+        let story = desk.place(feed, key, item, &hits)?;
         if hits.is_empty() {
             continue;
         }
@@ -105,14 +112,16 @@ pub fn process_items(
             }
         }
         for (room, room_hits) in by_room {
-            let post = compose_post(item, &feed.name, &room_hits);
+            let Some(delivery) = desk.deliver(room, &story, feed, item, &room_hits)? else {
+                continue;
+            };
             posts.push(OutboxEntry {
-                txn_id: new_txn_id(),
+                txn_id: delivery.txn_id,
                 room_id: room.to_string(),
                 feed_id: feed.id.clone(),
                 item_key: key.clone(),
-                plain: post.plain,
-                html: post.html,
+                plain: delivery.post.plain,
+                html: delivery.post.html,
                 created: Utc::now(),
                 attempts: 0,
                 not_before: None,
@@ -123,7 +132,9 @@ pub fn process_items(
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
     let keys: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
-    app.store.commit_items(&feed.id, &keys, &posts, &state)?;
+    desk.finish(&mut batch);
+    app.store
+        .commit_batch(&feed.id, &keys, &posts, &state, &batch)?;
     app.metrics
         .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {

@@ -14,6 +14,13 @@ use crate::config::FeedKind;
 use crate::feeds::fetch::Validators;
 use crate::watch::WatchEntry;
 
+mod stories;
+use stories::StoryTrees;
+pub use stories::{
+    DigestLine, DigestSetting, ItemBatch, OutboxLink, RECENT_ITEMS_CAP, RecentItem, RoomSettings,
+    StoryMember, StoryPost, StoryRecord,
+};
+
 /// The store format written by this version.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -194,6 +201,7 @@ pub struct Store {
     subscriptions: sled::Tree,
     outbox: sled::Tree,
     dead_letters: sled::Tree,
+    story_trees: StoryTrees,
 }
 
 fn composite(a: &str, b: &str) -> Vec<u8> {
@@ -262,6 +270,7 @@ impl Store {
             subscriptions: db.open_tree("subscriptions")?,
             outbox: db.open_tree("outbox")?,
             dead_letters: db.open_tree("outbox_dead")?,
+            story_trees: StoryTrees::open(&db)?,
             db,
             path,
         };

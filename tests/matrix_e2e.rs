@@ -531,6 +531,103 @@ async fn tight_rate_limits_still_deliver_a_burst_of_50_in_order() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_source_of_a_story_is_a_threaded_also_reported_by_reply() {
+    let world = World::new(&[]).await;
+    world.feeds.set_feed(
+        "/wire.xml",
+        rss(&[Item::new("wire-old", "Markets", "Nothing to see.")]),
+    );
+    BotConfig {
+        data_dir: world.data_dir.clone(),
+        homeserver: world.synapse.base_url(),
+        bot: world.bot.clone(),
+        allowed_inviters: vec![world.admin.user_id().to_string()],
+        feeds: format!(
+            "{}{}",
+            feed_section("gov", &world.feeds.url("/feed.xml"), "government", "1s"),
+            feed_section("wire", &world.feeds.url("/wire.xml"), "news", "1s"),
+        ),
+        extra: String::new(),
+    }
+    .write(&world.config);
+    let bot = BotProcess::start(&world.config).await;
+    let room = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await;
+    wait_for("both feeds' baselines", Duration::from_secs(60), || async {
+        let reply = world
+            .admin
+            .command(&room, world.bot_id(), "!sw feeds")
+            .await;
+        (body(&reply).matches("— ok").count() == 2).then_some(())
+    })
+    .await;
+
+    world.feeds.set_feed(
+        "/feed.xml",
+        rss(&[
+            Item {
+                guid: "kr-0628",
+                title: "Additional designations related to North Korea-Russia military cooperation",
+                description: "The Government of the Republic of Korea has decided to designate the Russian vessels Angara and Lady R, and four entities involved in North Korea-Russia arms transfers, as subjects of independent sanctions.",
+                date: "Fri, 28 Jun 2024 01:00:00 GMT",
+            },
+            Item::new("old", "Designations", "Routine update."),
+        ]),
+    );
+    let first = wait_for("the story's post", Duration::from_secs(60), || async {
+        world
+            .posts(&room)
+            .await
+            .into_iter()
+            .find(|p| body(p).contains(&item_link("kr-0628")))
+    })
+    .await;
+    assert!(
+        body(&first).contains("South Korea · new designations"),
+        "{first}"
+    );
+    let first_id = first["event_id"].as_str().unwrap().to_string();
+
+    world.feeds.set_feed(
+        "/wire.xml",
+        rss(&[
+            Item {
+                guid: "yonhap-0628",
+                title: "S. Korea sanctions 2 more Russian vessels, 4 entities over N. Korea arms trade",
+                description: "South Korea on Friday slapped sanctions on two Russian vessels, the Angara and the Lady R, and four entities for their involvement in arms transfers between North Korea and Russia, the foreign ministry said.",
+                date: "Fri, 28 Jun 2024 02:30:00 GMT",
+            },
+            Item::new("wire-old", "Markets", "Nothing to see."),
+        ]),
+    );
+    let reply = wait_for("the threaded reply", Duration::from_secs(60), || async {
+        world
+            .admin
+            .messages_from(&room, world.bot_id())
+            .await
+            .into_iter()
+            .find(|e| body(e).contains(&item_link("yonhap-0628")))
+    })
+    .await;
+    assert!(body(&reply).starts_with("Also reported by wire"), "{reply}");
+    let relation = &reply["content"]["m.relates_to"];
+    assert_eq!(relation["rel_type"], "m.thread", "{reply}");
+    assert_eq!(relation["event_id"], first_id.as_str(), "{reply}");
+    assert_eq!(relation["is_falling_back"], true, "{reply}");
+    assert_eq!(relation["m.in_reply_to"]["event_id"], first_id.as_str());
+    assert_eq!(reply["content"]["m.mentions"], json!({}));
+    // One post for the story: the second source did not make a post of its own.
+    let top_level: Vec<Value> = world
+        .posts(&room)
+        .await
+        .into_iter()
+        .filter(|p| body(p).contains("Sanctions watch:"))
+        .collect();
+    assert_eq!(top_level.len(), 1, "{top_level:#?}");
+    bot.terminate().await;
+}
+
 mod encrypted {
     use super::*;
     use matrix_sdk::config::SyncSettings;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
 
-use super::{RoomSink, SendError};
+use super::{RoomSink, SendError, ThreadRoot};
 use crate::app::App;
 use crate::commands::{CommandContext, handle_line};
 use crate::store::OutboxEntry;
@@ -24,12 +24,37 @@ impl RoomSink for ConsoleRoom {
         room_id == CONSOLE_ROOM
     }
 
-    async fn send(&self, entry: &OutboxEntry) -> Result<(), SendError> {
-        print_block(&entry.plain).map_err(|e| SendError::Retry {
+    async fn send(
+        &self,
+        entry: &OutboxEntry,
+        thread: Option<&ThreadRoot>,
+    ) -> Result<Option<String>, SendError> {
+        let text = match thread {
+            // A reply under the story's post: indented, like a thread.
+            Some(_) => indent_reply(&entry.plain),
+            None => entry.plain.clone(),
+        };
+        print_block(&text).map_err(|e| SendError::Retry {
             after: None,
             reason: format!("cannot write to stdout: {e}"),
-        })
+        })?;
+        Ok(None)
     }
+}
+
+/// Indents every line of a threaded reply, the first with an arrow.
+fn indent_reply(text: &str) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("  ↳ {l}")
+            } else {
+                format!("    {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn print_block(text: &str) -> std::io::Result<()> {

@@ -16,6 +16,7 @@ use matrix_sdk::ruma::api::error::{
     ErrorKind, FromHttpResponseError, LimitExceededErrorData, RetryAfter,
 };
 use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::relation::Thread;
 use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
@@ -23,12 +24,12 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
-use matrix_sdk::ruma::{OwnedTransactionId, RoomId, UserId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{Client, ClientBuildError, Error as SdkError, HttpError, Room, RoomState};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
-use super::{RoomSink, SendError, run_delivery};
+use super::{RoomSink, SendError, ThreadRoot, run_delivery};
 use crate::app::App;
 use crate::commands::{Command, CommandContext, Reply, apply};
 use crate::config::MatrixConfig;
@@ -182,7 +183,11 @@ impl RoomSink for MatrixRooms {
         room_id.starts_with('!')
     }
 
-    async fn send(&self, entry: &OutboxEntry) -> Result<(), SendError> {
+    async fn send(
+        &self,
+        entry: &OutboxEntry,
+        thread: Option<&ThreadRoot>,
+    ) -> Result<Option<String>, SendError> {
         let room_id = RoomId::parse(&entry.room_id)
             .map_err(|e| SendError::Permanent(format!("bad room id: {e}")))?;
         let Some(room) = self.client.get_room(&room_id) else {
@@ -197,6 +202,13 @@ impl RoomSink for MatrixRooms {
         let mut content = RoomMessageEventContent::notice_html(&entry.plain, &entry.html);
         // Feed text must not be able to ping anyone: an explicit empty m.mentions.
         content.mentions = Some(Mentions::new());
+        // An "also reported by" reply goes in a thread under the story's post, with
+        // the reply fallback for clients without threads.
+        if let Some(root) = thread.and_then(|t| t.event_id.as_deref())
+            && let Ok(root) = OwnedEventId::try_from(root)
+        {
+            content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
+        }
         room.send(content)
             .with_transaction_id(OwnedTransactionId::from(entry.txn_id.clone()))
             .with_request_config(
@@ -205,7 +217,7 @@ impl RoomSink for MatrixRooms {
                     .disable_retry(),
             )
             .await
-            .map(|_| ())
+            .map(|sent| Some(sent.response.event_id.to_string()))
             .map_err(|e| match classify_error(&e) {
                 (true, after) => SendError::Retry {
                     after,

@@ -15,7 +15,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::store::OutboxEntry;
+use crate::store::{OutboxEntry, StoreError};
 
 /// Why a delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +31,41 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// An "also reported by" reply belongs under its story's first post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRoot {
+    /// The event id of the story's first post in this room, once delivered (a
+    /// transport without event ids, like the console, has none).
+    pub event_id: Option<String>,
+}
+
 /// A transport that can deliver outbox entries to the rooms it serves.
 pub trait RoomSink: Send + Sync + 'static {
     /// True if this transport delivers to `room_id`.
     fn serves(&self, room_id: &str) -> bool;
-    /// Delivers one entry, using `entry.txn_id` so a repeat is recognised.
-    fn send(&self, entry: &OutboxEntry) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// Delivers one entry, using `entry.txn_id` so a repeat is recognised; `thread`
+    /// is set for a reply under a story's post. Returns the delivered event's id
+    /// when the transport has one.
+    fn send(
+        &self,
+        entry: &OutboxEntry,
+        thread: Option<&ThreadRoot>,
+    ) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
+}
+
+/// Where a reply entry goes, if `entry` is one.
+fn thread_root(app: &App, entry: &OutboxEntry) -> Result<Option<ThreadRoot>, StoreError> {
+    let Some(link) = app.store.outbox_link(&entry.txn_id)? else {
+        return Ok(None);
+    };
+    if !link.reply {
+        return Ok(None);
+    }
+    let event_id = app
+        .store
+        .story_post(&link.room_id, &link.story)?
+        .and_then(|p| p.event_id);
+    Ok(Some(ThreadRoot { event_id }))
 }
 
 /// Wait before retry number `attempts` (1-based): 1 s doubling to 5 min.
@@ -71,6 +100,11 @@ async fn deliver_due<S: RoomSink>(
     sink: &S,
     shutdown: &watch::Receiver<bool>,
 ) -> Option<Duration> {
+    match crate::digest::enqueue_due(app, Utc::now()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(digests = n, "daily digests enqueued"),
+        Err(e) => tracing::error!(error = %e, "cannot prepare daily digests"),
+    }
     let entries = match app.store.outbox() {
         Ok(e) => e,
         Err(e) => {
@@ -97,13 +131,22 @@ async fn deliver_due<S: RoomSink>(
             wake_in((not_before - now).to_std().unwrap_or_default());
             continue;
         }
-        let result = sink.send(&entry).await;
+        let thread = match thread_root(app, &entry) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the story of an outbox entry");
+                None
+            }
+        };
+        let result = sink.send(&entry, thread.as_ref()).await;
         let saved = match result {
-            Ok(()) => {
+            Ok(event_id) => {
                 tracing::debug!(room = %entry.room_id, txn = %entry.txn_id, "delivered");
                 app.metrics
                     .record_post_sent((Utc::now() - entry.created).to_std().unwrap_or_default());
-                app.store.remove_outbox(id)
+                app.store
+                    .record_delivered(&entry.txn_id, event_id.as_deref())
+                    .and_then(|()| app.store.remove_outbox(id))
             }
             Err(SendError::Retry { after, reason }) => {
                 entry.attempts += 1;

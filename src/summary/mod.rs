@@ -1,12 +1,19 @@
 //! From a matched item to what a room reads: deciding whether an item is a sanctions
-//! announcement ([`classify`]), finding the sentence around each hit ([`sentences`]),
-//! and composing the post as plain text and sanitised Matrix HTML ([`post`], [`html`]).
-//! Pure: no store, no network.
+//! announcement ([`classify`]), recognising its action and acting authority
+//! ([`recognise`]), choosing the sentences that carry the news ([`extract`]) and the
+//! sentence around each hit ([`sentences`]), grouping reports of one announcement
+//! into stories ([`story`]), and composing posts as plain text and sanitised Matrix
+//! HTML ([`post`], [`html`]). Pure: no store, no network.
 
 pub mod classify;
+pub mod extract;
 pub mod html;
 pub mod post;
+pub mod recognise;
 pub mod sentences;
+pub mod story;
 
 pub use classify::{Classification, classify};
-pub use post::{Field, ItemHit, Post, compose_post};
+pub use post::{Field, ItemHit, Post, compose_also_reported, compose_post};
+pub use recognise::{Action, Authority, Recognition, recognise};
+pub use story::{Fingerprint, StoryGrouper, StoryInput, best_story, fingerprint, similarity};

@@ -4,13 +4,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::extract::{readable_title, summary_sentences};
 use super::html::{escape, sanitize_matrix_html};
-use super::sentences::quote_around;
+use super::recognise::recognise;
+use super::sentences::{quote_around, sentence_around};
 use crate::feeds::FeedItem;
 use crate::watch::Hit;
 
 /// Most matched names listed in one post.
-const MAX_NAMES: usize = 8;
+const MAX_NAMES: usize = 6;
 
 /// Which part of the item a hit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,27 +41,55 @@ pub struct Post {
     pub html: String,
 }
 
-/// Builds the post for `item` from the feed called `source`, naming `hits`.
+/// Builds the post for `item` from the feed called `source`, naming `hits`: the
+/// title, who did what (authority and action) with the source and date, one or two
+/// sentences that carry the news, each watched name with the sentence it appears
+/// in (name emphasised), and the link.
 pub fn compose_post(item: &FeedItem, source: &str, hits: &[ItemHit]) -> Post {
     let title = if item.title.is_empty() {
-        "(untitled item)"
+        "(untitled item)".to_string()
     } else {
-        item.title.as_str()
+        readable_title(&item.title)
     };
     let date = item
         .published
         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "date unknown".into());
+    let recognition = recognise(&item.title, &item.text, source);
+    let mut meta = Vec::new();
+    if let Some(authority) = recognition.authority {
+        meta.push(authority.name.to_string());
+    }
+    meta.push(recognition.action.label().to_string());
+    meta.push(source.to_string());
+    meta.push(date);
+    let meta = meta.join(" · ");
 
-    let mut plain = format!("Sanctions watch: {title}\n{source} · {date}\n");
+    let mut plain = format!("Sanctions watch: {title}\n{meta}\n");
     let mut html = format!(
-        "<p><strong>Sanctions watch: {}</strong><br><em>{} · {}</em></p><ul>",
-        escape(title),
-        escape(source),
-        escape(&date)
+        "<p><strong>Sanctions watch: {}</strong><br><em>{}</em></p>",
+        escape(&title),
+        escape(&meta)
     );
 
     let chosen = one_hit_per_entry(hits);
+    let mut quoted: Vec<std::ops::Range<usize>> = Vec::new();
+    for h in chosen.iter().filter(|h| h.field == Field::Text) {
+        quoted.push(sentence_around(&item.text, h.hit.start..h.hit.end));
+    }
+    let max_summary = if chosen.is_empty() { 3 } else { 2 };
+    let summary: Vec<&str> = summary_sentences(&item.title, &item.text, max_summary, &quoted)
+        .into_iter()
+        .map(|r| &item.text[r])
+        .collect();
+    if !summary.is_empty() {
+        let joined = summary.join(" ");
+        plain.push_str(&joined);
+        plain.push('\n');
+        html.push_str(&format!("<p>{}</p>", escape(&joined)));
+    }
+
+    html.push_str("<ul>");
     for h in chosen.iter().take(MAX_NAMES) {
         let text = match h.field {
             Field::Title => item.title.as_str(),
@@ -89,6 +119,36 @@ pub fn compose_post(item: &FeedItem, source: &str, hits: &[ItemHit]) -> Post {
     }
     Post {
         plain: defuse_room_mentions(plain.trim_end()),
+        html: defuse_room_mentions(&sanitize_matrix_html(&html)),
+    }
+}
+
+/// The threaded reply added under a story's post when another source reports it:
+/// "Also reported by <source> · <date>: <title>" and the link.
+pub fn compose_also_reported(item: &FeedItem, source: &str) -> Post {
+    let title = if item.title.is_empty() {
+        "(untitled item)".to_string()
+    } else {
+        readable_title(&item.title)
+    };
+    let date = item
+        .published
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "date unknown".into());
+    let mut plain = format!("Also reported by {source} · {date}: {title}");
+    let mut html = format!(
+        "<p>Also reported by <strong>{}</strong> · {}: {}",
+        escape(source),
+        escape(&date),
+        escape(&title)
+    );
+    if let Some(link) = &item.link {
+        plain.push_str(&format!("\n{link}"));
+        html.push_str(&format!("<br><a href=\"{0}\">{0}</a>", escape(link)));
+    }
+    html.push_str("</p>");
+    Post {
+        plain: defuse_room_mentions(&plain),
         html: defuse_room_mentions(&sanitize_matrix_html(&html)),
     }
 }

@@ -67,6 +67,31 @@ pub fn sentence_around(text: &str, hit: Range<usize>) -> Range<usize> {
     start + lead..end - trail
 }
 
+/// The byte ranges of every sentence of `text` (trimmed, non-empty), in order.
+pub fn split_sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let push = |from: usize, to: usize, out: &mut Vec<Range<usize>>| {
+        let slice = &text[from..to];
+        let lead = slice.len() - slice.trim_start().len();
+        let trail = slice.len() - slice.trim_end().len();
+        if from + lead < to - trail {
+            out.push(from + lead..to - trail);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if c == '\n' {
+            push(start, i, &mut out);
+            start = i + 1;
+        } else if matches!(c, '.' | '!' | '?') && is_boundary(text, i) {
+            push(start, i + 1, &mut out);
+            start = i + 1;
+        }
+    }
+    push(start, text.len(), &mut out);
+    out
+}
+
 /// The sentence around `hit`, cut to about [`MAX_SENTENCE_BYTES`] around the hit with
 /// `…` where cut. Returns the quote and the hit's range within it.
 pub fn quote_around(text: &str, hit: Range<usize>) -> (String, Range<usize>) {
@@ -103,6 +128,20 @@ mod tests {
         let start = text.find(needle).unwrap();
         let r = sentence_around(text, start..start + needle.len());
         &text[r]
+    }
+
+    #[test]
+    fn splits_all_sentences() {
+        let text = "South Korea acted. Mr. Kim said so!\nNew line here";
+        let got: Vec<&str> = split_sentences(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            got,
+            ["South Korea acted.", "Mr. Kim said so!", "New line here"]
+        );
+        assert!(split_sentences("  ").is_empty());
     }
 
     #[test]

@@ -1,0 +1,433 @@
+//! The store's part of stories, digests and search: story records with the
+//! fingerprints of their members, the post each room got for a story (and, once
+//! delivered, its event id, so later reports can be threaded under it), the link
+//! from an outbox entry to its story, each room's story and digest settings, the
+//! digest lines waiting for a room's next digest, and a bounded list of recent
+//! items for `search`. Everything an item adds is written in the same transaction
+//! that marks it seen ([`Store::commit_batch`]).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use super::{
+    OutboxEntry, Store, StoreError, TxResult, composite, decode, encode, prefix, tx_error,
+};
+use crate::summary::Fingerprint;
+
+/// Recent items kept for `search`; the oldest are dropped beyond this.
+pub const RECENT_ITEMS_CAP: usize = 20_000;
+
+/// One report in a story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryMember {
+    /// The feed.
+    pub feed_id: String,
+    /// The item's key in that feed.
+    pub item_key: String,
+    /// The feed's display name.
+    pub source: String,
+    /// The item's title.
+    pub title: String,
+    /// The item's link.
+    pub link: Option<String>,
+    /// When it was published (or seen).
+    pub published: DateTime<Utc>,
+}
+
+/// A story: reports of one announcement from different feeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryRecord {
+    /// `s` and 16 hex digits, increasing with creation.
+    pub id: String,
+    /// When the first report arrived.
+    pub created: DateTime<Utc>,
+    /// The reports, first first.
+    pub members: Vec<StoryMember>,
+    /// Their fingerprints, in the same order.
+    pub fingerprints: Vec<Fingerprint>,
+}
+
+/// The post a room got for a story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryPost {
+    /// The outbox transaction id of the post.
+    pub txn_id: String,
+    /// The delivered event id, once known (Matrix; the console has none).
+    pub event_id: Option<String>,
+}
+
+/// What an outbox entry is in its story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxLink {
+    /// The room.
+    pub room_id: String,
+    /// The story.
+    pub story: String,
+    /// True for an "also reported by" reply under the story's post.
+    pub reply: bool,
+}
+
+/// A recently seen item, kept for `search`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentItem {
+    /// The feed.
+    pub feed_id: String,
+    /// The feed's display name.
+    pub source: String,
+    /// The title.
+    pub title: String,
+    /// The link.
+    pub link: Option<String>,
+    /// When it was published, if the feed said.
+    pub published: Option<DateTime<Utc>>,
+    /// When the bot first saw it.
+    pub seen: DateTime<Utc>,
+    /// Case-folded words of title and text, space-separated, for matching.
+    pub words: String,
+}
+
+/// A room's daily digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSetting {
+    /// Hour (UTC).
+    pub hour: u32,
+    /// Minute.
+    pub minute: u32,
+    /// True if the digest replaces live posts; false if it comes besides them.
+    pub only: bool,
+    /// The last UTC day a digest was due and handled.
+    pub last_sent: Option<NaiveDate>,
+}
+
+/// A room's choices about stories and digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    /// Group reports of one announcement under one post (default on).
+    #[serde(default = "default_true")]
+    pub stories: bool,
+    /// The daily digest, if any.
+    #[serde(default)]
+    pub digest: Option<DigestSetting>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        RoomSettings {
+            stories: true,
+            digest: None,
+        }
+    }
+}
+
+/// One story waiting for a room's next digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestLine {
+    /// The story.
+    pub story: String,
+    /// The first report's title.
+    pub title: String,
+    /// Who did what ("OFAC (US Treasury) · new designations").
+    pub what: String,
+    /// Watched names matched, across reports.
+    pub names: Vec<String>,
+    /// Sources, first first.
+    pub sources: Vec<String>,
+    /// The first report's link.
+    pub link: Option<String>,
+    /// When the first report was published.
+    pub published: DateTime<Utc>,
+}
+
+/// Everything one fetch adds besides seen items, posts and feed state.
+#[derive(Debug, Clone, Default)]
+pub struct ItemBatch {
+    /// Stories created or extended (whole records, written over the old).
+    pub stories: Vec<StoryRecord>,
+    /// First posts of stories in rooms: (room, story, post).
+    pub story_posts: Vec<(String, String, StoryPost)>,
+    /// Story links of the enqueued posts, by transaction id.
+    pub links: Vec<(String, OutboxLink)>,
+    /// Items for `search`.
+    pub recent: Vec<RecentItem>,
+    /// Digest lines, by room (written over an earlier line of the same story).
+    pub digest_lines: Vec<(String, DigestLine)>,
+}
+
+/// The trees this part of the store uses.
+#[derive(Clone)]
+pub(super) struct StoryTrees {
+    pub(super) stories: sled::Tree,
+    pub(super) story_posts: sled::Tree,
+    pub(super) links: sled::Tree,
+    pub(super) recent: sled::Tree,
+    pub(super) settings: sled::Tree,
+    pub(super) digest_lines: sled::Tree,
+}
+
+impl StoryTrees {
+    pub(super) fn open(db: &sled::Db) -> Result<StoryTrees, StoreError> {
+        Ok(StoryTrees {
+            stories: db.open_tree("stories")?,
+            story_posts: db.open_tree("story_posts")?,
+            links: db.open_tree("outbox_story_links")?,
+            recent: db.open_tree("recent_items")?,
+            settings: db.open_tree("room_settings")?,
+            digest_lines: db.open_tree("digest_lines")?,
+        })
+    }
+}
+
+impl Store {
+    /// A new story id, increasing with time.
+    pub fn new_story_id(&self) -> Result<String, StoreError> {
+        Ok(format!("s{:016x}", self.db.generate_id()?))
+    }
+
+    /// In one transaction: marks `item_keys` seen, enqueues `posts`, saves the feed
+    /// state, and writes `batch` (stories, story posts, links, recent items, digest
+    /// lines). Then drops recent items beyond [`RECENT_ITEMS_CAP`].
+    pub fn commit_batch(
+        &self,
+        feed_id: &str,
+        item_keys: &[String],
+        posts: &[OutboxEntry],
+        state: &super::FeedState,
+        batch: &ItemBatch,
+    ) -> Result<(), StoreError> {
+        let now = encode(&Utc::now());
+        let mut ids = Vec::with_capacity(posts.len());
+        for _ in posts {
+            ids.push(self.db.generate_id()?);
+        }
+        let mut recent_ids = Vec::with_capacity(batch.recent.len());
+        for _ in &batch.recent {
+            recent_ids.push(self.db.generate_id()?);
+        }
+        let t = &self.story_trees;
+        let result: TxResult<()> = (
+            &self.seen,
+            &self.outbox,
+            &self.feed_state,
+            &t.stories,
+            &t.story_posts,
+            &t.links,
+            &t.recent,
+            &t.digest_lines,
+        )
+            .transaction(
+                |(seen, outbox, feed_state, stories, story_posts, links, recent, digest)| {
+                    for key in item_keys {
+                        seen.insert(composite(feed_id, key), now.clone())?;
+                    }
+                    for (id, post) in ids.iter().zip(posts) {
+                        outbox.insert(&id.to_be_bytes(), encode(post))?;
+                    }
+                    feed_state.insert(feed_id.as_bytes(), encode(state))?;
+                    for story in &batch.stories {
+                        stories.insert(story.id.as_bytes(), encode(story))?;
+                    }
+                    for (room, story, post) in &batch.story_posts {
+                        let key = composite(room, story);
+                        if story_posts.get(&key)?.is_none() {
+                            story_posts.insert(key, encode(post))?;
+                        }
+                    }
+                    for (txn, link) in &batch.links {
+                        links.insert(txn.as_bytes(), encode(link))?;
+                    }
+                    for (id, item) in recent_ids.iter().zip(&batch.recent) {
+                        recent.insert(&id.to_be_bytes(), encode(item))?;
+                    }
+                    for (room, line) in &batch.digest_lines {
+                        digest.insert(composite(room, &line.story), encode(line))?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            );
+        result.map_err(tx_error)?;
+        let excess = t.recent.len().saturating_sub(RECENT_ITEMS_CAP);
+        for key in t.recent.iter().keys().take(excess) {
+            t.recent.remove(key?)?;
+        }
+        Ok(())
+    }
+
+    /// Stories created at or after `since`, newest first.
+    pub fn recent_stories(&self, since: DateTime<Utc>) -> Result<Vec<StoryRecord>, StoreError> {
+        let mut out = Vec::new();
+        for value in self.story_trees.stories.iter().values().rev() {
+            let story: StoryRecord = decode("stories", &value?)?;
+            if story.created < since {
+                break;
+            }
+            out.push(story);
+        }
+        Ok(out)
+    }
+
+    /// The post `room` got for `story`, if any.
+    pub fn story_post(&self, room: &str, story: &str) -> Result<Option<StoryPost>, StoreError> {
+        match self.story_trees.story_posts.get(composite(room, story))? {
+            Some(v) => Ok(Some(decode("story_posts", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The story link of an outbox entry, if it has one.
+    pub fn outbox_link(&self, txn_id: &str) -> Result<Option<OutboxLink>, StoreError> {
+        match self.story_trees.links.get(txn_id.as_bytes())? {
+            Some(v) => Ok(Some(decode("outbox_story_links", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// After a delivery: a story's first post remembers its event id (so replies
+    /// can be threaded under it), and the entry's link is dropped.
+    pub fn record_delivered(&self, txn_id: &str, event_id: Option<&str>) -> Result<(), StoreError> {
+        let Some(link) = self.outbox_link(txn_id)? else {
+            return Ok(());
+        };
+        if !link.reply
+            && let Some(event_id) = event_id
+        {
+            let key = composite(&link.room_id, &link.story);
+            let post = StoryPost {
+                txn_id: txn_id.to_string(),
+                event_id: Some(event_id.to_string()),
+            };
+            let current: Option<StoryPost> = match self.story_trees.story_posts.get(&key)? {
+                Some(v) => Some(decode("story_posts", &v)?),
+                None => None,
+            };
+            if current.is_none_or(|c| c.txn_id == txn_id) {
+                self.story_trees.story_posts.insert(key, encode(&post))?;
+            }
+        }
+        self.story_trees.links.remove(txn_id.as_bytes())?;
+        Ok(())
+    }
+
+    /// The most recent items (newest first, at most `limit`) whose words contain
+    /// every one of `words` (case-folded tokens), and how many items were scanned.
+    pub fn search_recent(
+        &self,
+        words: &[String],
+        limit: usize,
+    ) -> Result<(Vec<RecentItem>, usize), StoreError> {
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for value in self.story_trees.recent.iter().values().rev() {
+            let value = value?;
+            scanned += 1;
+            // Cheap pre-check on the raw bytes before decoding.
+            let raw = String::from_utf8_lossy(&value);
+            if !words.iter().all(|w| raw.contains(w.as_str())) {
+                continue;
+            }
+            let item: RecentItem = decode("recent_items", &value)?;
+            let item_words: Vec<&str> = item.words.split(' ').collect();
+            if words.iter().all(|w| {
+                // Whole words; a phrase of several words must appear in order.
+                let parts: Vec<&str> = w.split(' ').collect();
+                item_words
+                    .windows(parts.len())
+                    .any(|win| win == parts.as_slice())
+            }) {
+                found.push(item);
+                if found.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok((found, scanned))
+    }
+
+    /// Number of items kept for `search`.
+    pub fn recent_item_count(&self) -> usize {
+        self.story_trees.recent.len()
+    }
+
+    /// A room's story and digest settings (defaults when never set).
+    pub fn room_settings(&self, room: &str) -> Result<RoomSettings, StoreError> {
+        match self.story_trees.settings.get(room.as_bytes())? {
+            Some(v) => decode("room_settings", &v),
+            None => Ok(RoomSettings::default()),
+        }
+    }
+
+    /// Saves a room's settings.
+    pub fn put_room_settings(&self, room: &str, settings: &RoomSettings) -> Result<(), StoreError> {
+        self.story_trees
+            .settings
+            .insert(room.as_bytes(), encode(settings))?;
+        Ok(())
+    }
+
+    /// Every room that has a digest set.
+    pub fn digest_rooms(&self) -> Result<Vec<(String, RoomSettings)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.story_trees.settings.iter() {
+            let (k, v) = kv?;
+            let settings: RoomSettings = decode("room_settings", &v)?;
+            if settings.digest.is_some() {
+                out.push((String::from_utf8_lossy(&k).into_owned(), settings));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The digest lines waiting for `room`, oldest story first.
+    pub fn digest_lines(&self, room: &str) -> Result<Vec<DigestLine>, StoreError> {
+        self.story_trees
+            .digest_lines
+            .scan_prefix(prefix(room))
+            .values()
+            .map(|v| decode("digest_lines", &v?))
+            .collect()
+    }
+
+    /// In one transaction: takes `room`'s digest lines, enqueues `digest` (if any),
+    /// and marks the digest of `day` handled, so a restart neither doubles nor
+    /// loses it. Returns false (and changes nothing) if that day was already handled.
+    pub fn complete_digest(
+        &self,
+        room: &str,
+        day: NaiveDate,
+        digest: Option<&OutboxEntry>,
+        lines: &[DigestLine],
+    ) -> Result<bool, StoreError> {
+        let id = self.db.generate_id()?;
+        let t = &self.story_trees;
+        let result: Result<bool, sled::transaction::TransactionError<()>> =
+            (&t.settings, &t.digest_lines, &self.outbox).transaction(
+                |(settings, pending, outbox)| {
+                    let mut current: RoomSettings = match settings.get(room.as_bytes())? {
+                        Some(v) => serde_json::from_slice(&v).unwrap_or_default(),
+                        None => return Ok(false),
+                    };
+                    let Some(d) = current.digest.as_mut() else {
+                        return Ok(false);
+                    };
+                    if d.last_sent.is_some_and(|last| last >= day) {
+                        return Ok(false);
+                    }
+                    d.last_sent = Some(day);
+                    settings.insert(room.as_bytes(), encode(&current))?;
+                    for line in lines {
+                        pending.remove(composite(room, &line.story))?;
+                    }
+                    if let Some(entry) = digest {
+                        outbox.insert(&id.to_be_bytes(), encode(entry))?;
+                    }
+                    Ok::<bool, ConflictableTransactionError<()>>(true)
+                },
+            );
+        result.map_err(tx_error)
+    }
+}

@@ -1,0 +1,283 @@
+//! Where the pipeline meets stories: [`StoryDesk`] places each announcement in a
+//! story (the pure engine in [`crate::summary::story`] decides; the recent stories
+//! come from the store), and decides per room what to enqueue: the story's first
+//! post, an "also reported by" reply threaded under it, a post of its own when the
+//! room chose `stories off`, and/or a line for the room's daily digest. What it
+//! decides is returned as an [`ItemBatch`] and written with the item's seen mark in
+//! one transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Utc;
+
+use crate::app::App;
+use crate::feeds::FeedItem;
+use crate::pipeline::new_txn_id;
+use crate::store::{
+    DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryMember,
+    StoryPost, StoryRecord,
+};
+use crate::summary::story::{StoryInput, WINDOW_HOURS, best_story, fingerprint_with};
+use crate::summary::{ItemHit, Post, compose_also_reported, compose_post, recognise};
+use crate::watch::normalize::tokens;
+
+/// How far back stored stories are considered (beyond the grouping window, so
+/// items published late still find theirs).
+const STORY_LOOKBACK_DAYS: i64 = 7;
+
+/// The item as `search` keeps it.
+pub fn recent_item(feed: &crate::store::FeedRecord, item: &FeedItem) -> RecentItem {
+    let mut words: Vec<String> = tokens(&item.title).into_iter().map(|t| t.norm).collect();
+    words.extend(tokens(&item.text).into_iter().map(|t| t.norm));
+    RecentItem {
+        feed_id: feed.id.clone(),
+        source: feed.name.clone(),
+        title: item.title.clone(),
+        link: item.link.clone(),
+        published: item.published,
+        seen: Utc::now(),
+        words: words.join(" "),
+    }
+}
+
+/// The story an item was placed in.
+#[derive(Debug, Clone)]
+pub struct PlacedStory {
+    index: usize,
+    /// The story's id.
+    pub id: String,
+    /// True if the item started the story.
+    pub is_new: bool,
+}
+
+/// What to enqueue for one room.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The outbox transaction id.
+    pub txn_id: String,
+    /// The message.
+    pub post: Post,
+}
+
+/// Story decisions for one fetch of one feed.
+pub struct StoryDesk<'a> {
+    app: &'a App,
+    stories: Vec<StoryRecord>,
+    changed: BTreeSet<usize>,
+    settings: HashMap<String, RoomSettings>,
+    posted: HashMap<(String, String), StoryPost>,
+    pending_digest: HashMap<(String, String), DigestLine>,
+    links: Vec<(String, OutboxLink)>,
+}
+
+impl<'a> StoryDesk<'a> {
+    /// Loads the recent stories.
+    pub fn open(app: &'a App) -> Result<StoryDesk<'a>, StoreError> {
+        let since = Utc::now() - chrono::Duration::days(STORY_LOOKBACK_DAYS);
+        Ok(StoryDesk {
+            app,
+            stories: app.store.recent_stories(since)?,
+            changed: BTreeSet::new(),
+            settings: HashMap::new(),
+            posted: HashMap::new(),
+            pending_digest: HashMap::new(),
+            links: Vec::new(),
+        })
+    }
+
+    /// Places an announcement in a story (an existing one, or a new one).
+    pub fn place(
+        &mut self,
+        feed: &crate::store::FeedRecord,
+        key: &str,
+        item: &FeedItem,
+        hits: &[ItemHit],
+    ) -> Result<PlacedStory, StoreError> {
+        let published = item.published.unwrap_or_else(Utc::now);
+        let recognition = recognise(&item.title, &item.text, &feed.name);
+        let watched: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{}/{}", h.hit.list, h.hit.entry_id))
+            .collect();
+        let input = StoryInput {
+            source: &feed.id,
+            title: &item.title,
+            text: &item.text,
+            published,
+            watched: &watched,
+        };
+        let fp = fingerprint_with(
+            &input,
+            recognition.action,
+            recognition.authority.map(|a| a.code.to_string()),
+        );
+        let member = StoryMember {
+            feed_id: feed.id.clone(),
+            item_key: key.to_string(),
+            source: feed.name.clone(),
+            title: item.title.clone(),
+            link: item.link.clone(),
+            published,
+        };
+        let window = chrono::Duration::hours(WINDOW_HOURS);
+        let candidates = self
+            .stories
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.fingerprints
+                    .iter()
+                    .any(|f| (f.published - published).abs() <= window)
+            })
+            .map(|(i, s)| (i, s.fingerprints.as_slice()));
+        let placed = match best_story(&fp, candidates) {
+            Some((index, score)) => {
+                let story = &mut self.stories[index];
+                tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
+                story.members.push(member);
+                story.fingerprints.push(fp);
+                PlacedStory {
+                    index,
+                    id: story.id.clone(),
+                    is_new: false,
+                }
+            }
+            None => {
+                let id = self.app.store.new_story_id()?;
+                self.stories.push(StoryRecord {
+                    id: id.clone(),
+                    created: Utc::now(),
+                    members: vec![member],
+                    fingerprints: vec![fp],
+                });
+                PlacedStory {
+                    index: self.stories.len() - 1,
+                    id,
+                    is_new: true,
+                }
+            }
+        };
+        self.changed.insert(placed.index);
+        Ok(placed)
+    }
+
+    fn settings(&mut self, room: &str) -> Result<RoomSettings, StoreError> {
+        if let Some(s) = self.settings.get(room) {
+            return Ok(s.clone());
+        }
+        let s = self.app.store.room_settings(room)?;
+        self.settings.insert(room.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Decides what `room` gets for an item of `story` with `hits`: `None` when the
+    /// room takes only a digest.
+    pub fn deliver(
+        &mut self,
+        room: &str,
+        story: &PlacedStory,
+        feed: &crate::store::FeedRecord,
+        item: &FeedItem,
+        hits: &[ItemHit],
+    ) -> Result<Option<Delivery>, StoreError> {
+        let settings = self.settings(room)?;
+        if let Some(digest) = &settings.digest {
+            self.add_digest_line(room, story, feed, item, hits)?;
+            if digest.only {
+                return Ok(None);
+            }
+        }
+        let txn_id = new_txn_id();
+        let key = (room.to_string(), story.id.clone());
+        let earlier = match self.posted.get(&key) {
+            Some(p) => Some(p.clone()),
+            None => self.app.store.story_post(room, &story.id)?,
+        };
+        let reply = settings.stories && earlier.is_some() && !story.is_new;
+        let post = if reply {
+            compose_also_reported(item, &feed.name)
+        } else {
+            compose_post(item, &feed.name, hits)
+        };
+        if earlier.is_none() {
+            self.posted.insert(
+                key,
+                StoryPost {
+                    txn_id: txn_id.clone(),
+                    event_id: None,
+                },
+            );
+        }
+        self.links.push((
+            txn_id.clone(),
+            OutboxLink {
+                room_id: room.to_string(),
+                story: story.id.clone(),
+                reply,
+            },
+        ));
+        Ok(Some(Delivery { txn_id, post }))
+    }
+
+    fn add_digest_line(
+        &mut self,
+        room: &str,
+        story: &PlacedStory,
+        feed: &crate::store::FeedRecord,
+        item: &FeedItem,
+        hits: &[ItemHit],
+    ) -> Result<(), StoreError> {
+        let key = (room.to_string(), story.id.clone());
+        if !self.pending_digest.contains_key(&key) {
+            let stored = self
+                .app
+                .store
+                .digest_lines(room)?
+                .into_iter()
+                .find(|l| l.story == story.id);
+            let line = stored.unwrap_or_else(|| {
+                let first = &self.stories[story.index].members[0];
+                let recognition = recognise(&item.title, &item.text, &feed.name);
+                let mut what = Vec::new();
+                if let Some(a) = recognition.authority {
+                    what.push(a.name.to_string());
+                }
+                what.push(recognition.action.label().to_string());
+                DigestLine {
+                    story: story.id.clone(),
+                    title: first.title.clone(),
+                    what: what.join(" · "),
+                    names: Vec::new(),
+                    sources: Vec::new(),
+                    link: first.link.clone(),
+                    published: first.published,
+                }
+            });
+            self.pending_digest.insert(key.clone(), line);
+        }
+        let line = self.pending_digest.get_mut(&key).expect("inserted above");
+        for h in hits {
+            if !line.names.contains(&h.hit.name) {
+                line.names.push(h.hit.name.clone());
+            }
+        }
+        if !line.sources.contains(&feed.name) {
+            line.sources.push(feed.name.clone());
+        }
+        Ok(())
+    }
+
+    /// Moves the decisions into `batch`.
+    pub fn finish(self, batch: &mut ItemBatch) {
+        for i in &self.changed {
+            batch.stories.push(self.stories[*i].clone());
+        }
+        for ((room, story), post) in self.posted {
+            batch.story_posts.push((room, story, post));
+        }
+        batch.links.extend(self.links);
+        for ((room, _), line) in self.pending_digest {
+            batch.digest_lines.push((room, line));
+        }
+    }
+}

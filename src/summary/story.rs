@@ -1,0 +1,864 @@
+//! Stories: deciding that items from different feeds report the same announcement.
+//! Pure (no store): the pipeline keeps fingerprints in sled and asks [`best_story`];
+//! the `stories` command groups a file with [`StoryGrouper`]. Both use the same
+//! [`fingerprint`] and [`similarity`].
+//!
+//! A [`Fingerprint`] holds, for one item: the hashed content words of its title and
+//! lead (stop words and generic sanctions vocabulary removed, light stemming, number
+//! words as digits), the hashed *names* of its text (capitalised words that are not
+//! sentence-initial, countries or common words — the people, companies, ships and
+//! places that make an announcement distinctive), the watchlist entries it matched,
+//! the recognised action and authority, its source and time.
+//!
+//! Two items are the same story when, within a time window, their names and words
+//! overlap enough, taking the smaller item as the measure (a wire rewrite names a
+//! subset of what the release lists). Items from the same feed are never merged (a
+//! feed publishes one item per announcement); different acting authorities or
+//! different specific actions weigh heavily against, so "Japan sanctions the same
+//! ships" and "OFAC issues a licence the same day" stay apart.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::recognise::{Action, Recognition, is_title_case, recognise};
+use super::sentences::split_sentences;
+use crate::watch::normalize::tokens;
+
+/// Scores at or above this make two items one story.
+pub const SAME_STORY_THRESHOLD: f32 = 0.42;
+
+/// Items further apart than this are never one story.
+pub const WINDOW_HOURS: i64 = 72;
+
+/// Within this many hours no time penalty applies.
+const FULL_WEIGHT_HOURS: i64 = 36;
+
+/// Items this close count as "the same day" for [`SAME_ACTION_BONUS`].
+const SAME_DAY_HOURS: f32 = 24.0;
+
+/// Added when the same authority takes the same kind of action within a day.
+const SAME_ACTION_BONUS: f32 = 0.1;
+
+/// Sentences of the text read for content words (names come from more of it).
+const LEAD_SENTENCES: usize = 3;
+
+/// Characters of text read for names.
+const NAME_SCAN_CHARS: usize = 4000;
+
+/// Words that say nothing about which announcement an item is.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "against",
+    "all",
+    "also",
+    "among",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "during",
+    "each",
+    "earlier",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "here",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "last",
+    "more",
+    "most",
+    "new",
+    "no",
+    "not",
+    "now",
+    "of",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "said",
+    "same",
+    "say",
+    "says",
+    "she",
+    "should",
+    "since",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "today",
+    "yesterday",
+    "week",
+    "month",
+    "year",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "announced",
+    "announce",
+    "announces",
+    "statement",
+    "press",
+    "release",
+    "according",
+    "including",
+    "include",
+    "includes",
+    "related",
+    "reuters",
+    "ap",
+    "afp",
+    "news",
+    "reported",
+    "report",
+    "reports",
+    "told",
+    "added",
+    "government",
+    "ministry",
+    "minister",
+    "department",
+    "office",
+    "official",
+    "officials",
+    "sanction",
+    "sanctions",
+    "sanctioned",
+    "sanctioning",
+    "designate",
+    "designates",
+    "designated",
+    "designation",
+    "designations",
+    "treasury",
+    "ofac",
+    "ofsi",
+    "action",
+    "actions",
+    "measure",
+    "measures",
+    "individual",
+    "individuals",
+    "entity",
+    "entities",
+    "person",
+    "persons",
+    "people",
+    "pursuant",
+    "executive",
+    "order",
+    "eo",
+    "list",
+    "listed",
+    "imposed",
+    "impose",
+    "imposes",
+    "u",
+    "s",
+    "us",
+    "uk",
+    "eu",
+    "un",
+    "k",
+    "n",
+    "mr",
+    "ms",
+    "mrs",
+    "following",
+    "follow",
+    "made",
+    "make",
+    "makes",
+    "took",
+    "take",
+    "takes",
+];
+
+/// Capitalised words that are not names: sentence furniture, titles, institutions,
+/// days and months, and the countries an authority is recognised from.
+const NOT_NAMES: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "and",
+    "of",
+    "in",
+    "on",
+    "for",
+    "to",
+    "with",
+    "by",
+    "at",
+    "from",
+    "as",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "his",
+    "her",
+    "their",
+    "our",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "president",
+    "minister",
+    "ministry",
+    "prime",
+    "secretary",
+    "chief",
+    "cabinet",
+    "deputy",
+    "director",
+    "general",
+    "foreign",
+    "affairs",
+    "department",
+    "office",
+    "treasury",
+    "state",
+    "states",
+    "united",
+    "nations",
+    "security",
+    "council",
+    "european",
+    "union",
+    "commission",
+    "government",
+    "republic",
+    "federation",
+    "kingdom",
+    "people",
+    "peoples",
+    "democratic",
+    "national",
+    "ofac",
+    "ofsi",
+    "fcdo",
+    "eu",
+    "un",
+    "us",
+    "uk",
+    "usa",
+    "u",
+    "s",
+    "k",
+    "n",
+    "north",
+    "south",
+    "east",
+    "west",
+    "korea",
+    "korean",
+    "koreans",
+    "russia",
+    "russian",
+    "russians",
+    "japan",
+    "japanese",
+    "china",
+    "chinese",
+    "iran",
+    "iranian",
+    "america",
+    "american",
+    "britain",
+    "british",
+    "canada",
+    "canadian",
+    "australia",
+    "australian",
+    "ukraine",
+    "ukrainian",
+    "syria",
+    "syrian",
+    "belarus",
+    "belarusian",
+    "venezuela",
+    "venezuelan",
+    "cuba",
+    "cuban",
+    "india",
+    "indian",
+    "turkey",
+    "turkish",
+    "france",
+    "french",
+    "germany",
+    "german",
+    "switzerland",
+    "swiss",
+    "washington",
+    "moscow",
+    "seoul",
+    "tokyo",
+    "beijing",
+    "london",
+    "brussels",
+    "ottawa",
+    "canberra",
+    "pyongyang",
+    "tehran",
+    "kyiv",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "sanctions",
+    "sanctioned",
+    "sanction",
+    "designations",
+    "designation",
+    "today",
+    "on",
+    "under",
+    "after",
+    "following",
+    "according",
+    "but",
+    "while",
+    "also",
+    "however",
+    "both",
+    "all",
+    "new",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "executive",
+    "order",
+    "eo",
+    "section",
+    "act",
+    "regulations",
+    "regulation",
+    "notice",
+    "financial",
+    "asset",
+    "assets",
+    "freeze",
+    "control",
+    "controls",
+    "export",
+    "entity",
+    "list",
+    "sdn",
+    "specially",
+    "nationals",
+    "blocked",
+    "persons",
+    "individuals",
+    "entities",
+    "update",
+    "press",
+    "release",
+    "statement",
+    "news",
+    "reuters",
+    "ap",
+    "afp",
+    "yonhap",
+    "getty",
+    "images",
+    "photo",
+    "file",
+    "read",
+    "more",
+    "click",
+    "here",
+    "related",
+    "content",
+    "war",
+    "world",
+    "breaking",
+    "exclusive",
+    "analysis",
+    "opinion",
+    "live",
+    "video",
+];
+
+/// Number words read as digits, so "seven individuals" meets "7 people".
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("pair", "2"),
+    ("dozen", "12"),
+];
+
+/// What one item brings to story grouping.
+#[derive(Debug, Clone, Copy)]
+pub struct StoryInput<'a> {
+    /// The feed (or source name) it came from.
+    pub source: &'a str,
+    /// The title.
+    pub title: &'a str,
+    /// The plain-text summary or content.
+    pub text: &'a str,
+    /// When it was published (or first seen).
+    pub published: DateTime<Utc>,
+    /// Watchlist entries it matched (`list/entry`), if screened.
+    pub watched: &'a [String],
+}
+
+/// The compact, storable description of an item used to compare it with others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// The source.
+    pub source: String,
+    /// When.
+    pub published: DateTime<Utc>,
+    /// Recognised action.
+    pub action: Action,
+    /// Recognised authority code (`US`, `GB`, `EU`, ...).
+    pub authority: Option<String>,
+    /// Hashed content words of title and lead, sorted.
+    pub words: Vec<u64>,
+    /// Hashed names found in title and text, sorted.
+    pub names: Vec<u64>,
+    /// Matched watchlist entries, sorted.
+    #[serde(default)]
+    pub watched: Vec<String>,
+}
+
+/// FNV-1a, stable across builds and platforms (fingerprints are stored).
+fn hash_word(word: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in word.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A content word's comparable form: number words as digits, a plural `s` dropped.
+fn content_form(norm: &str) -> Option<String> {
+    if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == norm) {
+        return Some((*digits).to_string());
+    }
+    if STOP_WORDS.contains(&norm) {
+        return None;
+    }
+    if norm.len() < 2 && !norm.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let stem = if norm.len() > 4 && norm.ends_with('s') && !norm.ends_with("ss") {
+        &norm[..norm.len() - 1]
+    } else {
+        norm
+    };
+    Some(stem.to_string())
+}
+
+fn is_all_caps(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 4 && letters.iter().all(|c| !c.is_lowercase())
+}
+
+/// Names in one sentence: capitalised words other than the first, not in
+/// [`NOT_NAMES`]. A sentence in capitals gives none (case says nothing there).
+fn sentence_names(sentence: &str, out: &mut BTreeSet<u64>) {
+    if is_all_caps(sentence) {
+        return;
+    }
+    for (i, t) in tokens(sentence).iter().enumerate() {
+        let original = &sentence[t.start..t.end];
+        let first = original.chars().next().unwrap_or(' ');
+        let capitalised = first.is_uppercase();
+        let has_digit_and_letter = original.chars().any(|c| c.is_ascii_digit())
+            && original.chars().any(|c| c.is_alphabetic());
+        if (i == 0 && !has_digit_and_letter) || NOT_NAMES.contains(&t.norm.as_str()) {
+            continue;
+        }
+        if (capitalised && t.norm.chars().count() >= 2) || has_digit_and_letter {
+            out.insert(hash_word(&t.norm));
+        }
+    }
+}
+
+/// Builds the fingerprint of an item.
+pub fn fingerprint(input: &StoryInput) -> Fingerprint {
+    let Recognition { action, authority } = recognise(input.title, input.text, input.source);
+    fingerprint_with(input, action, authority.map(|a| a.code.to_string()))
+}
+
+/// Builds the fingerprint of an item whose action and authority are known.
+pub fn fingerprint_with(
+    input: &StoryInput,
+    action: Action,
+    authority: Option<String>,
+) -> Fingerprint {
+    let mut words = BTreeSet::new();
+    let mut lead = vec![input.title];
+    let sentences = split_sentences(input.text);
+    for r in sentences.iter().take(LEAD_SENTENCES) {
+        lead.push(&input.text[r.clone()]);
+    }
+    for part in &lead {
+        for t in tokens(part) {
+            if let Some(w) = content_form(&t.norm) {
+                words.insert(hash_word(&w));
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    // A headline in Title Case capitalises every word; its names show in the text.
+    if !is_title_case(input.title) {
+        sentence_names(input.title, &mut names);
+    }
+    for r in sentences {
+        if r.start > NAME_SCAN_CHARS {
+            break;
+        }
+        sentence_names(&input.text[r], &mut names);
+    }
+    let mut watched: Vec<String> = input.watched.to_vec();
+    watched.sort();
+    watched.dedup();
+    Fingerprint {
+        source: input.source.to_string(),
+        published: input.published,
+        action,
+        authority,
+        words: words.into_iter().collect(),
+        names: names.into_iter().collect(),
+        watched,
+    }
+}
+
+/// Size of the intersection of two sorted slices.
+fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Overlap measured on the smaller set, shrunk for small sets (one shared word out
+/// of one is weak evidence).
+fn overlap(a: &[u64], b: &[u64], prior: f32) -> f32 {
+    let smaller = a.len().min(b.len());
+    if smaller == 0 {
+        return 0.0;
+    }
+    (shared(a, b) as f32 / (smaller as f32 + prior)).min(1.0)
+}
+
+fn is_specific(action: Action) -> bool {
+    action != Action::Other
+}
+
+/// How alike two items are as reports of one announcement, in [0, 1]. Zero when they
+/// come from the same source or lie further apart than [`WINDOW_HOURS`].
+pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
+    if a.source == b.source {
+        return 0.0;
+    }
+    let hours = (a.published - b.published).num_minutes().abs() as f32 / 60.0;
+    if hours > WINDOW_HOURS as f32 {
+        return 0.0;
+    }
+    let words = overlap(&a.words, &b.words, 2.0);
+    let mut score = if a.names.is_empty() || b.names.is_empty() {
+        words
+    } else if shared(&a.names, &b.names) > 0 {
+        0.5 * overlap(&a.names, &b.names, 1.0) + 0.5 * words
+    } else if a.names.len().min(b.names.len()) >= 3 {
+        // Both name several people, firms or ships, and none in common.
+        0.5 * words
+    } else {
+        0.8 * words
+    };
+    // The same authority taking the same kind of action within a day.
+    if let (Some(x), Some(y)) = (&a.authority, &b.authority)
+        && x == y
+        && a.action == b.action
+        && is_specific(a.action)
+        && hours <= SAME_DAY_HOURS
+    {
+        score += SAME_ACTION_BONUS;
+    }
+    if !a.watched.is_empty() && !b.watched.is_empty() {
+        if shared(&a.watched, &b.watched) > 0 {
+            score = (score + 0.1).min(1.0);
+        } else {
+            score *= 0.7;
+        }
+    }
+    if let (Some(x), Some(y)) = (&a.authority, &b.authority)
+        && x != y
+    {
+        score *= 0.35;
+    }
+    if is_specific(a.action) && is_specific(b.action) && a.action != b.action {
+        score *= 0.6;
+    }
+    if hours > FULL_WEIGHT_HOURS as f32 {
+        score *= 0.8;
+    }
+    score
+}
+
+/// The candidate story `fp` belongs to, if any: the one with the most similar member
+/// scoring at least [`SAME_STORY_THRESHOLD`], with that score.
+pub fn best_story<'a, K>(
+    fp: &Fingerprint,
+    candidates: impl IntoIterator<Item = (K, &'a [Fingerprint])>,
+) -> Option<(K, f32)> {
+    let mut best: Option<(K, f32)> = None;
+    for (key, members) in candidates {
+        // One item per source in a story: a second item from a feed already in the
+        // story is a different announcement.
+        if members.iter().any(|m| m.source == fp.source) {
+            continue;
+        }
+        let score = members
+            .iter()
+            .map(|m| similarity(fp, m))
+            .fold(0.0f32, f32::max);
+        if score >= SAME_STORY_THRESHOLD && best.as_ref().is_none_or(|(_, s)| score > *s) {
+            best = Some((key, score));
+        }
+    }
+    best
+}
+
+/// Groups items in memory, oldest first; used by the `stories` command and tests.
+#[derive(Debug, Default)]
+pub struct StoryGrouper {
+    stories: Vec<(String, Vec<Fingerprint>)>,
+}
+
+impl StoryGrouper {
+    /// An empty grouper.
+    pub fn new() -> StoryGrouper {
+        StoryGrouper::default()
+    }
+
+    /// Adds an item and returns its story id: the id of the story's first item.
+    pub fn add(&mut self, id: &str, fp: Fingerprint) -> String {
+        let window = chrono::Duration::hours(WINDOW_HOURS);
+        let candidates = self
+            .stories
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, members))| {
+                members
+                    .iter()
+                    .any(|m| (m.published - fp.published).abs() <= window)
+            })
+            .map(|(i, (_, members))| (i, members.as_slice()));
+        match best_story(&fp, candidates) {
+            Some((i, _)) => {
+                self.stories[i].1.push(fp);
+                self.stories[i].0.clone()
+            }
+            None => {
+                self.stories.push((id.to_string(), vec![fp]));
+                id.to_string()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(source: &str, title: &str, text: &str, hours: i64) -> Fingerprint {
+        let published = DateTime::parse_from_rfc3339("2024-05-24T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::Duration::hours(hours);
+        fingerprint(&StoryInput {
+            source,
+            title,
+            text,
+            published,
+            watched: &[],
+        })
+    }
+
+    #[test]
+    fn names_skip_sentence_starts_countries_and_capitals() {
+        let f = fp(
+            "s",
+            "SOUTH KOREA SANCTIONS MAIA-1",
+            "The ships Maia-1 and Maria were named. Seoul acted.",
+            0,
+        );
+        let mut expected: Vec<u64> = ["maia", "maria"].iter().map(|w| hash_word(w)).collect();
+        expected.sort();
+        assert_eq!(f.names, expected);
+    }
+
+    #[test]
+    fn same_source_and_far_apart_never_match() {
+        let a = fp("a", "Seoul sanctions Maia-1 and Maria", "", 0);
+        let b = fp("a", "Seoul sanctions Maia-1 and Maria", "", 1);
+        assert_eq!(similarity(&a, &b), 0.0);
+        let c = fp("c", "Seoul sanctions Maia-1 and Maria", "", 24 * 10);
+        assert_eq!(similarity(&a, &c), 0.0);
+        let d = fp("d", "Seoul sanctions Maia-1 and Maria", "", 3);
+        assert!(similarity(&a, &d) > SAME_STORY_THRESHOLD);
+    }
+}
