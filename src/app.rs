@@ -100,22 +100,28 @@ impl App {
         }))
     }
 
-    /// Every feed to poll: the config's, then those added by command.
+    /// Every feed to poll: the config's (at the URL a permanent redirect led to, if
+    /// any), then those added by command.
     pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
-        let mut feeds: Vec<FeedRecord> = self
-            .config
-            .feeds
-            .iter()
-            .map(|f| FeedRecord {
+        let mut feeds: Vec<FeedRecord> = Vec::with_capacity(self.config.feeds.len());
+        for f in &self.config.feeds {
+            // A permanent redirect followed since, while the config still says the old URL.
+            let moved = self
+                .store
+                .feed_state(&f.id)?
+                .moved
+                .filter(|m| m.from == f.url.as_str())
+                .map(|m| m.to);
+            feeds.push(FeedRecord {
                 id: f.id.clone(),
                 name: f.name.clone(),
-                url: f.url.to_string(),
+                url: moved.unwrap_or_else(|| f.url.to_string()),
                 kind: f.kind,
                 poll_interval_secs: f.poll_interval.as_secs().max(1),
                 backfill: f.backfill,
                 origin: FeedOrigin::Config,
-            })
-            .collect();
+            });
+        }
         for feed in self.store.command_feeds()? {
             if !feeds.iter().any(|f| f.id == feed.id) {
                 feeds.push(feed);

@@ -1,8 +1,25 @@
-//! Stable item identity: the versioned key under which an item is remembered as seen.
+//! Stable item identity: the versioned keys under which an item is remembered as seen.
 //! Derived from the guid, else the canonical link, else a hash of title and date;
 //! never from the body, which publishers edit. Changing the derivation means a new
 //! version prefix and a migration, never a flood of reposts.
+//!
+//! Real feeds break the rules, so identity is decided per fetch ([`assign_keys`]):
+//! - Every item has up to three derivations (guid, link, title + date). All of them are
+//!   recorded as seen, and the feed's [`IdentityMode`] says which one decides whether an
+//!   item is new (its primary key).
+//! - An id shared by several items of one fetch does not identify any of them: those
+//!   items fall through to the next derivation; identical titles and dates are told
+//!   apart by their position counted from the oldest.
+//! - An item whose guid is new but whose dated title was seen is the same item under a
+//!   regenerated guid and is not new.
+//! - When too many items of one fetch lack or share ids, or have regenerated guids, the
+//!   feed falls back to a weaker mode (guid → link → title + date) for good: the mode
+//!   is kept in the feed's state, so it is stable across restarts, and because the
+//!   weaker derivations were recorded all along, the switch posts nothing old.
 
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::parse::FeedItem;
@@ -21,31 +38,72 @@ pub enum KeySource {
     TitleDate,
 }
 
-/// The versioned, fixed-length key of an item, e.g. `v1:g:1f3a…`.
+impl KeySource {
+    fn tag(self) -> &'static str {
+        match self {
+            KeySource::Guid => "g",
+            KeySource::Link => "l",
+            KeySource::TitleDate => "h",
+        }
+    }
+}
+
+/// Which derivation decides whether an item of a feed is new. Only ever weakens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMode {
+    /// Guid, else link, else title + date (the normal case).
+    #[default]
+    Guid,
+    /// The feed's guids are unreliable: link, else title + date.
+    Link,
+    /// Guids and links are unreliable: title + date only.
+    TitleDate,
+}
+
+impl IdentityMode {
+    /// A short name for logs and `feeds`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityMode::Guid => "guid",
+            IdentityMode::Link => "link",
+            IdentityMode::TitleDate => "title+date",
+        }
+    }
+}
+
+/// The versioned, fixed-length key of an item under the default derivation, e.g.
+/// `v1:g:1f3a…`.
 pub fn item_key(item: &FeedItem) -> String {
     let (source, material) = key_material(item);
-    let tag = match source {
-        KeySource::Guid => "g",
-        KeySource::Link => "l",
-        KeySource::TitleDate => "h",
-    };
+    versioned(source, &material)
+}
+
+fn versioned(source: KeySource, material: &str) -> String {
     let digest = Sha256::digest(material.as_bytes());
-    format!("{KEY_VERSION}:{tag}:{}", hex(&digest[..16]))
+    format!("{KEY_VERSION}:{}:{}", source.tag(), hex(&digest[..16]))
 }
 
 /// Which identity an item has and the text it is derived from.
 pub fn key_material(item: &FeedItem) -> (KeySource, String) {
-    if let Some(guid) = item
-        .guid
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    {
-        return (KeySource::Guid, guid.to_string());
+    if let Some(guid) = guid_material(item) {
+        return (KeySource::Guid, guid);
     }
     if let Some(link) = item.link.as_deref().and_then(canonical_link) {
         return (KeySource::Link, link);
     }
+    (KeySource::TitleDate, title_date_material(item))
+}
+
+fn guid_material(item: &FeedItem) -> Option<String> {
+    item.guid
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+}
+
+fn title_date_material(item: &FeedItem) -> String {
     let date = item.published.map(|d| d.to_rfc3339()).unwrap_or_default();
     let title: String = item
         .title
@@ -53,7 +111,172 @@ pub fn key_material(item: &FeedItem) -> (KeySource, String) {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    (KeySource::TitleDate, format!("{title}\u{0}{date}"))
+    format!("{title}\u{0}{date}")
+}
+
+/// Every key of one item of a fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKeys {
+    /// The key that decides whether the item is new, under the feed's mode.
+    pub primary: String,
+    /// All derivations (the primary among them), each recorded as seen.
+    pub all: Vec<String>,
+}
+
+/// How the items of one fetch are identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Per item, in the order given: its keys and whether it is new.
+    pub items: Vec<(ItemKeys, bool)>,
+    /// Keys to record as seen (those not seen yet).
+    pub record: Vec<String>,
+    /// The mode used, after any fallback.
+    pub mode: IdentityMode,
+    /// Why the feed fell back to a weaker mode in this fetch, if it did.
+    pub fallback: Option<String>,
+}
+
+struct Derived {
+    guid: Option<String>,
+    link: Option<String>,
+    title_date: String,
+    dated: bool,
+}
+
+/// Decides the keys of one fetch's `items` for a feed in `mode`. `is_seen` asks the
+/// store whether a key was recorded for this feed. `weak_keys_recorded` is false until
+/// the feed has had a fetch under this scheme (stores from before it recorded only one
+/// key per item); such a first fetch recognises an item by any of its unique keys.
+pub fn assign_keys<E>(
+    items: &[FeedItem],
+    mode: IdentityMode,
+    weak_keys_recorded: bool,
+    mut is_seen: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<Assignment, E> {
+    let n = items.len();
+    // Title + date, with an occurrence number counted from the oldest (the end of the
+    // document), so new items at the top do not shift the numbers of old ones.
+    let mut td_count: HashMap<String, usize> = HashMap::new();
+    let mut td_keys = vec![String::new(); n];
+    for (i, item) in items.iter().enumerate().rev() {
+        let material = title_date_material(item);
+        let seen_before = td_count.entry(material.clone()).or_default();
+        td_keys[i] = if *seen_before == 0 {
+            versioned(KeySource::TitleDate, &material)
+        } else {
+            versioned(
+                KeySource::TitleDate,
+                &format!("{material}\u{0}{seen_before}"),
+            )
+        };
+        *seen_before += 1;
+    }
+    let derived: Vec<Derived> = items
+        .iter()
+        .zip(td_keys)
+        .map(|(item, title_date)| Derived {
+            guid: guid_material(item).map(|g| versioned(KeySource::Guid, &g)),
+            link: item
+                .link
+                .as_deref()
+                .and_then(canonical_link)
+                .map(|l| versioned(KeySource::Link, &l)),
+            title_date,
+            dated: item.published.is_some(),
+        })
+        .collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for d in &derived {
+        for k in d.guid.iter().chain(d.link.iter()) {
+            *counts.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let unique = |k: &Option<String>| -> Option<String> {
+        k.as_ref().filter(|k| counts[k.as_str()] == 1).cloned()
+    };
+
+    // Is the feed's mode still good enough for this fetch?
+    let weak_guids = derived.iter().filter(|d| unique(&d.guid).is_none()).count();
+    let usable_links = derived.iter().filter(|d| unique(&d.link).is_some()).count();
+    let mut regenerated = 0;
+    if mode == IdentityMode::Guid {
+        for d in &derived {
+            if let Some(g) = unique(&d.guid)
+                && d.dated
+                && !is_seen(&g)?
+                && is_seen(&d.title_date)?
+            {
+                regenerated += 1;
+            }
+        }
+    }
+    let weaker = if usable_links * 2 > n {
+        IdentityMode::Link
+    } else {
+        IdentityMode::TitleDate
+    };
+    let too_many = |bad: usize| bad >= 2 && bad * 2 > n;
+    let mut new_mode = mode;
+    let mut fallback = None;
+    if weak_keys_recorded {
+        if mode == IdentityMode::Guid && too_many(weak_guids) {
+            new_mode = weaker;
+            fallback = Some(format!("{weak_guids} of {n} items have no id or share one"));
+        } else if mode == IdentityMode::Guid && regenerated >= 1 && regenerated * 2 >= n {
+            new_mode = weaker;
+            fallback = Some(format!(
+                "{regenerated} of {n} items came back with new guids"
+            ));
+        } else if mode == IdentityMode::Link && too_many(n - usable_links) {
+            new_mode = IdentityMode::TitleDate;
+            fallback = Some(format!(
+                "{} of {n} items have no link or share one",
+                n - usable_links
+            ));
+        }
+    }
+    let conservative = fallback.is_some() || !weak_keys_recorded;
+
+    let mut out = Vec::with_capacity(n);
+    let mut record = Vec::new();
+    let mut recorded: HashSet<String> = HashSet::new();
+    for d in &derived {
+        let primary = match new_mode {
+            IdentityMode::Guid => unique(&d.guid)
+                .or_else(|| unique(&d.link))
+                .unwrap_or_else(|| d.title_date.clone()),
+            IdentityMode::Link => unique(&d.link).unwrap_or_else(|| d.title_date.clone()),
+            IdentityMode::TitleDate => d.title_date.clone(),
+        };
+        let mut all: Vec<String> = d.guid.iter().chain(d.link.iter()).cloned().collect();
+        all.push(d.title_date.clone());
+        let mut fresh = !is_seen(&primary)?;
+        if fresh && d.dated && is_seen(&d.title_date)? {
+            // The same dated title under a new id: a regenerated guid or moved link.
+            fresh = false;
+        }
+        if fresh && conservative {
+            for k in [unique(&d.guid), unique(&d.link)].into_iter().flatten() {
+                if is_seen(&k)? {
+                    fresh = false;
+                    break;
+                }
+            }
+        }
+        for k in &all {
+            if !recorded.contains(k) && !is_seen(k)? {
+                recorded.insert(k.clone());
+                record.push(k.clone());
+            }
+        }
+        out.push((ItemKeys { primary, all }, fresh));
+    }
+    Ok(Assignment {
+        items: out,
+        record,
+        mode: new_mode,
+        fallback,
+    })
 }
 
 /// A link reduced to what identifies the page: no scheme, no `www.`, no fragment, no
