@@ -256,7 +256,15 @@ pub fn assign_keys<E>(
             fresh = false;
         }
         if fresh && conservative {
-            for k in [unique(&d.guid), unique(&d.link)].into_iter().flatten() {
+            // On a fallback, any unique id seen before means the item is old. On the
+            // first fetch after an upgrade, shared ids count too: the old scheme
+            // keyed such items by the shared id, so it is all there is to go on.
+            let candidates = if weak_keys_recorded {
+                [unique(&d.guid), unique(&d.link)]
+            } else {
+                [d.guid.clone(), d.link.clone()]
+            };
+            for k in candidates.into_iter().flatten() {
                 if is_seen(&k)? {
                     fresh = false;
                     break;
@@ -373,5 +381,141 @@ mod tests {
     fn blank_guid_is_no_guid() {
         let a = item(Some("  "), Some("https://example.org/n"), "T");
         assert!(item_key(&a).starts_with("v1:l:"));
+    }
+
+    /// A feed's seen keys and mode, like the store keeps them.
+    #[derive(Default)]
+    struct Memory {
+        seen: std::collections::HashSet<String>,
+        mode: IdentityMode,
+        recorded: bool,
+    }
+
+    impl Memory {
+        /// One fetch: returns the titles judged new.
+        fn fetch(&mut self, items: &[FeedItem]) -> Vec<String> {
+            let seen = &self.seen;
+            let a = assign_keys(items, self.mode, self.recorded, |k| {
+                Ok::<bool, ()>(seen.contains(k))
+            })
+            .unwrap();
+            self.mode = a.mode;
+            self.recorded = true;
+            self.seen.extend(a.record.iter().cloned());
+            items
+                .iter()
+                .zip(&a.items)
+                .filter(|(_, (_, fresh))| *fresh)
+                .map(|(i, _)| i.title.clone())
+                .collect()
+        }
+    }
+
+    fn dated(guid: Option<&str>, link: Option<&str>, title: &str, day: u32) -> FeedItem {
+        let mut i = item(guid, link, title);
+        i.published = Some(chrono::Utc.with_ymd_and_hms(2024, 5, day, 9, 0, 0).unwrap());
+        i
+    }
+
+    #[test]
+    fn items_sharing_a_guid_are_all_kept_and_stay_seen() {
+        let mut m = Memory::default();
+        let a = dated(Some("same"), Some("https://x.example/a"), "A", 1);
+        let b = dated(Some("same"), Some("https://x.example/b"), "B", 2);
+        assert_eq!(m.fetch(&[b.clone(), a.clone()]), ["B", "A"]);
+        let c = dated(Some("same"), Some("https://x.example/c"), "C", 3);
+        assert_eq!(m.fetch(&[c.clone(), b.clone(), a.clone()]), ["C"]);
+        // One of them alone again: its guid was recorded, nothing reposts.
+        assert!(m.fetch(std::slice::from_ref(&a)).is_empty());
+    }
+
+    #[test]
+    fn items_without_guid_or_link_are_told_apart_and_reordering_changes_nothing() {
+        let mut m = Memory::default();
+        let items = vec![
+            dated(None, None, "Notice", 3),
+            dated(None, None, "Notice", 3),
+            dated(None, None, "Other", 2),
+        ];
+        assert_eq!(m.fetch(&items), ["Notice", "Notice", "Other"]);
+        let mut reordered = items.clone();
+        reordered.swap(1, 2);
+        assert!(m.fetch(&reordered).is_empty());
+        let mut more = vec![dated(None, None, "New", 4)];
+        more.extend(items);
+        assert_eq!(m.fetch(&more), ["New"]);
+    }
+
+    #[test]
+    fn regenerated_guids_switch_the_feed_to_links_without_reposting() {
+        let mut m = Memory::default();
+        let fetch_with = |n: u32| -> Vec<FeedItem> {
+            (1..=4)
+                .map(|d| {
+                    dated(
+                        Some(&format!("random-{n}-{d}")),
+                        Some(&format!("https://x.example/{d}")),
+                        &format!("Story {d}"),
+                        d,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(m.fetch(&fetch_with(1)).len(), 4);
+        assert!(m.fetch(&fetch_with(2)).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+        assert!(m.fetch(&fetch_with(3)).is_empty());
+        let mut next = fetch_with(4);
+        next.insert(
+            0,
+            dated(Some("random-x"), Some("https://x.example/5"), "Story 5", 5),
+        );
+        assert_eq!(m.fetch(&next), ["Story 5"]);
+    }
+
+    #[test]
+    fn too_many_missing_ids_fall_back_once_and_stay_stable() {
+        let mut m = Memory::default();
+        let first = vec![
+            dated(Some("g1"), Some("https://x.example/1"), "One", 1),
+            dated(None, Some("https://x.example/2"), "Two", 2),
+            dated(None, Some("https://x.example/3"), "Three", 3),
+        ];
+        assert_eq!(m.fetch(&first).len(), 3);
+        assert_eq!(m.mode, IdentityMode::Guid, "no fallback on the first fetch");
+        assert!(m.fetch(&first).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+        // The guid now comes and goes: identity by link does not care.
+        let mut flipped = first.clone();
+        flipped[0].guid = None;
+        flipped[1].guid = Some("late-guid".into());
+        assert!(m.fetch(&flipped).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+    }
+
+    #[test]
+    fn an_edited_title_is_the_same_item_when_it_has_an_id() {
+        let mut m = Memory::default();
+        let a = dated(Some("g"), None, "Sanctions on ships", 1);
+        assert_eq!(m.fetch(std::slice::from_ref(&a)).len(), 1);
+        let mut edited = a.clone();
+        edited.title = "Sanctions on ships (updated)".into();
+        assert!(m.fetch(&[edited]).is_empty());
+    }
+
+    #[test]
+    fn legacy_stores_recognise_items_by_any_unique_key_on_the_first_fetch() {
+        // A store from before this scheme recorded only the item_key of each item.
+        let a = dated(Some("dup"), Some("https://x.example/a"), "A", 1);
+        let b = dated(Some("dup"), Some("https://x.example/b"), "B", 2);
+        let mut m = Memory::default();
+        m.seen.insert(item_key(&b));
+        m.recorded = false;
+        assert!(
+            m.fetch(&[b.clone(), a.clone()]).is_empty(),
+            "no flood after the upgrade"
+        );
+        let c = dated(Some("dup"), Some("https://x.example/c"), "C", 3);
+        assert_eq!(m.fetch(&[c, b, a]), ["C"], "and normal service after it");
     }
 }

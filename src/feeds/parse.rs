@@ -331,4 +331,88 @@ mod tests {
         let items = parse_feed("f", body, None).unwrap();
         assert_eq!(items[0].link, None);
     }
+
+    #[test]
+    fn billion_laughs_and_external_entities_are_refused_before_parsing() {
+        let laughs = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<rss version="2.0"><channel><title>t</title><item><title>&lol3;</title></item></channel></rss>"#;
+        assert!(matches!(
+            parse_feed("f", laughs, None),
+            Err(ParseError::EntityDeclarations)
+        ));
+        let xxe =
+            br#"<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>t</title><item><title>&xxe;</title></item></channel></rss>"#;
+        assert!(matches!(
+            parse_feed("f", xxe, None),
+            Err(ParseError::EntityDeclarations)
+        ));
+    }
+
+    #[test]
+    fn an_external_doctype_is_neither_fetched_nor_an_error() {
+        let body = br#"<?xml version="1.0"?>
+<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+<rss version="0.91"><channel><title>t</title><link>https://x.example/</link><description>d</description>
+<item><title>Caf&eacute; &amp; co</title><link>https://x.example/1</link></item></channel></rss>"#;
+        let items = parse_feed("f", body, None).unwrap();
+        assert_eq!(items[0].title, "Café & co");
+    }
+
+    #[test]
+    fn html_pages_are_named_as_such() {
+        for page in [
+            &b"\n<!doctype html><html><head><title>x</title></head><body><p>hi</body></html>"[..],
+            b"<?xml version=\"1.0\"?><!-- c --><html xmlns=\"http://www.w3.org/1999/xhtml\"><body/></html>",
+            b"<HTML><BODY>Error 500<br></BODY></HTML>",
+        ] {
+            let err = parse_feed("f", page, None).unwrap_err();
+            assert!(err.to_string().contains("HTML page"), "{err}");
+        }
+    }
+
+    #[test]
+    fn too_many_items_are_refused_without_building_them() {
+        let mut body = String::from("<rss version=\"2.0\"><channel><title>t</title>");
+        for _ in 0..=MAX_ITEMS {
+            body.push_str("<item/>");
+        }
+        body.push_str("</channel></rss>");
+        assert!(matches!(
+            parse_feed("f", body.as_bytes(), None),
+            Err(ParseError::TooManyItems { .. })
+        ));
+    }
+
+    #[test]
+    fn http_charset_fixes_an_undeclared_latin1_feed() {
+        let body = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Sanktionen gegen M\xfcller</title><guid>1</guid></item></channel></rss>";
+        let items = parse_feed_document("f", body, None, Some("iso-8859-1")).unwrap();
+        assert_eq!(items[0].title, "Sanktionen gegen Müller");
+        // Without the header the bytes are still readable (as Windows-1252).
+        let items = parse_feed("f", body, None).unwrap();
+        assert_eq!(items[0].title, "Sanktionen gegen Müller");
+    }
+
+    #[test]
+    fn invalid_dates_control_characters_and_huge_titles_are_tamed() {
+        let huge = "A".repeat(50_000);
+        let body = format!(
+            "<rss version=\"2.0\"><channel><title>t</title><item><title>{huge}</title><guid>1</guid><pubDate>the 32nd of Smarch</pubDate><description>bell\u{7}here &#x1b;[31m</description></item></channel></rss>"
+        );
+        let items = parse_feed("f", body.as_bytes(), None).unwrap();
+        assert_eq!(items[0].published, None);
+        assert_eq!(items[0].title.chars().count(), MAX_TITLE_CHARS + 1);
+        assert!(items[0].title.ends_with('…'));
+        assert!(
+            !items[0].text.chars().any(|c| c.is_control()),
+            "{:?}",
+            items[0].text
+        );
+    }
 }
