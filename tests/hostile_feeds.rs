@@ -431,3 +431,310 @@ async fn hostile_feeds_fail_alone_while_a_healthy_feed_keeps_posting_on_time() {
         .expect("the poller stops on shutdown")
         .unwrap();
 }
+
+async fn poll(app: &Arc<App>, fetcher: &Fetcher, id: &str) {
+    let feed = app.feed(id).unwrap().expect("feed exists");
+    poll_feed(app, fetcher, &feed).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_gets_at_most_two_requests_at_once_and_its_retry_after_holds_back_all_its_feeds() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rest = String::new();
+    for i in 0..6 {
+        let path = format!("/slow-{i}.xml");
+        server.set_feed(&path, rss(&[]));
+        server.set_behaviour(
+            &path,
+            Behaviour::Delayed {
+                delay: Duration::from_millis(400),
+            },
+        );
+        rest.push_str(&feed_section(
+            &format!("slow{i}"),
+            &server.url(&path),
+            "news",
+            "1m",
+        ));
+    }
+    // Two feeds of another host name: one asks everybody to wait.
+    let other = |p: &str| server.url(p).replace("127.0.0.1", "localhost");
+    server.set_route("/busy.xml", route(503, &[("Retry-After", "2")], Vec::new()));
+    server.set_feed("/calm.xml", rss(&[]));
+    server.set_behaviour(
+        "/calm.xml",
+        Behaviour::Delayed {
+            delay: Duration::from_millis(300),
+        },
+    );
+    rest.push_str(&feed_section("busy", &other("/busy.xml"), "news", "1s"));
+    rest.push_str(&feed_section("calm", &other("/calm.xml"), "news", "1s"));
+    let app = open_app(dir.path(), &rest);
+    assert_eq!(app.config.fetch.max_per_host, 2, "the default cap");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(run_poller(
+        app.clone(),
+        Fetcher::new(&app.config.fetch).unwrap(),
+        rx,
+    ));
+    wait_until("all slow feeds polled", Duration::from_secs(20), || {
+        (0..6).all(|i| app.store.feed_state(&format!("slow{i}")).unwrap().baselined)
+    })
+    .await;
+    wait_until("busy answered twice", Duration::from_secs(20), || {
+        server.requests("/busy.xml").len() >= 2
+    })
+    .await;
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), poller)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // 127.0.0.1 served six slow feeds, never more than two at once (the localhost
+    // feeds add at most two more).
+    assert!(
+        server.peak_concurrency() <= 4,
+        "peak {}",
+        server.peak_concurrency()
+    );
+    let busy = server.requests("/busy.xml");
+    let calm = server.requests("/calm.xml");
+    // After the 503 with Retry-After: 2, neither feed of that host was asked
+    // anything for two seconds.
+    let first_503 = busy[0].at;
+    let next_busy = busy[1].at;
+    assert!(
+        next_busy - first_503 >= Duration::from_millis(1900),
+        "{:?}",
+        next_busy - first_503
+    );
+    assert!(
+        calm.iter()
+            .any(|r| r.at > first_503 + Duration::from_millis(200)),
+        "calm was polled again after the wait"
+    );
+    // (A calm request sent together with the first busy one was already on its way.)
+    for r in calm
+        .iter()
+        .filter(|r| r.at > first_503 + Duration::from_millis(200))
+    {
+        assert!(
+            r.at - first_503 >= Duration::from_millis(1900),
+            "calm was fetched {:?} after the host said wait 2s",
+            r.at - first_503
+        );
+    }
+    assert!(feed_report(&app, "busy").contains("HTTP 503"));
+}
+
+#[tokio::test]
+async fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    server.set_feed("/new.xml", rss(&[Item::new("a", "Sanctions", "x")]));
+    server.set_route(
+        "/old.xml",
+        route(301, &[("Location", "/new.xml")], Vec::new()),
+    );
+    server.set_route(
+        "/cfg-old.xml",
+        route(308, &[("Location", "/new.xml")], Vec::new()),
+    );
+    server.set_route(
+        "/temp.xml",
+        route(302, &[("Location", "/new.xml")], Vec::new()),
+    );
+    server.set_route(
+        "/mixed.xml",
+        route(307, &[("Location", "/old.xml")], Vec::new()),
+    );
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "allow_private = [\"127.0.0.1\"]\n{}",
+            feed_section("cfg", &server.url("/cfg-old.xml"), "news", "1m")
+        ),
+    );
+    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
+    for path in ["/old.xml", "/temp.xml", "/mixed.xml"] {
+        let reply = handle_line(&app, &console(), &format!("feed add {}", server.url(path)));
+        assert!(reply.text.starts_with("Added feed"), "{}", reply.text);
+    }
+    let ids: Vec<(String, String)> = app
+        .feeds()
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.id, f.url))
+        .collect();
+    let id_of = |path: &str| {
+        ids.iter()
+            .find(|(_, u)| u.ends_with(path))
+            .map(|(id, _)| id.clone())
+            .unwrap()
+    };
+    for id in [
+        id_of("/old.xml"),
+        id_of("/temp.xml"),
+        id_of("/mixed.xml"),
+        "cfg".into(),
+    ] {
+        poll(&app, &fetcher, &id).await;
+        assert_eq!(
+            app.store.feed_state(&id).unwrap().consecutive_failures,
+            0,
+            "{id}"
+        );
+    }
+    let url_of = |id: &str| app.feed(id).unwrap().unwrap().url;
+    assert!(
+        url_of(&id_of("/old.xml")).ends_with("/new.xml"),
+        "301 moves a command feed"
+    );
+    assert!(
+        url_of(&id_of("/temp.xml")).ends_with("/temp.xml"),
+        "302 does not"
+    );
+    assert!(
+        url_of(&id_of("/mixed.xml")).ends_with("/mixed.xml"),
+        "a chain with a 307 does not"
+    );
+    // The config feed polls the new URL and says the config should be updated.
+    assert!(url_of("cfg").ends_with("/new.xml"));
+    assert!(feed_report(&app, "cfg").contains("moved permanently from"));
+    assert!(feed_report(&app, "cfg").contains("update the config file"));
+    let before = server.requests("/cfg-old.xml").len();
+    poll(&app, &fetcher, "cfg").await;
+    assert_eq!(
+        server.requests("/cfg-old.xml").len(),
+        before,
+        "the old URL is left alone"
+    );
+}
+
+#[tokio::test]
+async fn urls_reaching_private_addresses_are_refused_up_front_and_on_every_hop() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    server.set_feed(
+        "/internal.xml",
+        rss(&[Item::new("s", "secret", "internal data")]),
+    );
+    let to_loopback = server.url("/internal.xml");
+    server.set_route(
+        "/hop",
+        route(302, &[("Location", to_loopback.as_str())], Vec::new()),
+    );
+    // Only the name "localhost" is allowed; its redirect to 127.0.0.1 is not.
+    let app = open_app(dir.path(), "allow_private = [\"localhost\"]\n");
+    for (url, why) in [
+        (server.url("/internal.xml"), "loopback"),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "link-local",
+        ),
+        ("http://[::ffff:10.0.0.1]/feed".to_string(), "private"),
+        ("http://100.64.1.1/feed".to_string(), "CGNAT"),
+        ("file:///etc/passwd".to_string(), "scheme"),
+        ("gopher://example.org/".to_string(), "scheme"),
+    ] {
+        let reply = handle_line(&app, &console(), &format!("feed add {url}")).text;
+        assert!(reply.starts_with("Cannot add that feed"), "{url}: {reply}");
+        assert!(reply.contains(why), "{url}: {reply}");
+    }
+    let hop = server.url("/hop").replace("127.0.0.1", "localhost");
+    let reply = handle_line(&app, &console(), &format!("feed add {hop}")).text;
+    assert!(reply.starts_with("Added feed"), "{reply}");
+    let id = app.feeds().unwrap()[0].id.clone();
+    poll(&app, &Fetcher::new(&app.config.fetch).unwrap(), &id).await;
+    let report = feed_report(&app, &id);
+    assert!(report.contains("refused"), "{report}");
+    assert!(
+        report.contains("127.0.0.1 is a loopback address"),
+        "{report}"
+    );
+    assert!(!report.contains("internal data"), "{report}");
+    assert!(
+        server.requests("/internal.xml").is_empty(),
+        "never connected to the target"
+    );
+}
+
+#[tokio::test]
+async fn a_feed_that_starts_empty_gets_a_baseline_and_posts_its_first_real_item() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    server.set_feed("/e.xml", rss(&[]));
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "allow_private = [\"127.0.0.1\"]\n{}{VESSELS_WATCHLIST}",
+            feed_section("e", &server.url("/e.xml"), "government", "1m")
+        ),
+    );
+    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
+    poll(&app, &fetcher, "e").await;
+    poll(&app, &fetcher, "e").await;
+    assert!(app.store.feed_state("e").unwrap().baselined);
+    server.set_feed("/e.xml", rss(&[lady_r_item("first")]));
+    poll(&app, &fetcher, "e").await;
+    assert_eq!(
+        posts_for(&app, "e").len(),
+        1,
+        "the first real item is posted"
+    );
+}
+
+#[tokio::test]
+async fn failure_notices_come_once_when_failing_too_long_and_once_on_recovery() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    server.set_status("/flaky.xml", 500);
+    server.set_status("/gone.xml", 410);
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "failure_notice_after = \"1s\"\n{}{}{VESSELS_WATCHLIST}",
+            feed_section("flaky", &server.url("/flaky.xml"), "news", "1m"),
+            feed_section("gone", &server.url("/gone.xml"), "news", "1m"),
+        ),
+    );
+    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
+    let notices = |app: &App| -> Vec<String> {
+        app.store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, e)| e.item_key.starts_with("notice:"))
+            .map(|(_, e)| format!("{} {}", e.room_id, e.plain))
+            .collect()
+    };
+    poll(&app, &fetcher, "flaky").await;
+    assert!(notices(&app).is_empty(), "not yet failing for 1s");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        poll(&app, &fetcher, "flaky").await;
+    }
+    let sent = notices(&app);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert!(sent[0].starts_with("console ⚠ Feed flaky"), "{}", sent[0]);
+    assert!(sent[0].contains("HTTP 500"), "{}", sent[0]);
+    server.set_feed("/flaky.xml", rss(&[]));
+    poll(&app, &fetcher, "flaky").await;
+    poll(&app, &fetcher, "flaky").await;
+    let sent = notices(&app);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(sent[1].contains("working again"), "{}", sent[1]);
+
+    poll(&app, &fetcher, "gone").await;
+    poll(&app, &fetcher, "gone").await;
+    let sent = notices(&app);
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert!(
+        sent[2].contains("no longer polled") && sent[2].contains("410"),
+        "{}",
+        sent[2]
+    );
+    assert_eq!(server.requests("/gone.xml").len(), 1);
+}
