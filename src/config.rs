@@ -966,6 +966,32 @@ mod tests {
     }
 
     #[test]
+    fn fetch_politeness_and_allow_list_keys_are_validated() {
+        let (config, _) = parse(
+            "[fetch]\nmax_per_host = 3\nallow_private = [\"127.0.0.1\", \"10.0.0.0/8\", \"feeds.internal\"]\nfailure_notice_after = \"6h\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.fetch.max_per_host, 3);
+        assert_eq!(config.fetch.allow_private.len(), 3);
+        assert_eq!(
+            config.fetch.failure_notice_after,
+            Some(Duration::from_secs(6 * 3600))
+        );
+        assert_eq!(parse("").unwrap().0.fetch.failure_notice_after, None);
+        let err = parse("[fetch]\nallow_private = [\"10.0.0.0/33\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("fetch.allow_private[0]"),
+            "{err}"
+        );
+        let err = parse("[fetch]\nmax_per_host = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fetch.max_per_host"), "{err}");
+    }
+
+    #[test]
     fn durations_parse_and_format() {
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
