@@ -161,23 +161,44 @@ impl App {
         })
     }
 
-    /// Every feed to poll: the config's, then those added by command.
-    pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
-        let mut feeds: Vec<FeedRecord> = self
-            .config_feeds
+    /// The operator's feeds as last (re)loaded from the config.
+    pub fn config_feeds(&self) -> Vec<FeedConfig> {
+        self.config_feeds.read().expect("config feeds lock").clone()
+    }
+
+    /// One operator feed by id.
+    pub fn config_feed(&self, id: &str) -> Option<FeedConfig> {
+        self.config_feeds
             .read()
             .expect("config feeds lock")
             .iter()
-            .map(|f| FeedRecord {
+            .find(|f| f.id == id)
+            .cloned()
+    }
+
+    /// Every feed to poll: the config's (at the URL a permanent redirect led to, if
+    /// any), then those added by command.
+    pub fn feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
+        let config_feeds = self.config_feeds();
+        let mut feeds: Vec<FeedRecord> = Vec::with_capacity(config_feeds.len());
+        for f in &config_feeds {
+            // A permanent redirect followed since, while the config still says the old URL.
+            let moved = self
+                .store
+                .feed_state(&f.id)?
+                .moved
+                .filter(|m| m.from == f.url.as_str())
+                .map(|m| m.to);
+            feeds.push(FeedRecord {
                 id: f.id.clone(),
                 name: f.name.clone(),
-                url: f.url.to_string(),
+                url: moved.unwrap_or_else(|| f.url.to_string()),
                 kind: f.kind,
                 poll_interval_secs: f.poll_interval.as_secs().max(1),
                 backfill: f.backfill,
                 origin: FeedOrigin::Config,
-            })
-            .collect();
+            });
+        }
         for feed in self.store.command_feeds()? {
             if !feeds.iter().any(|f| f.id == feed.id) {
                 feeds.push(feed);

@@ -608,6 +608,9 @@ fn relative(at: DateTime<Utc>) -> String {
 
 /// A feed's health in one word.
 pub fn health_word(state: &crate::store::FeedState) -> &'static str {
+    if state.disabled.is_some() {
+        return "disabled";
+    }
     match (state.last_attempt, state.consecutive_failures) {
         (None, _) => "waiting",
         (Some(_), 0) => "ok",
@@ -636,9 +639,13 @@ fn feeds(app: &App) -> CommandResult {
             f.url,
             s.last_success.map_or("never".into(), relative),
             s.consecutive_failures,
-            s.next_poll.map_or("now".into(), relative),
+            match (&s.disabled, s.next_poll) {
+                (Some(_), _) => "never (disabled)".into(),
+                (None, at) => at.map_or("now".into(), relative),
+            },
         )
         .ok();
+        crate::feeds::poller::write_health_notes(&mut out, &f, &s);
         if let Some(err) = &s.last_error {
             let when = s.last_error_at.map(relative).unwrap_or_default();
             write!(out, "\n  last error ({when}): {}", one_line(err, 160)).ok();
@@ -679,6 +686,15 @@ fn feed_add(app: &App, ctx: &CommandContext, url: &str, kind: FeedKind) -> Comma
         Ok(u) => u,
         Err(message) => return Ok(Reply::new(format!("Cannot add that feed: {message}."))),
     };
+    let operator_feeds = app.config_feeds();
+    if let Err(refusal) = crate::feeds::guard::Guard::new(
+        &app.config.fetch.allow_private,
+        operator_feeds.iter().map(|f| &f.url),
+    )
+    .check_url(&url)
+    {
+        return Ok(Reply::new(format!("Cannot add that feed: {refusal}.")));
+    }
     let feeds = app.feeds()?;
     if let Some(existing) = feeds.iter().find(|f| f.url == url.as_str()) {
         return Ok(Reply::new(format!(

@@ -177,6 +177,13 @@ pub struct FetchConfig {
     pub max_concurrent: usize,
     /// Longest wait between attempts of a failing feed.
     pub max_backoff: Duration,
+    /// Requests to one host at the same time.
+    pub max_per_host: usize,
+    /// Private addresses, networks and host names feeds may reach anyway.
+    pub allow_private: Vec<crate::feeds::guard::AllowEntry>,
+    /// Tell subscribed rooms when a feed has been failing this long (and when it
+    /// recovers); `None` (the default) sends no notices.
+    pub failure_notice_after: Option<Duration>,
 }
 
 impl Default for FetchConfig {
@@ -187,6 +194,9 @@ impl Default for FetchConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_concurrent: 8,
             max_backoff: Duration::from_secs(24 * 3600),
+            max_per_host: 2,
+            allow_private: Vec::new(),
+            failure_notice_after: None,
         }
     }
 }
@@ -274,6 +284,10 @@ struct RawFetch {
     max_body_bytes: Option<Spanned<i64>>,
     max_concurrent: Option<Spanned<i64>>,
     max_backoff: Option<Spanned<String>>,
+    max_per_host: Option<Spanned<i64>>,
+    #[serde(default)]
+    allow_private: Vec<Spanned<String>>,
+    failure_notice_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -616,6 +630,24 @@ impl Validator<'_> {
             }
             fetch.max_concurrent = n as usize;
         }
+        if let Some(v) = &raw.max_per_host {
+            let n = *v.get_ref();
+            if !(1..=64).contains(&n) {
+                return self.invalid(v.span(), "fetch.max_per_host", "must be between 1 and 64");
+            }
+            fetch.max_per_host = n as usize;
+        }
+        for (i, v) in raw.allow_private.iter().enumerate() {
+            match crate::feeds::guard::AllowEntry::parse(v.get_ref()) {
+                Ok(entry) => fetch.allow_private.push(entry),
+                Err(message) => {
+                    return self.invalid(v.span(), &format!("fetch.allow_private[{i}]"), message);
+                }
+            }
+        }
+        if let Some(v) = &raw.failure_notice_after {
+            fetch.failure_notice_after = Some(self.duration(v, "fetch.failure_notice_after")?);
+        }
         for (value, key, d) in [
             (&raw.timeout, "fetch.timeout", fetch.timeout),
             (
@@ -624,6 +656,11 @@ impl Validator<'_> {
                 fetch.connect_timeout,
             ),
             (&raw.max_backoff, "fetch.max_backoff", fetch.max_backoff),
+            (
+                &raw.failure_notice_after,
+                "fetch.failure_notice_after",
+                fetch.failure_notice_after.unwrap_or_default(),
+            ),
         ] {
             if let Some(v) = value
                 && d.is_zero()
@@ -1027,6 +1064,32 @@ mod tests {
         assert!(err.contains("xml"), "{err}");
         let (_, warnings) = parse("[metrics]\nlisten = \"0.0.0.0:9464\"\n").unwrap();
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn fetch_politeness_and_allow_list_keys_are_validated() {
+        let (config, _) = parse(
+            "[fetch]\nmax_per_host = 3\nallow_private = [\"127.0.0.1\", \"10.0.0.0/8\", \"feeds.internal\"]\nfailure_notice_after = \"6h\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.fetch.max_per_host, 3);
+        assert_eq!(config.fetch.allow_private.len(), 3);
+        assert_eq!(
+            config.fetch.failure_notice_after,
+            Some(Duration::from_secs(6 * 3600))
+        );
+        assert_eq!(parse("").unwrap().0.fetch.failure_notice_after, None);
+        let err = parse("[fetch]\nallow_private = [\"10.0.0.0/33\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("fetch.allow_private[0]"),
+            "{err}"
+        );
+        let err = parse("[fetch]\nmax_per_host = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fetch.max_per_host"), "{err}");
     }
 
     #[test]

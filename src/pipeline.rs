@@ -3,14 +3,14 @@
 //! feed's new state are written in one store transaction, so a crash can neither lose
 //! a post nor post twice. Synchronous: callers run it off the async runtime.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::Utc;
 use rand::Rng;
 
 use crate::app::App;
 use crate::feeds::FeedItem;
-use crate::feeds::identity::item_key;
+use crate::feeds::identity::assign_keys;
 use crate::store::{FeedRecord, FeedState, ItemBatch, OutboxEntry, StoreError};
 use crate::story_pipeline::{StoryDesk, recent_item};
 use crate::summary::{Field, ItemHit, classify};
@@ -56,14 +56,22 @@ pub fn process_items(
     mut state: FeedState,
 ) -> Result<ProcessReport, StoreError> {
     let mut report = ProcessReport::default();
-    let mut batch_keys = HashSet::new();
+    let assignment = assign_keys(&items, state.identity, state.weak_keys_recorded, |key| {
+        app.store.is_seen(&feed.id, key)
+    })?;
+    if let Some(reason) = &assignment.fallback {
+        tracing::warn!(
+            feed = %feed.id, from = state.identity.as_str(), to = assignment.mode.as_str(),
+            %reason, "feed item ids are unreliable; identifying its items by a weaker key from now on"
+        );
+    }
+    state.identity = assignment.mode;
+    state.weak_keys_recorded = true;
     let mut fresh: Vec<(String, FeedItem)> = Vec::new();
-    for item in items {
-        let key = item_key(&item);
-        if !batch_keys.insert(key.clone()) || app.store.is_seen(&feed.id, &key)? {
-            continue;
+    for (item, (keys, is_new)) in items.into_iter().zip(assignment.items) {
+        if is_new {
+            fresh.push((keys.primary, item));
         }
-        fresh.push((key, item));
     }
     report.new_items = fresh.len();
 
@@ -131,10 +139,9 @@ pub fn process_items(
     }
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
-    let keys: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
     desk.finish(&mut batch);
     app.store
-        .commit_batch(&feed.id, &keys, &posts, &state, &batch)?;
+        .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)?;
     app.metrics
         .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {

@@ -125,6 +125,46 @@ pub struct FeedState {
     /// New items found.
     #[serde(default)]
     pub new_items: u64,
+    /// Which derivation identifies this feed's items (weakens, never strengthens).
+    #[serde(default)]
+    pub identity: crate::feeds::identity::IdentityMode,
+    /// True once a fetch has recorded every derivation of the feed's items.
+    #[serde(default)]
+    pub weak_keys_recorded: bool,
+    /// When the current run of failures began.
+    #[serde(default)]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// True once rooms were told that this feed is failing (until it recovers).
+    #[serde(default)]
+    pub failure_notice_sent: bool,
+    /// Set when the server said the feed is gone (410); the feed is not polled.
+    #[serde(default)]
+    pub disabled: Option<FeedDisabled>,
+    /// A permanent redirect followed for a config feed: the URL polled instead.
+    #[serde(default)]
+    pub moved: Option<FeedMoved>,
+}
+
+/// Why and when a feed stopped being polled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedDisabled {
+    /// The URL that was gone; a feed whose URL changes is polled again.
+    pub url: String,
+    /// One line saying why.
+    pub reason: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A permanent redirect remembered for a feed defined in the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedMoved {
+    /// The URL written in the config; the override applies while it is unchanged.
+    pub from: String,
+    /// Where the feed lives now.
+    pub to: String,
+    /// When the redirect was first followed.
+    pub at: DateTime<Utc>,
 }
 
 /// A message waiting to be delivered to a room.

@@ -92,7 +92,8 @@ async fn export_and_import_give_a_bot_that_does_not_repost() {
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "{report}");
     assert!(
-        report.contains("seen: 2") && report.contains("no problems found"),
+        // Two items, each remembered under its guid, link and title-date keys.
+        report.contains("seen: 6") && report.contains("no problems found"),
         "{report}"
     );
 

@@ -1,17 +1,24 @@
 //! The only HTTP client for feeds: one reqwest client with rustls, a descriptive
-//! User-Agent, gzip, connect and total deadlines, a cap on the decompressed body and
-//! conditional GET (ETag / Last-Modified). It returns bytes or a typed error and knows
-//! nothing about parsing or the store.
+//! User-Agent, gzip, connect and total deadlines, a cap on the decompressed body,
+//! conditional GET (ETag / Last-Modified), and redirects followed here, hop by hop (at
+//! most [`MAX_REDIRECTS`]), so that every hop passes the SSRF [`Guard`]: the URL is
+//! checked before each request, names resolve only to allowed addresses (the guard's
+//! resolver), and the address a response came from is checked again. It returns bytes
+//! or a typed error, never a response body in an error, and knows nothing about
+//! parsing or the store.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
-    ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
 };
 use serde::{Deserialize, Serialize};
 
+use super::guard::{Guard, GuardedResolver, Refusal};
 use crate::config::FetchConfig;
 
 /// The User-Agent sent with every feed request.
@@ -20,6 +27,9 @@ pub const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (self-hosted sanctions monitoring bot; polite polling with conditional GET)"
 );
+
+/// Most redirects followed for one fetch.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// Cache validators remembered between fetches of one feed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +44,10 @@ pub struct Validators {
 #[derive(Debug)]
 pub enum FetchOutcome {
     /// 304: nothing changed since the validators were issued.
-    NotModified,
+    NotModified {
+        /// Where a chain of permanent redirects (301/308 only) led, if it did.
+        moved_to: Option<url::Url>,
+    },
     /// 2xx with a body.
     Fetched {
         /// The body, decompressed, at most the configured size.
@@ -43,6 +56,10 @@ pub enum FetchOutcome {
         validators: Validators,
         /// The URL after redirects.
         final_url: url::Url,
+        /// The `Content-Type` header, if sent.
+        content_type: Option<String>,
+        /// Where a chain of permanent redirects (301/308 only) led, if it did.
+        moved_to: Option<url::Url>,
     },
 }
 
@@ -56,7 +73,7 @@ pub enum FetchError {
     #[error("cannot connect: {0}")]
     Connect(String),
     /// The server answered with an error status.
-    #[error("HTTP {status}")]
+    #[error("HTTP {status}{}", if *status == 410 { " Gone: the server says this feed no longer exists" } else { "" })]
     Status {
         /// The status code.
         status: u16,
@@ -68,6 +85,28 @@ pub enum FetchError {
     TooLarge {
         /// The cap in bytes.
         limit: usize,
+    },
+    /// The SSRF guard refused a URL or address (on the first or a later hop).
+    #[error("refused {url}: {refusal}")]
+    Refused {
+        /// The URL refused (no response body of it is ever read).
+        url: String,
+        /// Why.
+        refusal: Refusal,
+    },
+    /// More than [`MAX_REDIRECTS`] redirects.
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    /// A redirect pointed back to a URL already visited.
+    #[error("redirect loop back to {0}")]
+    RedirectLoop(String),
+    /// A redirect without a usable Location.
+    #[error("bad redirect (HTTP {status}): {message}")]
+    BadRedirect {
+        /// The redirect status.
+        status: u16,
+        /// What was wrong with it.
+        message: String,
     },
     /// Any other transport problem.
     #[error("network error: {0}")]
@@ -82,33 +121,68 @@ impl FetchError {
             _ => None,
         }
     }
+
+    /// True for 429 and 503: the whole host asked us to slow down.
+    pub fn is_host_overloaded(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Status {
+                status: 429 | 503,
+                ..
+            }
+        )
+    }
+
+    /// True for 410 Gone: the feed should stop being polled.
+    pub fn is_gone(&self) -> bool {
+        matches!(self, FetchError::Status { status: 410, .. })
+    }
 }
 
-/// Fetches feed URLs within the configured limits.
+/// Fetches feed URLs within the configured limits and the SSRF policy.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     limits: FetchConfig,
+    guard: Arc<Guard>,
 }
 
 impl Fetcher {
-    /// Builds the client.
+    /// Builds the client; private addresses are refused except those in
+    /// `limits.allow_private` and the hosts passed to [`Fetcher::trust_operator_feed`].
     pub fn new(limits: &FetchConfig) -> Result<Fetcher, FetchError> {
+        let guard = Arc::new(Guard::new(&limits.allow_private, []));
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would connect for us to addresses the guard never sees.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
             .gzip(true)
             .build()
             .map_err(|e| FetchError::Network(e.to_string()))?;
         Ok(Fetcher {
             client,
             limits: limits.clone(),
+            guard,
         })
     }
 
-    /// GETs `url`, sending the validators as a conditional request.
+    /// Trusts the host of a feed the operator wrote in the config file: it may be a
+    /// private address, like an `allow_private` entry.
+    pub fn trust_operator_feed(&self, url: &url::Url) {
+        self.guard.trust_url(url);
+    }
+
+    /// The guard this fetcher enforces.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// GETs `url`, sending the validators as a conditional request and following
+    /// redirects, all within the total deadline.
     pub async fn fetch(
         &self,
         url: &url::Url,
@@ -126,20 +200,53 @@ impl Fetcher {
         url: &url::Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let mut request = self.client.get(url.clone()).header(
-            reqwest::header::ACCEPT,
-            "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-        );
-        if let Some(etag) = &validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, lm);
-        }
-        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let mut current = url.clone();
+        let mut visited = vec![current.clone()];
+        let mut all_permanent = true;
+        let mut moved_to = None;
+        let response = loop {
+            let response = self.request(&current, validators).await?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                break response;
+            }
+            let code = status.as_u16();
+            if !matches!(code, 301 | 302 | 303 | 307 | 308) {
+                return Err(FetchError::Status {
+                    status: code,
+                    retry_after: None,
+                });
+            }
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| FetchError::BadRedirect {
+                    status: code,
+                    message: "no Location header".into(),
+                })?;
+            let next = current
+                .join(location.trim())
+                .map_err(|e| FetchError::BadRedirect {
+                    status: code,
+                    message: format!("unusable Location ({e})"),
+                })?;
+            if visited.len() > MAX_REDIRECTS {
+                return Err(FetchError::TooManyRedirects);
+            }
+            if visited.contains(&next) {
+                return Err(FetchError::RedirectLoop(next.to_string()));
+            }
+            all_permanent &= matches!(code, 301 | 308);
+            if all_permanent {
+                moved_to = Some(next.clone());
+            }
+            visited.push(next.clone());
+            current = next;
+        };
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
+            return Ok(FetchOutcome::NotModified { moved_to });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -151,7 +258,7 @@ impl Fetcher {
             etag: header_string(response.headers(), ETAG),
             last_modified: header_string(response.headers(), LAST_MODIFIED),
         };
-        let final_url = response.url().clone();
+        let content_type = header_string(response.headers(), CONTENT_TYPE);
         let limit = self.limits.max_body_bytes;
         if response
             .content_length()
@@ -171,11 +278,48 @@ impl Fetcher {
         Ok(FetchOutcome::Fetched {
             body,
             validators: new_validators,
-            final_url,
+            final_url: current,
+            content_type,
+            moved_to,
         })
     }
 
+    /// One hop: the guard's URL check, the request, and the check of the address the
+    /// response actually came from.
+    async fn request(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
+        let refused = |refusal| FetchError::Refused {
+            url: url.to_string(),
+            refusal,
+        };
+        self.guard.check_url(url).map_err(refused)?;
+        let mut request = self.client.get(url.clone()).header(
+            reqwest::header::ACCEPT,
+            "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        );
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, lm);
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        if let (Some(peer), Some(host)) = (response.remote_addr(), url.host_str()) {
+            self.guard.check_peer(host, peer).map_err(refused)?;
+        }
+        Ok(response)
+    }
+
     fn transport_error(&self, e: reqwest::Error) -> FetchError {
+        if let Some(refusal) = find_refusal(&e) {
+            return FetchError::Refused {
+                url: e.url().map(|u| u.to_string()).unwrap_or_default(),
+                refusal,
+            };
+        }
         if e.is_timeout() {
             FetchError::Timeout(self.limits.timeout)
         } else if e.is_connect() {
@@ -184,6 +328,18 @@ impl Fetcher {
             FetchError::Network(root_cause(&e))
         }
     }
+}
+
+/// The guard's refusal inside a transport error (raised by the resolver), if any.
+fn find_refusal(e: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<Refusal>() {
+            return Some(r.clone());
+        }
+        source = s.source();
+    }
+    None
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

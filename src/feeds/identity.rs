@@ -1,8 +1,25 @@
-//! Stable item identity: the versioned key under which an item is remembered as seen.
+//! Stable item identity: the versioned keys under which an item is remembered as seen.
 //! Derived from the guid, else the canonical link, else a hash of title and date;
 //! never from the body, which publishers edit. Changing the derivation means a new
 //! version prefix and a migration, never a flood of reposts.
+//!
+//! Real feeds break the rules, so identity is decided per fetch ([`assign_keys`]):
+//! - Every item has up to three derivations (guid, link, title + date). All of them are
+//!   recorded as seen, and the feed's [`IdentityMode`] says which one decides whether an
+//!   item is new (its primary key).
+//! - An id shared by several items of one fetch does not identify any of them: those
+//!   items fall through to the next derivation; identical titles and dates are told
+//!   apart by their position counted from the oldest.
+//! - An item whose guid is new but whose dated title was seen is the same item under a
+//!   regenerated guid and is not new.
+//! - When too many items of one fetch lack or share ids, or have regenerated guids, the
+//!   feed falls back to a weaker mode (guid → link → title + date) for good: the mode
+//!   is kept in the feed's state, so it is stable across restarts, and because the
+//!   weaker derivations were recorded all along, the switch posts nothing old.
 
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::parse::FeedItem;
@@ -21,31 +38,72 @@ pub enum KeySource {
     TitleDate,
 }
 
-/// The versioned, fixed-length key of an item, e.g. `v1:g:1f3a…`.
+impl KeySource {
+    fn tag(self) -> &'static str {
+        match self {
+            KeySource::Guid => "g",
+            KeySource::Link => "l",
+            KeySource::TitleDate => "h",
+        }
+    }
+}
+
+/// Which derivation decides whether an item of a feed is new. Only ever weakens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMode {
+    /// Guid, else link, else title + date (the normal case).
+    #[default]
+    Guid,
+    /// The feed's guids are unreliable: link, else title + date.
+    Link,
+    /// Guids and links are unreliable: title + date only.
+    TitleDate,
+}
+
+impl IdentityMode {
+    /// A short name for logs and `feeds`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityMode::Guid => "guid",
+            IdentityMode::Link => "link",
+            IdentityMode::TitleDate => "title+date",
+        }
+    }
+}
+
+/// The versioned, fixed-length key of an item under the default derivation, e.g.
+/// `v1:g:1f3a…`.
 pub fn item_key(item: &FeedItem) -> String {
     let (source, material) = key_material(item);
-    let tag = match source {
-        KeySource::Guid => "g",
-        KeySource::Link => "l",
-        KeySource::TitleDate => "h",
-    };
+    versioned(source, &material)
+}
+
+fn versioned(source: KeySource, material: &str) -> String {
     let digest = Sha256::digest(material.as_bytes());
-    format!("{KEY_VERSION}:{tag}:{}", hex(&digest[..16]))
+    format!("{KEY_VERSION}:{}:{}", source.tag(), hex(&digest[..16]))
 }
 
 /// Which identity an item has and the text it is derived from.
 pub fn key_material(item: &FeedItem) -> (KeySource, String) {
-    if let Some(guid) = item
-        .guid
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-    {
-        return (KeySource::Guid, guid.to_string());
+    if let Some(guid) = guid_material(item) {
+        return (KeySource::Guid, guid);
     }
     if let Some(link) = item.link.as_deref().and_then(canonical_link) {
         return (KeySource::Link, link);
     }
+    (KeySource::TitleDate, title_date_material(item))
+}
+
+fn guid_material(item: &FeedItem) -> Option<String> {
+    item.guid
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+}
+
+fn title_date_material(item: &FeedItem) -> String {
     let date = item.published.map(|d| d.to_rfc3339()).unwrap_or_default();
     let title: String = item
         .title
@@ -53,7 +111,180 @@ pub fn key_material(item: &FeedItem) -> (KeySource, String) {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    (KeySource::TitleDate, format!("{title}\u{0}{date}"))
+    format!("{title}\u{0}{date}")
+}
+
+/// Every key of one item of a fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKeys {
+    /// The key that decides whether the item is new, under the feed's mode.
+    pub primary: String,
+    /// All derivations (the primary among them), each recorded as seen.
+    pub all: Vec<String>,
+}
+
+/// How the items of one fetch are identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Per item, in the order given: its keys and whether it is new.
+    pub items: Vec<(ItemKeys, bool)>,
+    /// Keys to record as seen (those not seen yet).
+    pub record: Vec<String>,
+    /// The mode used, after any fallback.
+    pub mode: IdentityMode,
+    /// Why the feed fell back to a weaker mode in this fetch, if it did.
+    pub fallback: Option<String>,
+}
+
+struct Derived {
+    guid: Option<String>,
+    link: Option<String>,
+    title_date: String,
+    dated: bool,
+}
+
+/// Decides the keys of one fetch's `items` for a feed in `mode`. `is_seen` asks the
+/// store whether a key was recorded for this feed. `weak_keys_recorded` is false until
+/// the feed has had a fetch under this scheme (stores from before it recorded only one
+/// key per item); such a first fetch recognises an item by any of its unique keys.
+pub fn assign_keys<E>(
+    items: &[FeedItem],
+    mode: IdentityMode,
+    weak_keys_recorded: bool,
+    mut is_seen: impl FnMut(&str) -> Result<bool, E>,
+) -> Result<Assignment, E> {
+    let n = items.len();
+    // Title + date, with an occurrence number counted from the oldest (the end of the
+    // document), so new items at the top do not shift the numbers of old ones.
+    let mut td_count: HashMap<String, usize> = HashMap::new();
+    let mut td_keys = vec![String::new(); n];
+    for (i, item) in items.iter().enumerate().rev() {
+        let material = title_date_material(item);
+        let seen_before = td_count.entry(material.clone()).or_default();
+        td_keys[i] = if *seen_before == 0 {
+            versioned(KeySource::TitleDate, &material)
+        } else {
+            versioned(
+                KeySource::TitleDate,
+                &format!("{material}\u{0}{seen_before}"),
+            )
+        };
+        *seen_before += 1;
+    }
+    let derived: Vec<Derived> = items
+        .iter()
+        .zip(td_keys)
+        .map(|(item, title_date)| Derived {
+            guid: guid_material(item).map(|g| versioned(KeySource::Guid, &g)),
+            link: item
+                .link
+                .as_deref()
+                .and_then(canonical_link)
+                .map(|l| versioned(KeySource::Link, &l)),
+            title_date,
+            dated: item.published.is_some(),
+        })
+        .collect();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for d in &derived {
+        for k in d.guid.iter().chain(d.link.iter()) {
+            *counts.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let unique = |k: &Option<String>| -> Option<String> {
+        k.as_ref().filter(|k| counts[k.as_str()] == 1).cloned()
+    };
+
+    // Is the feed's mode still good enough for this fetch?
+    let weak_guids = derived.iter().filter(|d| unique(&d.guid).is_none()).count();
+    let usable_links = derived.iter().filter(|d| unique(&d.link).is_some()).count();
+    let mut regenerated = 0;
+    if mode == IdentityMode::Guid {
+        for d in &derived {
+            if let Some(g) = unique(&d.guid)
+                && d.dated
+                && !is_seen(&g)?
+                && is_seen(&d.title_date)?
+            {
+                regenerated += 1;
+            }
+        }
+    }
+    let weaker = if usable_links * 2 > n {
+        IdentityMode::Link
+    } else {
+        IdentityMode::TitleDate
+    };
+    let too_many = |bad: usize| bad >= 2 && bad * 2 > n;
+    let mut new_mode = mode;
+    let mut fallback = None;
+    if weak_keys_recorded {
+        if mode == IdentityMode::Guid && too_many(weak_guids) {
+            new_mode = weaker;
+            fallback = Some(format!("{weak_guids} of {n} items have no id or share one"));
+        } else if mode == IdentityMode::Guid && regenerated >= 1 && regenerated * 2 >= n {
+            new_mode = weaker;
+            fallback = Some(format!(
+                "{regenerated} of {n} items came back with new guids"
+            ));
+        } else if mode == IdentityMode::Link && too_many(n - usable_links) {
+            new_mode = IdentityMode::TitleDate;
+            fallback = Some(format!(
+                "{} of {n} items have no link or share one",
+                n - usable_links
+            ));
+        }
+    }
+    let conservative = fallback.is_some() || !weak_keys_recorded;
+
+    let mut out = Vec::with_capacity(n);
+    let mut record = Vec::new();
+    let mut recorded: HashSet<String> = HashSet::new();
+    for d in &derived {
+        let primary = match new_mode {
+            IdentityMode::Guid => unique(&d.guid)
+                .or_else(|| unique(&d.link))
+                .unwrap_or_else(|| d.title_date.clone()),
+            IdentityMode::Link => unique(&d.link).unwrap_or_else(|| d.title_date.clone()),
+            IdentityMode::TitleDate => d.title_date.clone(),
+        };
+        let mut all: Vec<String> = d.guid.iter().chain(d.link.iter()).cloned().collect();
+        all.push(d.title_date.clone());
+        let mut fresh = !is_seen(&primary)?;
+        if fresh && d.dated && is_seen(&d.title_date)? {
+            // The same dated title under a new id: a regenerated guid or moved link.
+            fresh = false;
+        }
+        if fresh && conservative {
+            // On a fallback, any unique id seen before means the item is old. On the
+            // first fetch after an upgrade, shared ids count too: the old scheme
+            // keyed such items by the shared id, so it is all there is to go on.
+            let candidates = if weak_keys_recorded {
+                [unique(&d.guid), unique(&d.link)]
+            } else {
+                [d.guid.clone(), d.link.clone()]
+            };
+            for k in candidates.into_iter().flatten() {
+                if is_seen(&k)? {
+                    fresh = false;
+                    break;
+                }
+            }
+        }
+        for k in &all {
+            if !recorded.contains(k) && !is_seen(k)? {
+                recorded.insert(k.clone());
+                record.push(k.clone());
+            }
+        }
+        out.push((ItemKeys { primary, all }, fresh));
+    }
+    Ok(Assignment {
+        items: out,
+        record,
+        mode: new_mode,
+        fallback,
+    })
 }
 
 /// A link reduced to what identifies the page: no scheme, no `www.`, no fragment, no
@@ -150,5 +381,141 @@ mod tests {
     fn blank_guid_is_no_guid() {
         let a = item(Some("  "), Some("https://example.org/n"), "T");
         assert!(item_key(&a).starts_with("v1:l:"));
+    }
+
+    /// A feed's seen keys and mode, like the store keeps them.
+    #[derive(Default)]
+    struct Memory {
+        seen: std::collections::HashSet<String>,
+        mode: IdentityMode,
+        recorded: bool,
+    }
+
+    impl Memory {
+        /// One fetch: returns the titles judged new.
+        fn fetch(&mut self, items: &[FeedItem]) -> Vec<String> {
+            let seen = &self.seen;
+            let a = assign_keys(items, self.mode, self.recorded, |k| {
+                Ok::<bool, ()>(seen.contains(k))
+            })
+            .unwrap();
+            self.mode = a.mode;
+            self.recorded = true;
+            self.seen.extend(a.record.iter().cloned());
+            items
+                .iter()
+                .zip(&a.items)
+                .filter(|(_, (_, fresh))| *fresh)
+                .map(|(i, _)| i.title.clone())
+                .collect()
+        }
+    }
+
+    fn dated(guid: Option<&str>, link: Option<&str>, title: &str, day: u32) -> FeedItem {
+        let mut i = item(guid, link, title);
+        i.published = Some(chrono::Utc.with_ymd_and_hms(2024, 5, day, 9, 0, 0).unwrap());
+        i
+    }
+
+    #[test]
+    fn items_sharing_a_guid_are_all_kept_and_stay_seen() {
+        let mut m = Memory::default();
+        let a = dated(Some("same"), Some("https://x.example/a"), "A", 1);
+        let b = dated(Some("same"), Some("https://x.example/b"), "B", 2);
+        assert_eq!(m.fetch(&[b.clone(), a.clone()]), ["B", "A"]);
+        let c = dated(Some("same"), Some("https://x.example/c"), "C", 3);
+        assert_eq!(m.fetch(&[c.clone(), b.clone(), a.clone()]), ["C"]);
+        // One of them alone again: its guid was recorded, nothing reposts.
+        assert!(m.fetch(std::slice::from_ref(&a)).is_empty());
+    }
+
+    #[test]
+    fn items_without_guid_or_link_are_told_apart_and_reordering_changes_nothing() {
+        let mut m = Memory::default();
+        let items = vec![
+            dated(None, None, "Notice", 3),
+            dated(None, None, "Notice", 3),
+            dated(None, None, "Other", 2),
+        ];
+        assert_eq!(m.fetch(&items), ["Notice", "Notice", "Other"]);
+        let mut reordered = items.clone();
+        reordered.swap(1, 2);
+        assert!(m.fetch(&reordered).is_empty());
+        let mut more = vec![dated(None, None, "New", 4)];
+        more.extend(items);
+        assert_eq!(m.fetch(&more), ["New"]);
+    }
+
+    #[test]
+    fn regenerated_guids_switch_the_feed_to_links_without_reposting() {
+        let mut m = Memory::default();
+        let fetch_with = |n: u32| -> Vec<FeedItem> {
+            (1..=4)
+                .map(|d| {
+                    dated(
+                        Some(&format!("random-{n}-{d}")),
+                        Some(&format!("https://x.example/{d}")),
+                        &format!("Story {d}"),
+                        d,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(m.fetch(&fetch_with(1)).len(), 4);
+        assert!(m.fetch(&fetch_with(2)).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+        assert!(m.fetch(&fetch_with(3)).is_empty());
+        let mut next = fetch_with(4);
+        next.insert(
+            0,
+            dated(Some("random-x"), Some("https://x.example/5"), "Story 5", 5),
+        );
+        assert_eq!(m.fetch(&next), ["Story 5"]);
+    }
+
+    #[test]
+    fn too_many_missing_ids_fall_back_once_and_stay_stable() {
+        let mut m = Memory::default();
+        let first = vec![
+            dated(Some("g1"), Some("https://x.example/1"), "One", 1),
+            dated(None, Some("https://x.example/2"), "Two", 2),
+            dated(None, Some("https://x.example/3"), "Three", 3),
+        ];
+        assert_eq!(m.fetch(&first).len(), 3);
+        assert_eq!(m.mode, IdentityMode::Guid, "no fallback on the first fetch");
+        assert!(m.fetch(&first).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+        // The guid now comes and goes: identity by link does not care.
+        let mut flipped = first.clone();
+        flipped[0].guid = None;
+        flipped[1].guid = Some("late-guid".into());
+        assert!(m.fetch(&flipped).is_empty());
+        assert_eq!(m.mode, IdentityMode::Link);
+    }
+
+    #[test]
+    fn an_edited_title_is_the_same_item_when_it_has_an_id() {
+        let mut m = Memory::default();
+        let a = dated(Some("g"), None, "Sanctions on ships", 1);
+        assert_eq!(m.fetch(std::slice::from_ref(&a)).len(), 1);
+        let mut edited = a.clone();
+        edited.title = "Sanctions on ships (updated)".into();
+        assert!(m.fetch(&[edited]).is_empty());
+    }
+
+    #[test]
+    fn legacy_stores_recognise_items_by_any_unique_key_on_the_first_fetch() {
+        // A store from before this scheme recorded only the item_key of each item.
+        let a = dated(Some("dup"), Some("https://x.example/a"), "A", 1);
+        let b = dated(Some("dup"), Some("https://x.example/b"), "B", 2);
+        let mut m = Memory::default();
+        m.seen.insert(item_key(&b));
+        m.recorded = false;
+        assert!(
+            m.fetch(&[b.clone(), a.clone()]).is_empty(),
+            "no flood after the upgrade"
+        );
+        let c = dated(Some("dup"), Some("https://x.example/c"), "C", 3);
+        assert_eq!(m.fetch(&[c, b, a]), ["C"], "and normal service after it");
     }
 }

@@ -1,8 +1,10 @@
 //! The poll scheduler: keeps each feed on its own schedule, fetches due feeds
-//! concurrently (bounded), runs fresh bodies through the pipeline, and records health.
-//! A failing feed backs off exponentially with jitter, honouring Retry-After, and
-//! never delays the others. On shutdown it starts nothing new and waits for the
-//! fetches in flight.
+//! concurrently (bounded overall and per host), runs fresh bodies through the
+//! pipeline, and records health. A failing feed backs off exponentially with jitter
+//! and never delays the others; a host answering 429/503 with Retry-After holds back
+//! all its feeds; 410 Gone disables a feed; permanent redirects update its URL; and
+//! optional failure and recovery notices go to rooms through the outbox. On shutdown
+//! it starts nothing new and waits for the fetches in flight.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,12 +16,15 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::charset::charset_of_content_type;
 use super::fetch::{FetchOutcome, Fetcher};
-use super::parse::parse_feed;
+use super::identity::IdentityMode;
+use super::notices;
+use super::parse::parse_feed_document;
 use crate::app::App;
 use crate::metrics::FetchResult;
 use crate::pipeline::{ProcessReport, process_items};
-use crate::store::{FeedRecord, FeedState, StoreError};
+use crate::store::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState, StoreError};
 
 /// How long until the next attempt after `failures` consecutive failures of a feed
 /// polled every `interval`: doubling from min(interval, 5 min), capped at `cap`, at
@@ -41,18 +46,69 @@ pub fn backoff_delay(
     }
 }
 
-/// Polls one feed once and returns how long to wait before the next poll.
-pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> Duration {
+/// What one poll of a feed means for the scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollResult {
+    /// How long until this feed's next poll; `None` when it is disabled (410 Gone).
+    pub next_in: Option<Duration>,
+    /// Set when the host answered 429/503 with Retry-After: every feed of the host waits.
+    pub host_retry_after: Option<Duration>,
+}
+
+/// The host a feed URL is scheduled under (per-host cap and Retry-After).
+pub fn host_key(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        })
+        .unwrap_or_default()
+}
+
+/// The URL the operator wrote for a config feed (not any redirect override).
+fn configured_url(app: &App, feed: &FeedRecord) -> Option<url::Url> {
+    if feed.origin != FeedOrigin::Config {
+        return None;
+    }
+    app.config_feed(&feed.id).map(|f| f.url)
+}
+
+/// Polls one feed once, records its health (and any failure notice), and says when
+/// to poll it next.
+pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> PollResult {
     let interval = Duration::from_secs(feed.poll_interval_secs.max(1));
+    if let Some(url) = configured_url(app, feed) {
+        fetcher.trust_operator_feed(&url);
+    }
+    match app.store.feed_state(&feed.id) {
+        Ok(state) if state.disabled.as_ref().is_some_and(|d| d.url == feed.url) => {
+            return PollResult {
+                next_in: None,
+                host_retry_after: None,
+            };
+        }
+        _ => {}
+    }
     let result = poll_once(app, fetcher, feed).await;
     let mut state = match app.store.feed_state(&feed.id) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(feed = %feed.id, error = %e, "cannot read feed state");
-            return interval;
+            return PollResult {
+                next_in: Some(interval),
+                host_retry_after: None,
+            };
         }
     };
-    let delay = match result {
+    // A config feed whose URL the operator changed is polled again.
+    if state.disabled.as_ref().is_some_and(|d| d.url != feed.url) {
+        state.disabled = None;
+    }
+    let now = Utc::now();
+    let mut notices = Vec::new();
+    let mut host_retry_after = None;
+    let next_in = match result {
         Ok(report) => {
             if let Some(r) = report
                 && (r.new_items > 0 || r.baseline)
@@ -63,42 +119,135 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
                     "feed polled"
                 );
             }
-            interval
+            state.failing_since = None;
+            if state.failure_notice_sent {
+                state.failure_notice_sent = false;
+                notices = notices::recovered(app, feed, &state);
+            }
+            Some(interval)
         }
         Err(failure) => {
             state.consecutive_failures += 1;
             state.last_error = Some(failure.message.clone());
-            state.last_error_at = Some(Utc::now());
-            state.last_attempt = Some(Utc::now());
+            state.last_error_at = Some(now);
+            state.last_attempt = Some(now);
+            state.failing_since.get_or_insert(now);
             tracing::warn!(feed = %feed.id, url = %feed.url, failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
-            backoff_delay(
-                interval,
-                state.consecutive_failures,
-                failure.retry_after,
-                app.config.fetch.max_backoff,
-            )
+            if failure.host_overloaded {
+                host_retry_after = failure
+                    .retry_after
+                    .map(|d| d.min(app.config.fetch.max_backoff));
+            }
+            if failure.gone {
+                tracing::warn!(feed = %feed.id, url = %feed.url, "the server says the feed is gone (410); it will not be polled again");
+                state.disabled = Some(FeedDisabled {
+                    url: feed.url.clone(),
+                    reason: failure.message.clone(),
+                    at: now,
+                });
+                if app.config.fetch.failure_notice_after.is_some() {
+                    notices = notices::disabled(app, feed, &failure.message);
+                }
+                None
+            } else {
+                if let Some(after) = app.config.fetch.failure_notice_after
+                    && !state.failure_notice_sent
+                    && state
+                        .failing_since
+                        .is_some_and(|since| (now - since).to_std().unwrap_or_default() >= after)
+                {
+                    state.failure_notice_sent = true;
+                    notices = notices::failing(app, feed, &state);
+                }
+                Some(backoff_delay(
+                    interval,
+                    state.consecutive_failures,
+                    failure.retry_after,
+                    app.config.fetch.max_backoff,
+                ))
+            }
         }
     };
-    state.next_poll = Some(Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default());
-    if let Err(e) = app.store.put_feed_state(&feed.id, &state) {
+    state.next_poll = next_in.map(|d| now + chrono::Duration::from_std(d).unwrap_or_default());
+    if let Err(e) = app.store.commit_items(&feed.id, &[], &notices, &state) {
         tracing::error!(feed = %feed.id, error = %e, "cannot save feed state");
+    } else if !notices.is_empty() {
+        app.outbox_changed.notify_one();
     }
     if let Err(e) = app.store.flush().await {
         tracing::error!(feed = %feed.id, error = %e, "cannot flush store");
     }
-    delay
+    PollResult {
+        next_in,
+        host_retry_after,
+    }
 }
 
 struct PollFailure {
     message: String,
     retry_after: Option<Duration>,
+    host_overloaded: bool,
+    gone: bool,
+}
+
+impl PollFailure {
+    fn new(message: String) -> PollFailure {
+        PollFailure {
+            message,
+            retry_after: None,
+            host_overloaded: false,
+            gone: false,
+        }
+    }
 }
 
 impl From<StoreError> for PollFailure {
     fn from(e: StoreError) -> Self {
-        PollFailure {
-            message: format!("store: {e}"),
-            retry_after: None,
+        PollFailure::new(format!("store: {e}"))
+    }
+}
+
+/// Records a permanent redirect that led to a successful answer: a command feed's URL
+/// is updated; a config feed keeps an override in the store until the operator
+/// updates the config.
+fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mut FeedState) {
+    let to = to.to_string();
+    if to == feed.url {
+        return;
+    }
+    match &feed.origin {
+        FeedOrigin::Config => {
+            let from = configured_url(app, feed)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| feed.url.clone());
+            tracing::warn!(
+                feed = %feed.id, %from, %to,
+                "the feed has moved permanently; polling the new URL (update the config file to make this permanent)"
+            );
+            state.moved = Some(FeedMoved {
+                from,
+                to,
+                at: Utc::now(),
+            });
+        }
+        FeedOrigin::Command { .. } => {
+            match app.feeds() {
+                Ok(feeds) if feeds.iter().any(|f| f.url == to && f.id != feed.id) => {
+                    tracing::warn!(feed = %feed.id, %to, "the feed has moved permanently to a URL another feed already polls; keeping the old URL");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(feed = %feed.id, error = %e, "cannot list feeds");
+                    return;
+                }
+                Ok(_) => {}
+            }
+            tracing::info!(feed = %feed.id, from = %feed.url, %to, "the feed has moved permanently; its URL is updated");
+            let mut record = feed.clone();
+            record.url = to;
+            if let Err(e) = app.store.put_feed(&record) {
+                tracing::error!(feed = %feed.id, error = %e, "cannot save the feed's new URL");
+            }
         }
     }
 }
@@ -109,10 +258,7 @@ async fn poll_once(
     fetcher: &Fetcher,
     feed: &FeedRecord,
 ) -> Result<Option<ProcessReport>, PollFailure> {
-    let url = url::Url::parse(&feed.url).map_err(|e| PollFailure {
-        message: format!("bad URL: {e}"),
-        retry_after: None,
-    })?;
+    let url = url::Url::parse(&feed.url).map_err(|e| PollFailure::new(format!("bad URL: {e}")))?;
     let mut state = app.store.feed_state(&feed.id)?;
     state.fetches += 1;
     let started = std::time::Instant::now();
@@ -120,7 +266,7 @@ async fn poll_once(
     app.metrics.record_fetch(
         match &outcome {
             Ok(FetchOutcome::Fetched { .. }) => FetchResult::Ok,
-            Ok(FetchOutcome::NotModified) => FetchResult::NotModified,
+            Ok(FetchOutcome::NotModified { .. }) => FetchResult::NotModified,
             Err(_) => FetchResult::Error,
         },
         started.elapsed(),
@@ -132,12 +278,17 @@ async fn poll_once(
             app.store.put_feed_state(&feed.id, &state)?;
             Err(PollFailure {
                 retry_after: e.retry_after(),
+                host_overloaded: e.is_host_overloaded(),
+                gone: e.is_gone(),
                 message: e.to_string(),
             })
         }
-        Ok(FetchOutcome::NotModified) => {
+        Ok(FetchOutcome::NotModified { moved_to }) => {
             state.not_modified += 1;
             mark_success(&mut state, now);
+            if let Some(to) = &moved_to {
+                follow_permanent_move(app, feed, to, &mut state);
+            }
             app.store.put_feed_state(&feed.id, &state)?;
             Ok(None)
         }
@@ -145,31 +296,36 @@ async fn poll_once(
             body,
             validators,
             final_url,
+            content_type,
+            moved_to,
         }) => {
             let app = app.clone();
             let feed = feed.clone();
             let worker = tokio::task::spawn_blocking(move || {
-                let items = match parse_feed(&feed.id, &body, Some(&final_url)) {
+                let charset = content_type.as_deref().and_then(charset_of_content_type);
+                let parsed =
+                    parse_feed_document(&feed.id, &body, Some(&final_url), charset.as_deref());
+                drop(body);
+                let items = match parsed {
                     Ok(items) => items,
                     Err(e) => {
                         app.store.put_feed_state(&feed.id, &state)?;
-                        return Err(PollFailure {
-                            message: e.to_string(),
-                            retry_after: None,
-                        });
+                        return Err(PollFailure::new(e.to_string()));
                     }
                 };
                 state.parses += 1;
                 state.validators = validators;
                 mark_success(&mut state, now);
+                if let Some(to) = &moved_to {
+                    follow_permanent_move(&app, &feed, to, &mut state);
+                }
                 Ok(process_items(&app, &feed, items, state)?)
             });
             match worker.await {
                 Ok(result) => result.map(Some),
-                Err(join) => Err(PollFailure {
-                    message: format!("internal error while processing: {join}"),
-                    retry_after: None,
-                }),
+                Err(join) => Err(PollFailure::new(format!(
+                    "internal error while processing: {join}"
+                ))),
             }
         }
     }
@@ -179,14 +335,26 @@ fn mark_success(state: &mut FeedState, now: chrono::DateTime<Utc>) {
     state.last_success = Some(now);
     state.last_attempt = Some(now);
     state.consecutive_failures = 0;
+    state.failing_since = None;
 }
 
 /// Runs the scheduler until `shutdown` turns true, then waits for fetches in flight.
+///
+/// At most `max_concurrent` fetches run at once, and at most `max_per_host` to one
+/// host; when a host answers 429 or 503 with Retry-After, none of its feeds is
+/// fetched before that time. Disabled feeds (410 Gone) are not polled.
 pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Receiver<bool>) {
+    for feed in app.config_feeds() {
+        fetcher.trust_operator_feed(&feed.url);
+    }
     let mut due: HashMap<String, Instant> = HashMap::new();
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut running: JoinSet<(String, Duration)> = JoinSet::new();
+    let mut per_host: HashMap<String, usize> = HashMap::new();
+    let mut host_wait: HashMap<String, Instant> = HashMap::new();
+    let mut disabled: HashMap<String, String> = HashMap::new();
+    let mut running: JoinSet<(String, String, PollResult)> = JoinSet::new();
     let max_concurrent = app.config.fetch.max_concurrent;
+    let max_per_host = app.config.fetch.max_per_host;
     loop {
         if *shutdown.borrow() {
             break;
@@ -201,38 +369,74 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
         let now = Instant::now();
         due.retain(|id, _| feeds.iter().any(|f| &f.id == id));
         for feed in &feeds {
-            due.entry(feed.id.clone())
-                .or_insert_with(|| first_due(&app, feed, now));
+            due.entry(feed.id.clone()).or_insert_with(|| {
+                if let Ok(Some(d)) = app.store.feed_state(&feed.id).map(|s| s.disabled) {
+                    disabled.insert(feed.id.clone(), d.url);
+                }
+                first_due(&app, feed, now)
+            });
         }
+        host_wait.retain(|_, until| *until > now);
+        let mut next_wake = now + Duration::from_secs(3600);
         for feed in &feeds {
-            if running.len() >= max_concurrent {
-                break;
+            if in_flight.contains(&feed.id) {
+                continue;
             }
-            if in_flight.contains(&feed.id) || due[&feed.id] > now {
+            if disabled.get(&feed.id) == Some(&feed.url) {
+                continue;
+            }
+            let host = host_key(&feed.url);
+            let mut at = due[&feed.id];
+            if let Some(until) = host_wait.get(&host)
+                && *until > at
+            {
+                at = *until;
+                due.insert(feed.id.clone(), at);
+            }
+            let host_full = per_host.get(&host).copied().unwrap_or(0) >= max_per_host;
+            if at > now || running.len() >= max_concurrent || host_full {
+                // A feed waiting for a slot is reconsidered when a fetch finishes.
+                if at > now {
+                    next_wake = next_wake.min(at);
+                }
                 continue;
             }
             in_flight.insert(feed.id.clone());
+            *per_host.entry(host.clone()).or_default() += 1;
             let (app, fetcher, feed) = (app.clone(), fetcher.clone(), feed.clone());
             running.spawn(async move {
-                let delay = poll_feed(&app, &fetcher, &feed).await;
-                (feed.id, delay)
+                let result = poll_feed(&app, &fetcher, &feed).await;
+                (feed.id, host, result)
             });
         }
-        let next_wake = due
-            .iter()
-            .filter(|(id, _)| !in_flight.contains(*id))
-            .map(|(_, at)| *at)
-            .min()
-            .unwrap_or(now + Duration::from_secs(3600));
         tokio::select! {
             _ = shutdown.changed() => {}
             _ = app.feeds_changed.notified() => {}
-            _ = tokio::time::sleep_until(next_wake), if running.len() < max_concurrent => {}
+            _ = tokio::time::sleep_until(next_wake) => {}
             Some(done) = running.join_next(), if !running.is_empty() => {
                 match done {
-                    Ok((id, delay)) => {
+                    Ok((id, host, result)) => {
                         in_flight.remove(&id);
-                        due.insert(id, Instant::now() + delay);
+                        if let Some(n) = per_host.get_mut(&host) {
+                            *n = n.saturating_sub(1);
+                        }
+                        if let Some(wait) = result.host_retry_after {
+                            let until = Instant::now() + wait;
+                            tracing::info!(%host, wait = ?wait, "host asked us to wait; holding back all its feeds");
+                            let entry = host_wait.entry(host).or_insert(until);
+                            *entry = (*entry).max(until);
+                        }
+                        match result.next_in {
+                            Some(delay) => {
+                                disabled.remove(&id);
+                                due.insert(id, Instant::now() + delay);
+                            }
+                            None => {
+                                if let Ok(Some(feed)) = app.feed(&id) {
+                                    disabled.insert(id, feed.url);
+                                }
+                            }
+                        }
                     }
                     Err(e) => tracing::error!(error = %e, "poll task failed"),
                 }
@@ -248,8 +452,45 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
     while running.join_next().await.is_some() {}
 }
 
+/// Extra lines for a feed in `feeds`: why it is disabled, since when it is failing,
+/// a permanent redirect the operator should copy into the config, a weakened item
+/// identity.
+pub fn write_health_notes(out: &mut String, feed: &FeedRecord, state: &FeedState) {
+    use std::fmt::Write as _;
+    let when = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    if let Some(d) = &state.disabled {
+        let _ = write!(
+            out,
+            "\n  disabled since {}: {} (remove and re-add the feed, or change its URL, to poll it again)",
+            when(d.at),
+            d.reason
+        );
+    } else if let Some(since) = state.failing_since {
+        let _ = write!(out, "\n  failing since {}", when(since));
+    }
+    if let Some(m) = &state.moved
+        && feed.origin == FeedOrigin::Config
+        && m.to == feed.url
+    {
+        let _ = write!(
+            out,
+            "\n  moved permanently from {} (since {}); update the config file",
+            m.from,
+            when(m.at)
+        );
+    }
+    if state.identity != IdentityMode::Guid {
+        let _ = write!(
+            out,
+            "\n  items identified by {} (the feed's ids are unreliable)",
+            state.identity.as_str()
+        );
+    }
+}
+
 /// When a feed is first due in this process: its stored next poll if that is still
-/// ahead (a restart does not refetch everything at once), else now.
+/// ahead (a restart neither refetches everything at once nor forgets a backoff), else
+/// now.
 fn first_due(app: &App, feed: &FeedRecord, now: Instant) -> Instant {
     let stored = app
         .store
@@ -259,7 +500,12 @@ fn first_due(app: &App, feed: &FeedRecord, now: Instant) -> Instant {
     match stored {
         Some(at) => {
             let ahead = (at - Utc::now()).to_std().unwrap_or_default();
-            now + ahead.min(Duration::from_secs(feed.poll_interval_secs.max(1)))
+            now + ahead.min(
+                app.config
+                    .fetch
+                    .max_backoff
+                    .max(Duration::from_secs(feed.poll_interval_secs.max(1))),
+            )
         }
         None => now,
     }

@@ -22,10 +22,11 @@ pub fn html_to_text(html: &str) -> String {
             continue;
         }
         let Some(gt) = rest.find('>') else {
-            // Never closed, so not a tag: keep the `<` as text.
-            out.push('<');
-            rest = &rest[1..];
-            continue;
+            // Never closed, so neither this nor any later `<` starts a tag: the rest
+            // is text (stopping here keeps a body full of `<` linear).
+            push_decoded(&mut out, rest);
+            rest = "";
+            break;
         };
         let tag = &rest[1..gt];
         let name: String = tag
@@ -69,10 +70,14 @@ pub fn html_to_text(html: &str) -> String {
     tidy_lines(&out)
 }
 
+/// Case-insensitive (ASCII) search without copying the haystack, so a body full of
+/// `<script>` tags costs linear time, not quadratic.
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack
-        .to_ascii_lowercase()
-        .find(&needle.to_ascii_lowercase())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// Collapses runs of spaces inside lines, trims lines and drops empty ones, and

@@ -1,6 +1,8 @@
 //! A small, real HTTP/1.1 server on 127.0.0.1 that serves feed fixtures from memory,
 //! answers conditional requests with 304, can be told to fail, and records what it
-//! was asked.
+//! was asked (and how many requests it served at once). Hostile behaviours for the
+//! hostile-feed suite: a slow trickle, an endless chunked body, a gzip bomb, a delayed
+//! answer, and a body generated afresh for every request.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,12 +26,37 @@ pub struct Route {
 pub struct Request {
     pub path: String,
     pub headers: HashMap<String, String>,
+    /// When it arrived.
+    pub at: std::time::Instant,
+}
+
+/// A body generated for the n-th request (0-based) of a path.
+pub type BodyFn = Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>;
+
+/// How a path misbehaves (instead of its [`Route`]).
+#[derive(Clone)]
+pub enum Behaviour {
+    /// 200 with an RSS content type, then one byte every `every`, forever.
+    Trickle { every: std::time::Duration },
+    /// 200, chunked, a well-formed start and then items forever.
+    EndlessChunked,
+    /// 200 with `Content-Encoding: gzip`: a feed start and then `expanded` bytes of
+    /// spaces, compressed as they are sent.
+    GzipBomb { expanded: u64 },
+    /// The route's answer, after `delay`.
+    Delayed { delay: std::time::Duration },
+    /// 200 with a body made for each request (e.g. regenerated guids).
+    Generated(BodyFn),
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    behaviours: HashMap<String, Behaviour>,
     requests: Vec<Request>,
+    active: usize,
+    peak_active: usize,
+    bytes_sent: HashMap<String, u64>,
 }
 
 /// The server; stops when dropped.
@@ -116,6 +143,31 @@ impl FeedServer {
             .insert(path.to_string(), route);
     }
 
+    /// Makes `path` misbehave.
+    pub fn set_behaviour(&self, path: &str, behaviour: Behaviour) {
+        self.state
+            .lock()
+            .unwrap()
+            .behaviours
+            .insert(path.to_string(), behaviour);
+    }
+
+    /// The most requests this server was answering at the same time.
+    pub fn peak_concurrency(&self) -> usize {
+        self.state.lock().unwrap().peak_active
+    }
+
+    /// Body bytes sent on the wire for `path` by a hostile behaviour.
+    pub fn bytes_sent(&self, path: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .bytes_sent
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Requests received for `path`.
     pub fn requests(&self, path: &str) -> Vec<Request> {
         self.state
@@ -138,6 +190,10 @@ fn fxhash(bytes: &[u8]) -> u64 {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         304 => "Not Modified",
         404 => "Not Found",
         410 => "Gone",
@@ -148,7 +204,19 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let result = serve_one(stream, &state).await;
+    let mut s = state.lock().unwrap();
+    s.active = s.active.saturating_sub(1);
+    result
+}
+
+async fn serve_one(mut stream: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
+    {
+        let mut s = state.lock().unwrap();
+        s.active += 1;
+        s.peak_active = s.peak_active.max(s.active);
+    }
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -171,14 +239,35 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let route = {
+    let (route, behaviour, nth) = {
         let mut s = state.lock().unwrap();
+        let nth = s.requests.iter().filter(|r| r.path == path).count();
         s.requests.push(Request {
             path: path.clone(),
             headers: headers.clone(),
+            at: std::time::Instant::now(),
         });
-        s.routes.get(&path).cloned()
+        (
+            s.routes.get(&path).cloned(),
+            s.behaviours.get(&path).cloned(),
+            nth,
+        )
     };
+    match behaviour {
+        Some(Behaviour::Delayed { delay }) => tokio::time::sleep(delay).await,
+        Some(Behaviour::Generated(make)) => {
+            let body = make(nth);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(&body).await?;
+            return stream.shutdown().await;
+        }
+        Some(hostile) => return serve_hostile(stream, state, &path, hostile).await,
+        None => {}
+    }
     let route = route.unwrap_or(Route {
         status: 404,
         headers: vec![],
@@ -205,4 +294,81 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     stream.write_all(response.as_bytes()).await?;
     stream.write_all(body).await?;
     stream.shutdown().await
+}
+
+const FEED_START: &[u8] =
+    b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>hostile</title>";
+
+fn count_sent(state: &Arc<Mutex<State>>, path: &str, n: usize) {
+    *state
+        .lock()
+        .unwrap()
+        .bytes_sent
+        .entry(path.to_string())
+        .or_default() += n as u64;
+}
+
+async fn serve_hostile(
+    mut stream: TcpStream,
+    state: &Arc<Mutex<State>>,
+    path: &str,
+    behaviour: Behaviour,
+) -> std::io::Result<()> {
+    match behaviour {
+        Behaviour::Trickle { every } => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\n\r\n")
+                .await?;
+            for byte in FEED_START.iter().cycle() {
+                stream.write_all(&[*byte]).await?;
+                stream.flush().await?;
+                count_sent(state, path, 1);
+                tokio::time::sleep(every).await;
+            }
+            Ok(())
+        }
+        Behaviour::EndlessChunked => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await?;
+            let item = b"<item><title>again</title><guid>same</guid></item>".repeat(1300);
+            let mut first = true;
+            loop {
+                let data: &[u8] = if first { FEED_START } else { &item };
+                first = false;
+                stream
+                    .write_all(format!("{:x}\r\n", data.len()).as_bytes())
+                    .await?;
+                stream.write_all(data).await?;
+                stream.write_all(b"\r\n").await?;
+                count_sent(state, path, data.len());
+            }
+        }
+        Behaviour::GzipBomb { expanded } => {
+            use std::io::Write as _;
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\nContent-Encoding: gzip\r\n\r\n")
+                .await?;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder.write_all(FEED_START)?;
+            let block = vec![b' '; 1 << 20];
+            let mut written = 0u64;
+            while written < expanded {
+                let n = block.len().min((expanded - written) as usize);
+                encoder.write_all(&block[..n])?;
+                written += n as u64;
+                let out = std::mem::take(encoder.get_mut());
+                if !out.is_empty() {
+                    stream.write_all(&out).await?;
+                    count_sent(state, path, out.len());
+                }
+            }
+            let out = encoder.finish()?;
+            stream.write_all(&out).await?;
+            count_sent(state, path, out.len());
+            stream.shutdown().await
+        }
+        Behaviour::Delayed { .. } | Behaviour::Generated(_) => unreachable!("served normally"),
+    }
 }

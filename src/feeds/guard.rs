@@ -1,0 +1,470 @@
+//! Who may make the bot fetch what: the SSRF guard. It classifies IP addresses
+//! (loopback, private, link-local, CGNAT, multicast, unspecified, reserved and the
+//! IPv6 forms that embed such an IPv4 address), holds the operator's allow list
+//! (addresses, networks and host names), checks URLs before every hop, and provides the
+//! DNS resolver that drops refused addresses so that the address actually connected to
+//! is always one that passed the check, which defeats DNS rebinding.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, RwLock};
+
+use ipnet::IpNet;
+
+/// Why a URL or address may not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not http or https.
+    #[error("scheme {0:?} is not allowed; only http and https")]
+    Scheme(String),
+    /// The URL has no host.
+    #[error("the URL has no host")]
+    NoHost,
+    /// The host is an address in a refused range.
+    #[error(
+        "{host} is a {kind} address, which feeds may not reach (the operator can allow it in [fetch] allow_private)"
+    )]
+    Address {
+        /// The host as written or resolved.
+        host: String,
+        /// The kind of range, e.g. "loopback".
+        kind: &'static str,
+    },
+    /// Every address the name resolved to is refused.
+    #[error(
+        "{host} resolves only to refused addresses ({detail}); feeds may not reach them (the operator can allow it in [fetch] allow_private)"
+    )]
+    Resolved {
+        /// The host name.
+        host: String,
+        /// The first refused address and its kind.
+        detail: String,
+    },
+}
+
+/// The kind of range `ip` belongs to when feeds may not reach it, else `None`.
+pub fn refused_kind(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => refused_v4(v4),
+        IpAddr::V6(v6) => refused_v6(v6),
+    }
+}
+
+fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    Some(match o {
+        [0, ..] => "unspecified (0.0.0.0/8)",
+        [127, ..] => "loopback",
+        [10, ..] => "private",
+        [172, b, ..] if (16..32).contains(&b) => "private",
+        [192, 168, ..] => "private",
+        [169, 254, ..] => "link-local (includes cloud metadata)",
+        [100, b, ..] if (64..128).contains(&b) => "CGNAT (100.64.0.0/10)",
+        [192, 0, 0, _] => "IETF protocol assignment",
+        [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _] => "documentation",
+        [198, b, ..] if b == 18 || b == 19 => "benchmarking",
+        [a, ..] if (224..240).contains(&a) => "multicast",
+        [a, ..] if a >= 240 => "reserved or broadcast",
+        _ => return None,
+    })
+}
+
+fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    if ip.is_unspecified() {
+        return Some("unspecified");
+    }
+    if ip.is_loopback() {
+        return Some("loopback");
+    }
+    let s = ip.segments();
+    // IPv4-mapped (::ffff:a.b.c.d): as good or bad as the IPv4 address itself.
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return refused_v4(v4);
+    }
+    // IPv4-compatible (::a.b.c.d) is deprecated and never a feed server.
+    if s[..6] == [0, 0, 0, 0, 0, 0] {
+        return Some("IPv4-compatible (deprecated)");
+    }
+    // NAT64 (64:ff9b::/96) embeds an IPv4 address in the last 32 bits.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+        return refused_v4(v4);
+    }
+    // 6to4 (2002::/16) embeds an IPv4 address in bits 16..48.
+    if s[0] == 0x2002 {
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        return refused_v4(v4);
+    }
+    Some(match s[0] {
+        x if x & 0xfe00 == 0xfc00 => "private (unique local)",
+        x if x & 0xffc0 == 0xfe80 => "link-local",
+        x if x & 0xffc0 == 0xfec0 => "site-local",
+        x if x & 0xff00 == 0xff00 => "multicast",
+        0x2001 if s[1] == 0x0db8 => "documentation",
+        0x0100 if s[1..4] == [0, 0, 0] => "discard-only",
+        _ => return None,
+    })
+}
+
+/// One entry of the operator's allow list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowEntry {
+    /// An address or network, e.g. `127.0.0.1` or `10.0.0.0/8`.
+    Network(IpNet),
+    /// A host name, matched exactly (case-insensitive), e.g. `feeds.internal`.
+    Host(String),
+}
+
+impl AllowEntry {
+    /// Parses `127.0.0.1`, `::1`, `10.0.0.0/8`, `fd00::/8` or a host name.
+    pub fn parse(s: &str) -> Result<AllowEntry, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty entry".into());
+        }
+        if let Ok(net) = s.parse::<IpNet>() {
+            return Ok(AllowEntry::Network(net.trunc()));
+        }
+        if let Ok(ip) = s.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return Ok(AllowEntry::Network(IpNet::from(ip)));
+        }
+        if s.contains('/') {
+            return Err(format!(
+                "{s:?} is not a valid network; write e.g. 10.0.0.0/8"
+            ));
+        }
+        let host = normalise_host(s);
+        let valid = !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !valid {
+            return Err(format!(
+                "{s:?} is neither an address, a network (10.0.0.0/8) nor a host name"
+            ));
+        }
+        Ok(AllowEntry::Host(host))
+    }
+}
+
+fn normalise_host(host: &str) -> String {
+    host.trim()
+        .trim_end_matches('.')
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase()
+}
+
+/// The fetch policy: which private hosts and networks the operator allows. Hosts of
+/// the operator's own feeds can be added while running ([`Guard::trust_url`]).
+#[derive(Debug, Default)]
+pub struct Guard {
+    networks: RwLock<Vec<IpNet>>,
+    hosts: RwLock<HashSet<String>>,
+}
+
+impl Guard {
+    /// A guard that allows `entries` (the config's `allow_private`) and the hosts of
+    /// the operator's own feeds (`trusted_urls`), which are trusted the same way.
+    pub fn new<'a>(
+        entries: &[AllowEntry],
+        trusted_urls: impl IntoIterator<Item = &'a url::Url>,
+    ) -> Guard {
+        let guard = Guard::default();
+        {
+            let mut networks = guard.networks.write().expect("guard lock");
+            let mut hosts = guard.hosts.write().expect("guard lock");
+            for entry in entries {
+                match entry {
+                    AllowEntry::Network(net) => networks.push(*net),
+                    AllowEntry::Host(h) => {
+                        hosts.insert(h.clone());
+                    }
+                }
+            }
+        }
+        for url in trusted_urls {
+            guard.trust_url(url);
+        }
+        guard
+    }
+
+    /// Trusts the host of a feed the operator wrote in the config file, as if it were
+    /// on the allow list.
+    pub fn trust_url(&self, url: &url::Url) {
+        let net = match url.host() {
+            Some(url::Host::Ipv4(ip)) => IpNet::from(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => IpNet::from(IpAddr::V6(ip)),
+            Some(url::Host::Domain(d)) => {
+                let host = normalise_host(d);
+                if !self.host_allowed(&host) {
+                    self.hosts.write().expect("guard lock").insert(host);
+                }
+                return;
+            }
+            None => return,
+        };
+        let mut networks = self.networks.write().expect("guard lock");
+        if !networks.contains(&net) {
+            networks.push(net);
+        }
+    }
+
+    /// True if the operator allowed this host name.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.hosts
+            .read()
+            .expect("guard lock")
+            .contains(&normalise_host(host))
+    }
+
+    /// Why `ip` may not be reached, or `None` if it may.
+    pub fn check_ip(&self, ip: IpAddr) -> Option<&'static str> {
+        let kind = refused_kind(ip)?;
+        let canonical = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        if self
+            .networks
+            .read()
+            .expect("guard lock")
+            .iter()
+            .any(|n| n.contains(&ip) || n.contains(&canonical))
+        {
+            return None;
+        }
+        Some(kind)
+    }
+
+    /// Checks a URL before a request is made to it: scheme, and the host when it is
+    /// an address literal or an allowed name. Names are checked again, address by
+    /// address, when they are resolved.
+    pub fn check_url(&self, url: &url::Url) -> Result<(), Refusal> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Refusal::Scheme(url.scheme().to_string()));
+        }
+        let ip = match url.host() {
+            None => return Err(Refusal::NoHost),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(url::Host::Domain(d)) => {
+                let d = normalise_host(d);
+                if d.is_empty() {
+                    return Err(Refusal::NoHost);
+                }
+                // `localhost` never needs DNS to be loopback.
+                if (d == "localhost" || d.ends_with(".localhost")) && !self.host_allowed(&d) {
+                    return Err(Refusal::Address {
+                        host: d,
+                        kind: "loopback",
+                    });
+                }
+                return Ok(());
+            }
+        };
+        match self.check_ip(ip) {
+            None => Ok(()),
+            Some(kind) => Err(Refusal::Address {
+                host: ip.to_string(),
+                kind,
+            }),
+        }
+    }
+
+    /// Checks the address a response actually came from (`host` as in the URL).
+    pub fn check_peer(&self, host: &str, peer: SocketAddr) -> Result<(), Refusal> {
+        if self.host_allowed(host) {
+            return Ok(());
+        }
+        match self.check_ip(peer.ip()) {
+            None => Ok(()),
+            Some(kind) => Err(Refusal::Address {
+                host: format!("{host} ({})", peer.ip()),
+                kind,
+            }),
+        }
+    }
+
+    /// Keeps the addresses of `host` that may be reached; an error when none may.
+    pub fn filter_resolved(
+        &self,
+        host: &str,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, Refusal> {
+        if self.host_allowed(host) {
+            return Ok(addrs);
+        }
+        let mut first_refused = None;
+        let kept: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| match self.check_ip(a.ip()) {
+                None => true,
+                Some(kind) => {
+                    first_refused.get_or_insert_with(|| format!("{} is {kind}", a.ip()));
+                    false
+                }
+            })
+            .collect();
+        match (kept.is_empty(), first_refused) {
+            (true, Some(detail)) => Err(Refusal::Resolved {
+                host: host.to_string(),
+                detail,
+            }),
+            _ => Ok(kept),
+        }
+    }
+}
+
+/// The DNS resolver of the feed client: the system resolver, then the guard's filter,
+/// so a connection is only ever made to an address that passed the check.
+pub struct GuardedResolver {
+    guard: Arc<Guard>,
+}
+
+impl GuardedResolver {
+    /// A resolver enforcing `guard`.
+    pub fn new(guard: Arc<Guard>) -> GuardedResolver {
+        GuardedResolver { guard }
+    }
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.guard.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let lookup = host.clone();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((lookup.as_str(), 0))
+                .await?
+                .collect();
+            let kept = guard.filter_resolved(&host, addrs)?;
+            let iter: reqwest::dns::Addrs = Box::new(kept.into_iter());
+            Ok(iter)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn internal_ranges_are_refused_in_every_form() {
+        for s in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.254",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+        ] {
+            assert!(refused_kind(ip(s)).is_some(), "{s} must be refused");
+        }
+        for s in [
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "93.184.216.34",
+            "::ffff:8.8.8.8",
+            "2606:4700::1111",
+            "2002:0808:0808::",
+        ] {
+            assert_eq!(refused_kind(ip(s)), None, "{s} is public");
+        }
+        assert_eq!(
+            refused_kind(ip("169.254.169.254")),
+            Some("link-local (includes cloud metadata)")
+        );
+    }
+
+    #[test]
+    fn allow_list_lets_named_hosts_and_networks_through() {
+        let entries: Vec<AllowEntry> = ["127.0.0.1", "10.0.0.0/8", "Feeds.Internal."]
+            .iter()
+            .map(|s| AllowEntry::parse(s).unwrap())
+            .collect();
+        let guard = Guard::new(&entries, []);
+        assert_eq!(guard.check_ip(ip("127.0.0.1")), None);
+        assert_eq!(guard.check_ip(ip("::ffff:127.0.0.1")), None);
+        assert!(guard.check_ip(ip("127.0.0.2")).is_some());
+        assert_eq!(guard.check_ip(ip("10.200.0.1")), None);
+        assert!(guard.check_ip(ip("169.254.169.254")).is_some());
+        assert!(guard.host_allowed("feeds.internal"));
+        let resolved = vec!["192.168.0.5:80".parse().unwrap()];
+        assert!(
+            guard
+                .filter_resolved("feeds.internal", resolved.clone())
+                .is_ok()
+        );
+        let err = guard.filter_resolved("evil.example", resolved).unwrap_err();
+        assert!(err.to_string().contains("192.168.0.5 is private"), "{err}");
+        assert!(AllowEntry::parse("10.0.0.0/99").is_err());
+        assert!(AllowEntry::parse("not a host!").is_err());
+    }
+
+    #[test]
+    fn urls_are_checked_before_the_request() {
+        let guard = Guard::default();
+        let check = |s: &str| guard.check_url(&url::Url::parse(s).unwrap());
+        assert!(check("https://example.org/feed").is_ok());
+        assert!(matches!(
+            check("file:///etc/passwd"),
+            Err(Refusal::Scheme(_))
+        ));
+        assert!(matches!(
+            check("ftp://example.org/"),
+            Err(Refusal::Scheme(_))
+        ));
+        assert!(check("http://169.254.169.254/latest/meta-data/").is_err());
+        assert!(check("http://[::ffff:7f00:1]/").is_err());
+        assert!(check("http://localhost:8080/").is_err());
+        assert!(
+            check("http://0x7f000001/").is_err(),
+            "hex forms parse to 127.0.0.1"
+        );
+        assert!(check("http://2130706433/").is_err(), "decimal forms too");
+        let trusted = url::Url::parse("http://127.0.0.1:9/feed").unwrap();
+        let guard = Guard::new(&[], [&trusted]);
+        assert!(
+            guard
+                .check_url(&url::Url::parse("http://127.0.0.1:80/x").unwrap())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn mixed_answers_keep_only_public_addresses() {
+        let guard = Guard::default();
+        let addrs = vec![
+            "127.0.0.1:80".parse().unwrap(),
+            "93.184.216.34:80".parse().unwrap(),
+        ];
+        assert_eq!(
+            guard.filter_resolved("rebind.example", addrs).unwrap(),
+            vec!["93.184.216.34:80".parse::<SocketAddr>().unwrap()]
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Feed health notices for rooms (off unless `[fetch] failure_notice_after` is set):
+//! one when a feed has been failing for longer than that, one when it recovers, one
+//! when the server says it is gone. Never one per attempt. They are ordinary outbox
+//! entries, so they reach rooms exactly once like posts do.
+//!
+//! Who is told: every room subscribed to at least one watchlist (those are the rooms
+//! that rely on the feeds), plus, for a feed added by command, the room it was added
+//! in.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+
+use crate::app::App;
+use crate::pipeline::new_txn_id;
+use crate::store::{FeedOrigin, FeedRecord, FeedState, OutboxEntry};
+use crate::summary::html::escape;
+
+/// The rooms that hear about `feed`'s health.
+pub fn notice_rooms(app: &App, feed: &FeedRecord) -> Vec<String> {
+    let mut rooms: BTreeSet<String> = match app.store.all_subscriptions() {
+        Ok(subs) => subs.into_iter().map(|s| s.room_id).collect(),
+        Err(e) => {
+            tracing::error!(feed = %feed.id, error = %e, "cannot list subscriptions for a feed notice");
+            BTreeSet::new()
+        }
+    };
+    if let FeedOrigin::Command { room, .. } = &feed.origin {
+        rooms.insert(room.clone());
+    }
+    rooms.into_iter().collect()
+}
+
+fn entries(app: &App, feed: &FeedRecord, kind: &str, plain: String) -> Vec<OutboxEntry> {
+    let html = escape(&plain).replace('\n', "<br>");
+    let now = Utc::now();
+    notice_rooms(app, feed)
+        .into_iter()
+        .map(|room_id| OutboxEntry {
+            txn_id: new_txn_id(),
+            room_id,
+            feed_id: feed.id.clone(),
+            item_key: format!("notice:{kind}:{}", now.timestamp()),
+            plain: plain.clone(),
+            html: html.clone(),
+            created: now,
+            attempts: 0,
+            not_before: None,
+            last_error: None,
+        })
+        .collect()
+}
+
+fn one_line(s: &str) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    super::text::truncate_chars(&flat, 200)
+}
+
+/// The notice that `feed` has been failing since `state.failing_since`.
+pub fn failing(app: &App, feed: &FeedRecord, state: &FeedState) -> Vec<OutboxEntry> {
+    let since = state
+        .failing_since
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "a while".into());
+    let plain = format!(
+        "⚠ Feed {} ({}) has been failing since {since} ({} attempts). Posts from it are delayed until it recovers.\nLast error: {}",
+        feed.id,
+        feed.name,
+        state.consecutive_failures,
+        one_line(state.last_error.as_deref().unwrap_or("unknown")),
+    );
+    entries(app, feed, "failing", plain)
+}
+
+/// The notice that `feed` works again.
+pub fn recovered(app: &App, feed: &FeedRecord, state: &FeedState) -> Vec<OutboxEntry> {
+    let plain = format!(
+        "✓ Feed {} ({}) is working again{}.",
+        feed.id,
+        feed.name,
+        state
+            .last_success
+            .map(|t| format!(" (since {})", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default()
+    );
+    entries(app, feed, "recovered", plain)
+}
+
+/// The notice that `feed` was disabled because the server says it is gone.
+pub fn disabled(app: &App, feed: &FeedRecord, reason: &str) -> Vec<OutboxEntry> {
+    let plain = format!(
+        "⚠ Feed {} ({}) is no longer polled: {}.",
+        feed.id,
+        feed.name,
+        one_line(reason)
+    );
+    entries(app, feed, "disabled", plain)
+}
