@@ -15,7 +15,9 @@
 //! - [`app`]: state shared by all tasks; config and command feeds and lists meet here.
 //! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
 //! - [`pipeline`]: fresh items to outbox entries, atomically.
-//! - [`watch`]: watchlist entries and the screener that finds them in text.
+//! - [`watch`]: watchlist entries, importers, and the screening engine that finds them
+//!   in text.
+//! - [`watch_cli`]: the `screen` and `watchlist import` shell commands.
 //! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
 //! - [`commands`]: the chat command language shared by every room.
 //! - [`rooms`]: delivery from the outbox, and the console room.
@@ -29,3 +31,4 @@ pub mod rooms;
 pub mod store;
 pub mod summary;
 pub mod watch;
+pub mod watch_cli;

@@ -42,6 +42,11 @@ enum CliCommand {
     CheckConfig,
     /// Run the bot as a Matrix service (needs the [matrix] section of the config).
     Run,
+    /// Screen text files against watchlist files; prints one JSON object per hit.
+    Screen(sanctions_watch::watch_cli::ScreenArgs),
+    /// Manage the store's watchlists from the shell.
+    #[command(subcommand)]
+    Watchlist(sanctions_watch::watch_cli::WatchlistCommand),
 }
 
 fn init_tracing(default_level: &str) {
@@ -153,6 +158,12 @@ fn main() -> std::process::ExitCode {
             );
             load_config(&cli.config).and_then(|config| runtime()?.block_on(run(config)))
         }
+        CliCommand::Screen(args) => sanctions_watch::watch_cli::screen(&args),
+        CliCommand::Watchlist(sanctions_watch::watch_cli::WatchlistCommand::Import {
+            list,
+            file,
+        }) => load_config(&cli.config)
+            .and_then(|c| sanctions_watch::watch_cli::import(&c.data_dir, &list, &file)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
