@@ -105,7 +105,7 @@ pub fn read_watchlist_file(path: &Path, show_progress: bool) -> anyhow::Result<P
         if show_progress && last.elapsed() >= Duration::from_millis(500) {
             last = Instant::now();
             let done = counter.load(Ordering::Relaxed);
-            let pct = if size > 0 { done * 100 / size } else { 0 };
+            let pct = (done * 100).checked_div(size).unwrap_or(0);
             eprintln!(
                 "{}: {rows} rows read ({pct}% of {} MB, {:.0}s)",
                 path.display(),
