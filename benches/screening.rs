@@ -297,7 +297,10 @@ fn article(rng: &mut StdRng, list: &[WatchEntry]) -> String {
     while text.len() < 5000 {
         let w: String = match rng.random_range(0..100) {
             0..=1 => list[rng.random_range(0..list.len())].name.clone(),
-            2 => variant(rng, &list[rng.random_range(0..list.len())].name),
+            2 => {
+                let name = &list[rng.random_range(0..list.len())].name;
+                variant(rng, name)
+            }
             3..=12 => pick(rng, PROPER).to_string(),
             13..=14 => word(rng, 2, 3),
             _ => pick(rng, PROSE).to_string(),
