@@ -732,15 +732,12 @@ impl ScreeningEngine {
         }
         if self.options.fuzzy && !self.deletions.is_empty() {
             let mut memo: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-            let mut scratch = Vec::new();
             for i in 0..n {
                 if !self.fuzzy_eligible(&doc, i) {
                     continue;
                 }
                 let word = doc.folded(i);
-                let near = memo
-                    .entry(word)
-                    .or_insert_with(|| self.near_words(word, &mut scratch));
+                let near = memo.entry(word).or_insert_with(|| self.near_words(word));
                 for &w in near.iter() {
                     if w != doc.slots[i].id {
                         for &p in self.postings(w) {
@@ -772,9 +769,9 @@ impl ScreeningEngine {
     }
 
     /// Anchor tokens within the edit bound of `word`.
-    fn near_words(&self, word: &str, scratch: &mut Vec<Vec<u8>>) -> Vec<u32> {
+    fn near_words(&self, word: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        self.deletions.candidates(word.as_bytes(), scratch, |id| {
+        self.deletions.candidates(word.as_bytes(), |id| {
             if !out.contains(&id) {
                 out.push(id);
             }

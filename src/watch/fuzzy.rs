@@ -79,29 +79,33 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     x ^ (x >> 29).wrapping_mul(0xbf58_476d_1ce4_e5b9)
 }
 
-/// Every string obtained from `word` by deleting up to `k` bytes (including `word`).
-pub fn deletions(word: &[u8], k: usize, out: &mut Vec<Vec<u8>>) {
-    out.clear();
-    out.push(word.to_vec());
-    let mut frontier_start = 0;
-    for _ in 0..k {
-        let frontier_end = out.len();
-        for idx in frontier_start..frontier_end {
-            let w = out[idx].clone();
-            if w.len() <= 1 {
-                continue;
-            }
-            for i in 0..w.len() {
-                let mut d = Vec::with_capacity(w.len() - 1);
-                d.extend_from_slice(&w[..i]);
-                d.extend_from_slice(&w[i + 1..]);
-                out.push(d);
+/// Longest word given deletions; longer words are only indexed as themselves.
+const MAX_WORD: usize = 64;
+
+/// Calls `f` with every string obtained from `word` by deleting up to `k` bytes
+/// (`word` itself included; a string may come more than once). Allocates nothing.
+pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
+    f(word);
+    let n = word.len();
+    if k == 0 || !(2..=MAX_WORD).contains(&n) {
+        return;
+    }
+    let mut buf = [0u8; MAX_WORD];
+    for i in 0..n {
+        buf[..i].copy_from_slice(&word[..i]);
+        buf[i..n - 1].copy_from_slice(&word[i + 1..]);
+        f(&buf[..n - 1]);
+        if k >= 2 && n > 2 {
+            let one = buf;
+            // Delete a second byte after position i (earlier ones were covered).
+            for j in i..n - 1 {
+                let mut two = [0u8; MAX_WORD];
+                two[..j].copy_from_slice(&one[..j]);
+                two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
+                f(&two[..n - 2]);
             }
         }
-        frontier_start = frontier_end;
     }
-    out.sort_unstable();
-    out.dedup();
 }
 
 /// The symmetric-deletion index: deletion fingerprint → word ids.
@@ -118,16 +122,12 @@ impl DeletionIndex {
     /// [`max_edits`] bound. Words shorter than 4 bytes get no entries.
     pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])>) -> DeletionIndex {
         let mut pairs: Vec<(u64, u32)> = Vec::new();
-        let mut scratch = Vec::new();
         for (id, w) in words {
             let k = max_edits(w.len());
             if k == 0 {
                 continue;
             }
-            deletions(w, k, &mut scratch);
-            for d in &scratch {
-                pairs.push((fingerprint(d), id));
-            }
+            for_each_deletion(w, k, |d| pairs.push((fingerprint(d), id)));
         }
         pairs.sort_unstable();
         pairs.dedup();
@@ -150,7 +150,7 @@ impl DeletionIndex {
     /// Calls `found` with every word id sharing a deletion of `query` (up to the
     /// query's own bound). Ids may repeat and include words farther away than the
     /// bound: check them with [`bounded_distance`].
-    pub fn candidates(&self, query: &[u8], scratch: &mut Vec<Vec<u8>>, mut found: impl FnMut(u32)) {
+    pub fn candidates(&self, query: &[u8], mut found: impl FnMut(u32)) {
         if self.keys.is_empty() {
             return;
         }
@@ -158,8 +158,7 @@ impl DeletionIndex {
         if k == 0 {
             return;
         }
-        deletions(query, k, scratch);
-        for d in scratch.iter() {
+        for_each_deletion(query, k, |d| {
             let h = fingerprint(d);
             let bucket = (h >> (64 - self.bits)) as usize;
             let (lo, hi) = (
@@ -172,7 +171,7 @@ impl DeletionIndex {
             for (offset, _) in keys[first..].iter().take_while(|&&x| x == key).enumerate() {
                 found(self.words[lo + first + offset]);
             }
-        }
+        });
     }
 
     /// Number of (deletion, word) entries.
@@ -221,6 +220,17 @@ mod tests {
     }
 
     #[test]
+    fn deletions_cover_one_and_two_bytes() {
+        let mut seen = Vec::new();
+        for_each_deletion(b"abcd", 2, |d| seen.push(d.to_vec()));
+        seen.sort();
+        seen.dedup();
+        // abcd; 4 one-byte deletions; 6 two-byte deletions.
+        assert_eq!(seen.len(), 1 + 4 + 6);
+        assert!(seen.contains(&b"ad".to_vec()) && seen.contains(&b"abc".to_vec()));
+    }
+
+    #[test]
     fn deletion_index_finds_near_words_only() {
         let words: Vec<(u32, &[u8])> = vec![
             (0, b"angara"),
@@ -229,10 +239,9 @@ mod tests {
             (3, b"maria"),
         ];
         let index = DeletionIndex::build(words.iter().copied());
-        let mut scratch = Vec::new();
-        let mut near = |q: &[u8]| {
+        let near = |q: &[u8]| {
             let mut found = Vec::new();
-            index.candidates(q, &mut scratch, |id| found.push(id));
+            index.candidates(q, |id| found.push(id));
             found.sort_unstable();
             found.dedup();
             found.retain(|&id| {
