@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
 use crate::store::{FeedOrigin, FeedRecord, Store, StoreError};
-use crate::watch::{ExactMatcher, Hit, Screener};
+use crate::watch::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
 #[derive(Default)]
@@ -27,9 +27,16 @@ impl WatchIndex {
             return Ok(s.clone());
         }
         let entries = store.entries(list)?;
-        let screener: Arc<dyn Screener> = Arc::new(ExactMatcher::new(
-            entries.into_iter().map(|e| (list.to_string(), e)),
-        ));
+        let threshold = store
+            .list(list)?
+            .and_then(|l| l.threshold)
+            .unwrap_or(DEFAULT_THRESHOLD);
+        let options = EngineOptions {
+            threshold,
+            ..EngineOptions::default()
+        };
+        let screener: Arc<dyn Screener> =
+            Arc::new(ScreeningEngine::for_list(list, &entries, options));
         self.cache
             .write()
             .expect("watch index lock")
@@ -95,6 +102,9 @@ fn seed_watchlists(store: &Store, lists: &[WatchlistConfig]) -> Result<(), Store
         let created = store.create_list(&list.name)?;
         for entry in &list.entries {
             store.put_entry(&list.name, entry)?;
+        }
+        if let Some(threshold) = list.threshold {
+            store.set_list_threshold(&list.name, Some(threshold))?;
         }
         if created {
             for room in &list.subscribers {

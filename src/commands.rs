@@ -14,7 +14,7 @@ use crate::store::{FeedOrigin, FeedRecord, StoreError};
 use crate::watch::{EntryKind, WatchEntry, entry_id_for, validate_list_name};
 
 /// A parsed command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// `help`
     Help,
@@ -42,6 +42,13 @@ pub enum Command {
         list: String,
         /// The name, an alias or the entry id.
         name: String,
+    },
+    /// `watch threshold <list> <score|default>`
+    WatchThreshold {
+        /// The list.
+        list: String,
+        /// The score hits need (none: the default).
+        threshold: Option<f32>,
     },
     /// `subscribe <list>`
     Subscribe {
@@ -221,7 +228,23 @@ impl Command {
                     )),
                     _ => Err(usage("watch remove <list> <name>")),
                 },
-                _ => Err(usage("watch show <list> | watch add <list> <name> [kind] [aliases...] | watch remove <list> <name>")),
+                Some("threshold") => match &args[1..] {
+                    [list, t] if t.eq_ignore_ascii_case("default") => Ok(Command::WatchThreshold {
+                        list: list.clone(),
+                        threshold: None,
+                    }),
+                    [list, t] => match t.parse::<f32>() {
+                        Ok(v) if (0.0..=1.0).contains(&v) => Ok(Command::WatchThreshold {
+                            list: list.clone(),
+                            threshold: Some(v),
+                        }),
+                        _ => Err(CommandError(format!(
+                            "{t:?} is not a score between 0 and 1 (or `default`)."
+                        ))),
+                    },
+                    _ => Err(usage("watch threshold <list> <score 0..1|default>")),
+                },
+                _ => Err(usage("watch show <list> | watch add <list> <name> [kind] [aliases...] | watch remove <list> <name> | watch threshold <list> <score>")),
             },
             "feed" => match arg(0).map(str::to_lowercase).as_deref() {
                 Some("add") => match &args[1..] {
@@ -253,6 +276,7 @@ impl Command {
             self,
             Command::WatchAdd { .. }
                 | Command::WatchRemove { .. }
+                | Command::WatchThreshold { .. }
                 | Command::Subscribe { .. }
                 | Command::Unsubscribe { .. }
                 | Command::FeedAdd { .. }
@@ -357,6 +381,7 @@ pub fn help_text(prefix: &str) -> String {
   watch add <list> <name> [kind] [aliases...]
                                          watch a name (kind: person, organization, vessel, any)
   watch remove <list> <name>             stop watching a name
+  watch threshold <list> <score|default> the score (0-1) a hit needs to be reported
   subscribe <list> | unsubscribe <list>  get (or stop) posts about a list's names in this room
   subscriptions                          the lists this room gets
   feeds                                  the feeds and their health
@@ -395,6 +420,7 @@ pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
             aliases,
         } => watch_add(app, list, name, *kind, aliases),
         Command::WatchRemove { list, name } => watch_remove(app, list, name),
+        Command::WatchThreshold { list, threshold } => watch_threshold(app, list, *threshold),
         Command::Subscribe { list } => subscribe(app, ctx, list),
         Command::Unsubscribe { list } => unsubscribe(app, ctx, list),
         Command::Subscriptions => subscriptions(app, ctx),
@@ -541,6 +567,21 @@ fn watch_remove(app: &App, list: &str, name: &str) -> CommandResult {
         "Stopped watching {} on {list}.",
         entry.name
     )))
+}
+
+fn watch_threshold(app: &App, list: &str, threshold: Option<f32>) -> CommandResult {
+    if !app.store.list_exists(list)? {
+        return Ok(no_such_list(list));
+    }
+    app.store.set_list_threshold(list, threshold)?;
+    app.watch.invalidate(list);
+    Ok(Reply::new(match threshold {
+        Some(t) => format!("Hits on {list} are now reported from a score of {t:.2}."),
+        None => format!(
+            "Hits on {list} are now reported from the default score of {:.2}.",
+            crate::watch::DEFAULT_THRESHOLD
+        ),
+    }))
 }
 
 fn subscribe(app: &App, ctx: &CommandContext, list: &str) -> CommandResult {
@@ -925,6 +966,25 @@ mod tests {
         assert_eq!(split_words(r#""a \"b\"""#).unwrap(), [r#"a "b""#]);
         assert_eq!(split_words(r#""""#).unwrap(), [""]);
         assert!(split_words(r#"add "Lady R"#).is_err());
+    }
+
+    #[test]
+    fn watch_threshold_parses_scores_and_default() {
+        assert_eq!(
+            Command::parse("watch threshold vessels 0.9").unwrap(),
+            Command::WatchThreshold {
+                list: "vessels".into(),
+                threshold: Some(0.9)
+            }
+        );
+        assert_eq!(
+            Command::parse("watch threshold vessels default").unwrap(),
+            Command::WatchThreshold {
+                list: "vessels".into(),
+                threshold: None
+            }
+        );
+        assert!(Command::parse("watch threshold vessels 2").is_err());
     }
 
     #[test]

@@ -115,6 +115,9 @@ pub struct WatchlistConfig {
     pub subscribers: Vec<String>,
     /// The entries.
     pub entries: Vec<WatchEntry>,
+    /// Hits scoring below this are not reported (none: keep the list's own, or the
+    /// engine default).
+    pub threshold: Option<f32>,
 }
 
 /// Where the Matrix password or store passphrase comes from.
@@ -310,6 +313,7 @@ struct RawWatchlist {
     subscribers: Vec<String>,
     #[serde(default)]
     entries: Vec<RawEntry>,
+    threshold: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +325,15 @@ struct RawEntry {
     #[serde(default)]
     aliases: Vec<String>,
     id: Option<String>,
+    #[serde(default)]
+    weak_aliases: Vec<String>,
+    #[serde(default)]
+    imo: Vec<Spanned<String>>,
+    #[serde(default)]
+    mmsi: Vec<Spanned<String>>,
+    #[serde(default)]
+    countries: Vec<String>,
+    note: Option<String>,
 }
 
 fn default_kind() -> EntryKind {
@@ -508,6 +521,24 @@ impl Validator<'_> {
                 if let Some(id) = &e.id {
                     entry.id = id.clone();
                 }
+                entry.weak_aliases = e.weak_aliases.clone();
+                for (field, values, digits) in [("imo", &e.imo, 7), ("mmsi", &e.mmsi, 9)] {
+                    for v in values {
+                        match crate::watch::identifier_digits(v.get_ref(), digits) {
+                            Some(d) if field == "imo" => entry.imo.push(d),
+                            Some(d) => entry.mmsi.push(d),
+                            None => {
+                                return self.invalid(
+                                    v.span(),
+                                    &format!("{key}.entries[{j}].{field}"),
+                                    format!("{:?} is not a {digits}-digit number", v.get_ref()),
+                                );
+                            }
+                        }
+                    }
+                }
+                entry.countries = e.countries.clone();
+                entry.note = e.note.clone();
                 entries.push(entry);
             }
             if entries.is_empty() {
@@ -517,10 +548,22 @@ impl Validator<'_> {
                     "watchlist has no entries",
                 );
             }
+            let threshold = match &w.threshold {
+                Some(t) if !(0.0..=1.0).contains(t.get_ref()) => {
+                    return self.invalid(
+                        t.span(),
+                        &format!("{key}.threshold"),
+                        "a threshold is a score between 0 and 1, e.g. 0.8",
+                    );
+                }
+                Some(t) => Some(*t.get_ref() as f32),
+                None => None,
+            };
             watchlists.push(WatchlistConfig {
                 name,
                 subscribers: w.subscribers.clone(),
                 entries,
+                threshold,
             });
         }
 

@@ -17,7 +17,9 @@
 //! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
 //! - [`metrics`]: counters, histograms, and the `/metrics`, `/live`, `/ready` endpoint.
 //! - [`pipeline`]: fresh items to outbox entries, atomically.
-//! - [`watch`]: watchlist entries and the screener that finds them in text.
+//! - [`watch`]: watchlist entries, importers, and the screening engine that finds them
+//!   in text.
+//! - [`watch_cli`]: the `screen` and `watchlist import` shell commands.
 //! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
 //! - [`commands`]: the chat command language shared by every room.
 //! - [`rooms`]: delivery from the outbox, and the console room.
@@ -40,3 +42,4 @@ pub mod story_file;
 pub mod story_pipeline;
 pub mod summary;
 pub mod watch;
+pub mod watch_cli;

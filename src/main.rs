@@ -67,6 +67,11 @@ enum CliCommand {
         /// The items: one JSON object per line with id, source, title, summary, published.
         items: PathBuf,
     },
+    /// Screen text files against watchlist files; prints one JSON object per hit.
+    Screen(sanctions_watch::watch_cli::ScreenArgs),
+    /// Manage the store's watchlists from the shell.
+    #[command(subcommand)]
+    Watchlist(sanctions_watch::watch_cli::WatchlistCommand),
 }
 
 #[derive(Subcommand)]
@@ -320,6 +325,12 @@ fn main() -> std::process::ExitCode {
             runtime()?.block_on(run(config, cli.config.clone()))
         }),
         CliCommand::State { action } => load_config(&cli.config).and_then(|config| state(&config, action)),
+        CliCommand::Screen(args) => sanctions_watch::watch_cli::screen(&args),
+        CliCommand::Watchlist(sanctions_watch::watch_cli::WatchlistCommand::Import {
+            list,
+            file,
+        }) => load_config(&cli.config)
+            .and_then(|c| sanctions_watch::watch_cli::import(&c.data_dir, &list, &file)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -194,12 +194,26 @@ pub struct OutboxEntry {
 }
 
 /// A watchlist's own record (its entries live in their own tree).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListRecord {
     /// The list's name.
     pub name: String,
     /// When it was created.
     pub created: DateTime<Utc>,
+    /// Hits scoring below this are not reported (none: the engine's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+}
+
+/// What [`Store::put_entries`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PutEntriesReport {
+    /// Entries that were not on the list.
+    pub added: usize,
+    /// Entries that were there with different contents.
+    pub updated: usize,
+    /// Entries that were there already, unchanged.
+    pub unchanged: usize,
 }
 
 /// A room's subscription to a watchlist.
@@ -466,6 +480,7 @@ impl Store {
         let record = ListRecord {
             name: name.to_string(),
             created: Utc::now(),
+            threshold: None,
         };
         let previous = self.lists.compare_and_swap(
             name.as_bytes(),
@@ -473,6 +488,52 @@ impl Store {
             Some(encode(&record)),
         )?;
         Ok(previous.is_ok())
+    }
+
+    /// One list's record.
+    pub fn list(&self, name: &str) -> Result<Option<ListRecord>, StoreError> {
+        match self.lists.get(name.as_bytes())? {
+            Some(v) => Ok(Some(decode("watchlists", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets (or, with `None`, clears) a list's threshold; creates the list if needed.
+    pub fn set_list_threshold(&self, name: &str, threshold: Option<f32>) -> Result<(), StoreError> {
+        self.create_list(name)?;
+        let mut record = self.list(name)?.expect("just created");
+        record.threshold = threshold;
+        self.lists.insert(name.as_bytes(), encode(&record))?;
+        Ok(())
+    }
+
+    /// Adds or replaces many entries (by id) of a list in one batch, creating the list
+    /// if needed. Entries already stored unchanged are not rewritten.
+    pub fn put_entries(
+        &self,
+        list: &str,
+        entries: &[WatchEntry],
+    ) -> Result<PutEntriesReport, StoreError> {
+        self.create_list(list)?;
+        let mut report = PutEntriesReport::default();
+        let mut batch = sled::Batch::default();
+        for entry in entries {
+            let key = composite(list, &entry.id);
+            let value = encode(entry);
+            match self.entries.get(&key)? {
+                Some(old) if old.as_ref() == value.as_slice() => report.unchanged += 1,
+                Some(_) => {
+                    report.updated += 1;
+                    batch.insert(key, value);
+                }
+                None => {
+                    report.added += 1;
+                    batch.insert(key, value);
+                }
+            }
+        }
+        self.entries.apply_batch(batch)?;
+        Ok(report)
     }
 
     /// The entries of a list, by id.

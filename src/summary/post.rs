@@ -196,7 +196,7 @@ fn one_hit_per_entry(hits: &[ItemHit]) -> Vec<&ItemHit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::{EntryKind, ExactMatcher, Screener, WatchEntry};
+    use crate::watch::{EngineOptions, EntryKind, Screener, ScreeningEngine, WatchEntry};
 
     fn item(title: &str, text: &str) -> FeedItem {
         FeedItem {
@@ -210,12 +210,11 @@ mod tests {
     }
 
     fn hits_for(item: &FeedItem, names: &[&str]) -> Vec<ItemHit> {
-        let m = ExactMatcher::new(names.iter().map(|n| {
-            (
-                "ships".to_string(),
-                WatchEntry::new(n, EntryKind::Vessel, vec![]),
-            )
-        }));
+        let entries: Vec<WatchEntry> = names
+            .iter()
+            .map(|n| WatchEntry::new(n, EntryKind::Vessel, vec![]))
+            .collect();
+        let m = ScreeningEngine::for_list("ships", &entries, EngineOptions::default());
         let mut out: Vec<ItemHit> = m
             .screen(&item.title)
             .into_iter()

@@ -1,13 +1,17 @@
-//! Watchlists: the entry model (a name, its aliases and a kind), the [`Screener`]
-//! interface that finds watched names in text, and the exact-token matcher that
-//! implements it. Everything here is pure: no store, no network.
+//! Watchlists: the entry model (a name, aliases, weak aliases, identifiers, countries
+//! and a note), the [`Screener`] interface that finds watched names in text, the
+//! screening engine that implements it ([`engine::ScreeningEngine`]) and the importers
+//! that read published lists ([`import`]). Everything here is pure: no store, no
+//! network, no files; importers take a reader.
 
-pub mod matcher;
+pub mod engine;
+pub mod fuzzy;
+pub mod import;
 pub mod normalize;
 
 use serde::{Deserialize, Serialize};
 
-pub use matcher::ExactMatcher;
+pub use engine::{DEFAULT_THRESHOLD, EngineOptions, ScreeningEngine};
 
 /// What a watched name stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -62,6 +66,22 @@ pub struct WatchEntry {
     /// Other names it goes by.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Names too generic to match loosely (nicknames, short forms): matched only
+    /// exactly, never reordered or near-spelt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weak_aliases: Vec<String>,
+    /// IMO ship numbers (7 digits), for vessels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imo: Vec<String>,
+    /// MMSI radio identities (9 digits), for vessels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mmsi: Vec<String>,
+    /// Countries linked to the entry (codes or names, as the source gives them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+    /// A free note (programme, reason for listing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl WatchEntry {
@@ -77,22 +97,30 @@ impl WatchEntry {
             name: name.trim().to_string(),
             kind,
             aliases,
+            weak_aliases: Vec::new(),
+            imo: Vec::new(),
+            mmsi: Vec::new(),
+            countries: Vec::new(),
+            note: None,
         }
     }
 
-    /// The primary name followed by the aliases.
+    /// The primary name followed by the aliases (not the weak aliases).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
     }
 }
 
-/// The id an entry gets from its name: its normalised tokens joined by `-`.
+/// The digits of an IMO or MMSI number as written in a list ("IMO 9179484",
+/// "IMO9179484", "9179484"), or `None` if it holds no number of `digits` digits.
+pub fn identifier_digits(raw: &str, digits: usize) -> Option<String> {
+    let d: String = raw.chars().filter(char::is_ascii_digit).collect();
+    (d.len() == digits).then_some(d)
+}
+
+/// The id an entry gets from its name: its lower-cased words joined by `-`.
 pub fn entry_id_for(name: &str) -> String {
-    normalize::tokens(name)
-        .iter()
-        .map(|t| t.norm.as_str())
-        .collect::<Vec<_>>()
-        .join("-")
+    normalize::id_words(name).join("-")
 }
 
 /// Checks a watchlist name: 1-64 letters, digits, `-`, `_` or `.`.

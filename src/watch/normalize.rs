@@ -1,42 +1,340 @@
-//! Text normalisation shared by watchlists and screening: splitting text into
-//! case-folded word tokens that remember where they came from, so a match can be
-//! reported as the exact span of the original text.
+//! Text normalisation shared by watchlists and screening: splitting text into word
+//! tokens that remember where they came from (so a match is reported as the exact span
+//! of the original text), folding case, diacritics and other scripts to lower-case
+//! ASCII, and keeping the as-written form of non-Latin words so native-script aliases
+//! can match as written.
+//!
+//! The rules, all applied identically to watchlist names and to screened text:
+//! - a token is a maximal run of letters and digits; punctuation, hyphens and spaces
+//!   separate tokens, and a token never starts inside a word ("reed" is not a token of
+//!   "agreed");
+//! - a run is also split where letters meet digits, so "Maia1", "Maia-1" and "MAIA 1"
+//!   all give `maia`, `1`;
+//! - each Han, kana and Hangul character is a token of its own (those scripts do not
+//!   separate words with spaces);
+//! - a possessive `'s` is dropped ("Kim Jong Un's" gives `kim`, `jong`, `un`);
+//! - the folded form lower-cases and transliterates to ASCII ("Müller" → `muller`,
+//!   "Путин" → `putin`); combining marks stay inside their word and fold away;
+//! - a few company legal forms are written one way ("Corporation" → `corp`).
 
-/// A word of the text: a maximal run of letters and digits.
+use unicode_normalization::char::is_combining_mark;
+
+/// A word of the text, with its folded form (and its as-written form when it is not
+/// in Latin script).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// The case-folded form compared against names.
+    /// The folded form compared against names: lower-case ASCII.
     pub norm: String,
+    /// The lower-cased form as written, for tokens in a non-Latin script.
+    pub native: Option<String>,
     /// Byte offset of the first character in the original text.
     pub start: usize,
     /// Byte offset just past the last character.
     pub end: usize,
+    /// True if the token's first letter is upper-case in the original.
+    pub capitalised: bool,
 }
 
-/// Splits `text` into tokens. Punctuation, hyphens, apostrophes and spaces all
-/// separate tokens, so "Maia-1" and "MAIA 1" give the same tokens, and a token never
-/// starts inside a word ("reed" is not a token of "agreed").
-pub fn tokens(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            let (_, norm) = current.get_or_insert_with(|| (i, String::new()));
-            norm.extend(c.to_lowercase());
-        } else if let Some((start, norm)) = current.take() {
-            out.push(Token {
-                norm,
-                start,
-                end: i,
+impl Token {
+    /// True if the token is all digits.
+    pub fn is_numeric(&self) -> bool {
+        !self.norm.is_empty() && self.norm.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
+/// A token as [`Tokenizer`] reports it: offsets into the text and ranges into the
+/// tokenizer's own buffers, so screening allocates nothing per word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawToken {
+    /// Byte offset of the first character in the original text.
+    pub start: u32,
+    /// Byte offset just past the last character.
+    pub end: u32,
+    /// Range of the folded form in [`Tokenizer::folded`].
+    pub folded: (u32, u32),
+    /// Range of the as-written form in [`Tokenizer::native`], when not Latin script.
+    pub native: Option<(u32, u32)>,
+    /// True if the first letter is upper-case.
+    pub capitalised: bool,
+    /// True if the token is all digits.
+    pub numeric: bool,
+    /// True if the token is one Han, kana or Hangul character.
+    pub ideographic: bool,
+}
+
+/// A reusable tokenizer: holds the buffers the folded and native forms are written to.
+#[derive(Debug, Default)]
+pub struct Tokenizer {
+    /// Tokens of the last text.
+    pub tokens: Vec<RawToken>,
+    /// Folded forms, concatenated.
+    pub folded: String,
+    /// As-written forms of non-Latin tokens, concatenated.
+    pub native: String,
+    /// True when the last text had both upper- and lower-case letters (so
+    /// capitalisation says something about proper nouns).
+    pub cased: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CharClass {
+    Letter,
+    Digit,
+    Ideograph,
+    Mark,
+    Other,
+}
+
+fn classify(c: char) -> CharClass {
+    if c.is_ascii_alphabetic() {
+        CharClass::Letter
+    } else if c.is_ascii_digit() {
+        CharClass::Digit
+    } else if c.is_ascii() {
+        CharClass::Other
+    } else if is_ideograph(c) {
+        CharClass::Ideograph
+    } else if c.is_numeric() {
+        CharClass::Digit
+    } else if c.is_alphabetic() {
+        CharClass::Letter
+    } else if is_combining_mark(c) {
+        CharClass::Mark
+    } else {
+        CharClass::Other
+    }
+}
+
+/// Han, Hiragana, Katakana and Hangul syllables: scripts written without spaces.
+fn is_ideograph(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x2FA1F) // CJK extensions B–F
+}
+
+/// True for letters of the Latin script (ASCII and its accented extensions).
+fn is_latin(c: char) -> bool {
+    c.is_ascii()
+        || matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F | 0xA720..=0xA7FF)
+}
+
+/// Company legal forms written in more than one way, mapped to one spelling.
+fn canonical_legal_form(folded: &str) -> Option<&'static str> {
+    Some(match folded {
+        "corporation" => "corp",
+        "company" => "co",
+        "limited" => "ltd",
+        "incorporated" => "inc",
+        _ => return None,
+    })
+}
+
+impl Tokenizer {
+    /// A tokenizer with empty buffers.
+    pub fn new() -> Tokenizer {
+        Tokenizer::default()
+    }
+
+    /// The folded form of token `t`.
+    pub fn folded_of(&self, t: &RawToken) -> &str {
+        &self.folded[t.folded.0 as usize..t.folded.1 as usize]
+    }
+
+    /// The as-written form of token `t`, if it is in a non-Latin script.
+    pub fn native_of(&self, t: &RawToken) -> Option<&str> {
+        t.native.map(|(a, b)| &self.native[a as usize..b as usize])
+    }
+
+    /// Splits `text` into tokens, replacing the previous contents of the buffers.
+    pub fn tokenize(&mut self, text: &str) {
+        self.tokens.clear();
+        self.folded.clear();
+        self.native.clear();
+        let mut has_upper = false;
+        let mut has_lower = false;
+        // The token being built: start offset, class of its last base character,
+        // start of its folded and native forms, whether it has non-Latin letters.
+        struct Open {
+            start: usize,
+            class: CharClass,
+            folded_start: usize,
+            native_start: usize,
+            non_latin: bool,
+            capitalised: bool,
+        }
+        let mut open: Option<Open> = None;
+        for (i, c) in text.char_indices() {
+            let class = classify(c);
+            if class == CharClass::Mark {
+                // A combining mark belongs to the word it follows and folds away.
+                if open.is_some() {
+                    self.native.push(c);
+                }
+                continue;
+            }
+            // Close the open token when this character cannot continue it.
+            let continues = match (&open, class) {
+                (Some(o), CharClass::Letter) => o.class == CharClass::Letter,
+                (Some(o), CharClass::Digit) => o.class == CharClass::Digit,
+                _ => false,
+            };
+            if !continues && let Some(o) = open.take() {
+                self.close(
+                    text,
+                    o.start,
+                    i,
+                    o.folded_start,
+                    o.native_start,
+                    o.non_latin,
+                    o.capitalised,
+                    o.class,
+                );
+            }
+            if class == CharClass::Other {
+                continue;
+            }
+            if c.is_uppercase() {
+                has_upper = true;
+            } else if c.is_lowercase() {
+                has_lower = true;
+            }
+            let o = open.get_or_insert_with(|| Open {
+                start: i,
+                class,
+                folded_start: self.folded.len(),
+                native_start: self.native.len(),
+                non_latin: false,
+                capitalised: c.is_uppercase(),
             });
+            if c.is_ascii() {
+                self.folded.push(c.to_ascii_lowercase());
+                self.native.push(c.to_ascii_lowercase());
+            } else {
+                if class != CharClass::Digit && !is_latin(c) {
+                    o.non_latin = true;
+                }
+                for l in c.to_lowercase() {
+                    self.native.push(l);
+                }
+                let ascii = any_ascii::any_ascii_char(c);
+                for b in ascii.bytes() {
+                    if b.is_ascii_alphanumeric() {
+                        self.folded.push(b.to_ascii_lowercase() as char);
+                    }
+                }
+            }
+            if class == CharClass::Ideograph {
+                let o = open.take().expect("just opened");
+                let end = i + c.len_utf8();
+                self.close(
+                    text,
+                    o.start,
+                    end,
+                    o.folded_start,
+                    o.native_start,
+                    o.non_latin,
+                    o.capitalised,
+                    o.class,
+                );
+            }
+        }
+        if let Some(o) = open.take() {
+            self.close(
+                text,
+                o.start,
+                text.len(),
+                o.folded_start,
+                o.native_start,
+                o.non_latin,
+                o.capitalised,
+                o.class,
+            );
+        }
+        self.cased = has_upper && has_lower;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn close(
+        &mut self,
+        text: &str,
+        start: usize,
+        end: usize,
+        folded_start: usize,
+        native_start: usize,
+        non_latin: bool,
+        capitalised: bool,
+        class: CharClass,
+    ) {
+        // A possessive "'s" (or "’s") right after a word is not a word.
+        if &self.folded[folded_start..] == "s" && end - start == 1 {
+            let before = &text[..start];
+            let mut rev = before.chars().rev();
+            if matches!(rev.next(), Some('\'' | '’'))
+                && rev.next().is_some_and(char::is_alphanumeric)
+            {
+                self.folded.truncate(folded_start);
+                self.native.truncate(native_start);
+                return;
+            }
+        }
+        if let Some(canon) = canonical_legal_form(&self.folded[folded_start..]) {
+            self.folded.truncate(folded_start);
+            self.folded.push_str(canon);
+        }
+        let native = if non_latin {
+            Some((native_start as u32, self.native.len() as u32))
+        } else {
+            self.native.truncate(native_start);
+            None
+        };
+        let folded_end = self.folded.len();
+        self.tokens.push(RawToken {
+            start: start as u32,
+            end: end as u32,
+            folded: (folded_start as u32, folded_end as u32),
+            native,
+            capitalised,
+            numeric: class == CharClass::Digit,
+            ideographic: class == CharClass::Ideograph,
+        });
+    }
+}
+
+/// Splits `text` into owned tokens (see the module docs for the rules).
+pub fn tokens(text: &str) -> Vec<Token> {
+    let mut t = Tokenizer::new();
+    t.tokenize(text);
+    t.tokens
+        .iter()
+        .map(|r| Token {
+            norm: t.folded_of(r).to_string(),
+            native: t.native_of(r).map(str::to_string),
+            start: r.start as usize,
+            end: r.end as usize,
+            capitalised: r.capitalised,
+        })
+        .collect()
+}
+
+/// The words of `text` as the store's entry ids have always been made: maximal runs
+/// of letters and digits, lower-cased, nothing else. Kept separate from [`tokens`] so
+/// ids of stored entries never change when matching gets smarter.
+pub fn id_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
         }
     }
-    if let Some((start, norm)) = current {
-        out.push(Token {
-            norm,
-            start,
-            end: text.len(),
-        });
+    if !current.is_empty() {
+        out.push(current);
     }
     out
 }
@@ -50,13 +348,44 @@ mod tests {
     }
 
     #[test]
-    fn punctuation_and_case_separate_and_fold() {
-        assert_eq!(norms("Maia-1"), norms("MAIA 1"));
+    fn punctuation_case_hyphens_and_digit_boundaries() {
+        assert_eq!(norms("Maia-1"), ["maia", "1"]);
+        assert_eq!(norms("MAIA 1"), ["maia", "1"]);
+        assert_eq!(norms("Maia1"), ["maia", "1"]);
+        assert_eq!(norms("Kim Jong-un"), ["kim", "jong", "un"]);
+        assert_eq!(norms("  "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn possessives_are_dropped_but_lone_s_is_kept() {
         assert_eq!(
             norms("Kim Jong Un's regime"),
-            ["kim", "jong", "un", "s", "regime"]
+            ["kim", "jong", "un", "regime"]
         );
-        assert_eq!(norms("  "), Vec::<String>::new());
+        assert_eq!(norms("Kim Jong Un’s"), ["kim", "jong", "un"]);
+        assert_eq!(norms("plan S"), ["plan", "s"]);
+    }
+
+    #[test]
+    fn diacritics_and_scripts_fold_to_ascii() {
+        assert_eq!(norms("Müller Çelik Øst"), ["muller", "celik", "ost"]);
+        assert_eq!(norms("Владимир Путин"), ["vladimir", "putin"]);
+        // A combining acute accent stays inside its word.
+        assert_eq!(norms("Jose\u{301} Pe\u{301}rez"), ["jose", "perez"]);
+    }
+
+    #[test]
+    fn non_latin_tokens_keep_their_written_form() {
+        let t = tokens("Ким Ivan");
+        assert_eq!(t[0].native.as_deref(), Some("ким"));
+        assert_eq!(t[1].native, None);
+    }
+
+    #[test]
+    fn ideographs_are_one_token_each() {
+        let t = tokens("김정은은");
+        let natives: Vec<_> = t.iter().map(|t| t.native.clone().unwrap()).collect();
+        assert_eq!(natives, ["김", "정", "은", "은"]);
     }
 
     #[test]
@@ -66,10 +395,18 @@ mod tests {
         assert_eq!(&text[t[1].start..t[1].end], "Lady");
         assert_eq!(&text[t[2].start..t[2].end], "R");
         assert_eq!(t[3].end, text.len());
+        assert!(t[0].capitalised && !t[3].capitalised);
     }
 
     #[test]
-    fn non_latin_letters_are_words() {
-        assert_eq!(norms("김정은, Ким Чен Ын"), ["김정은", "ким", "чен", "ын"]);
+    fn legal_forms_are_canonical() {
+        assert_eq!(norms("Acme Corporation"), norms("ACME Corp."));
+        assert_eq!(norms("Foo Company Limited"), ["foo", "co", "ltd"]);
+    }
+
+    #[test]
+    fn id_words_are_plain_lowercase_runs() {
+        assert_eq!(id_words("Lady R"), ["lady", "r"]);
+        assert_eq!(id_words("Maia1"), ["maia1"]);
     }
 }

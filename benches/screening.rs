@@ -1,0 +1,468 @@
+//! Screening throughput and memory at watchlist scale.
+//!
+//! Run with `cargo bench --bench screening` (add `-- 10000 100000` to pick list sizes;
+//! the default is 10k, 100k and 1M names). For each size it generates a synthetic list
+//! (persons with middle names and transliterated aliases, companies with legal forms,
+//! vessels with numbers and IMO numbers), and 5 KB news-like articles that mention a
+//! few listed names, a near spelling and many unlisted proper nouns. It reports:
+//!
+//! - index build time and memory (peak and retained heap, from a counting allocator),
+//! - articles per second on one core, exact/alias path (fuzzy off) and fuzzy on,
+//! - in the same run, two baselines: a naive search of each lower-cased name
+//!   separately (on a sample of articles when the list is large: it is said in the
+//!   output), and an Aho-Corasick automaton over the lower-cased names (the usual
+//!   quick solution, without any of the normalisation), with the ratios to both.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sanctions_watch::watch::{EngineOptions, EntryKind, ScreeningEngine, WatchEntry};
+
+/// Counts live and peak heap bytes.
+struct CountingAlloc;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size > layout.size() {
+                let grow = new_size - layout.size();
+                let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+const SYLLABLES: &[&str] = &[
+    "ka", "ri", "mo", "na", "to", "sha", "vi", "lo", "ra", "den", "ko", "mir", "ha", "san", "bek",
+    "ov", "in", "za", "gul", "tar", "yu", "pe", "tro", "ni", "sla", "go", "lev", "an", "dra", "mi",
+    "chen", "wei", "jin", "ho", "su", "al", "ba", "qa", "dir", "fa", "ra", "hi", "mu", "sta", "fi",
+    "el", "ro", "ber", "ti", "da", "ze", "kov", "ski", "ya", "ne", "lu",
+];
+const GIVEN: &[&str] = &[
+    "Ivan", "Sergei", "Vladimir", "Olga", "Maria", "Anna", "Dmitry", "Alexei", "Kim", "Li", "Wei",
+    "Mohammed", "Ahmed", "Ali", "Hassan", "Fatima", "John", "Peter", "David", "Elena", "Yuri",
+    "Igor", "Natalia", "Jong", "Chol", "Song", "Hyon", "Ri", "Pak", "Omar", "Yusuf",
+];
+const BUSINESS: &[&str] = &[
+    "Trading",
+    "Shipping",
+    "General",
+    "International",
+    "Global",
+    "Industrial",
+    "Petroleum",
+    "Energy",
+    "Logistics",
+    "Holding",
+    "Investment",
+    "Maritime",
+    "Technology",
+    "Bank",
+    "Group",
+    "Mining",
+    "Export",
+    "Import",
+    "Development",
+    "Machinery",
+];
+const LEGAL: &[&str] = &[
+    "LLC",
+    "Ltd",
+    "JSC",
+    "Co.",
+    "Corporation",
+    "OOO",
+    "FZE",
+    "PJSC",
+];
+const VESSEL_WORDS: &[&str] = &[
+    "Star", "Ocean", "Sea", "Pearl", "Lady", "Queen", "Wind", "Glory", "Hope", "Spirit", "Victory",
+    "Dragon", "Eagle", "Falcon", "Crystal", "Sun", "Moon", "Aurora", "Neva", "Volga",
+];
+const PROSE: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "that",
+    "said",
+    "for",
+    "on",
+    "with",
+    "as",
+    "was",
+    "sanctions",
+    "ministry",
+    "government",
+    "officials",
+    "trade",
+    "arms",
+    "shipments",
+    "oil",
+    "reported",
+    "according",
+    "statement",
+    "new",
+    "measures",
+    "against",
+    "entities",
+    "individuals",
+    "involved",
+    "procurement",
+    "financing",
+    "program",
+    "security",
+    "council",
+    "resolution",
+    "export",
+    "controls",
+    "companies",
+    "vessels",
+    "cargo",
+    "port",
+    "transfer",
+    "since",
+    "last",
+    "year",
+    "week",
+    "month",
+    "announced",
+    "talks",
+    "leaders",
+    "summit",
+    "analysts",
+    "evidence",
+    "network",
+    "banks",
+    "assets",
+    "frozen",
+    "travel",
+    "ban",
+    "also",
+    "which",
+    "their",
+    "had",
+    "been",
+    "have",
+    "would",
+    "could",
+    "after",
+    "before",
+    "while",
+];
+const PROPER: &[&str] = &[
+    "Russia",
+    "Moscow",
+    "Seoul",
+    "Tokyo",
+    "Beijing",
+    "Washington",
+    "Ukraine",
+    "Japan",
+    "China",
+    "Korea",
+    "North",
+    "South",
+    "United",
+    "Nations",
+    "Treasury",
+    "European",
+    "Union",
+    "Council",
+    "Foreign",
+    "Ministry",
+    "Vladivostok",
+    "Pyongyang",
+    "Rajin",
+    "Tuesday",
+    "Friday",
+    "March",
+    "September",
+    "Reuters",
+    "Britain",
+    "Iran",
+    "Syria",
+    "Cabinet",
+];
+
+fn word(rng: &mut StdRng, min: usize, max: usize) -> String {
+    let n = rng.random_range(min..=max);
+    let mut w: String = (0..n)
+        .map(|_| SYLLABLES[rng.random_range(0..SYLLABLES.len())])
+        .collect();
+    w[..1].make_ascii_uppercase();
+    w
+}
+
+fn pick<'a>(rng: &mut StdRng, words: &[&'a str]) -> &'a str {
+    words[rng.random_range(0..words.len())]
+}
+
+/// One character changed: a transliteration variant or a typo.
+fn variant(rng: &mut StdRng, w: &str) -> String {
+    let mut b = w.as_bytes().to_vec();
+    if b.len() > 4 {
+        let i = rng.random_range(1..b.len());
+        b[i] = b"aeiouy"[rng.random_range(0..6)];
+    }
+    String::from_utf8(b).expect("ascii")
+}
+
+fn synthetic_list(n: usize, seed: u64) -> Vec<WatchEntry> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let roll = rng.random_range(0..100);
+        let mut e = if roll < 60 {
+            let given = if rng.random_bool(0.6) {
+                pick(&mut rng, GIVEN).to_string()
+            } else {
+                word(&mut rng, 2, 3)
+            };
+            let surname = word(&mut rng, 2, 4);
+            let middle = rng.random_bool(0.3).then(|| word(&mut rng, 2, 3));
+            let name = match &middle {
+                Some(m) => format!("{given} {m} {surname}"),
+                None => format!("{given} {surname}"),
+            };
+            let mut aliases = vec![format!("{} {given}", surname.to_uppercase())];
+            if rng.random_bool(0.5) {
+                aliases.push(format!("{given} {}", variant(&mut rng, &surname)));
+            }
+            WatchEntry::new(&name, EntryKind::Person, aliases)
+        } else if roll < 85 {
+            let core = word(&mut rng, 2, 4);
+            let name = format!(
+                "{core} {} {}",
+                pick(&mut rng, BUSINESS),
+                pick(&mut rng, LEGAL)
+            );
+            let aliases = if rng.random_bool(0.4) {
+                vec![format!("{core} {}", pick(&mut rng, BUSINESS))]
+            } else {
+                Vec::new()
+            };
+            WatchEntry::new(&name, EntryKind::Organization, aliases)
+        } else {
+            let name = match rng.random_range(0..3) {
+                0 => word(&mut rng, 2, 3),
+                1 => format!("{} {}", pick(&mut rng, VESSEL_WORDS), word(&mut rng, 2, 3)),
+                _ => format!("{}-{}", word(&mut rng, 2, 3), rng.random_range(1..20)),
+            };
+            let mut e = WatchEntry::new(&name, EntryKind::Vessel, Vec::new());
+            e.imo = vec![format!("{}", rng.random_range(9_000_000..9_999_999))];
+            e
+        };
+        e.id = format!("e{i}");
+        out.push(e);
+    }
+    out
+}
+
+fn article(rng: &mut StdRng, list: &[WatchEntry]) -> String {
+    let mut text = String::with_capacity(5200);
+    let mut sentence_start = true;
+    while text.len() < 5000 {
+        let w: String = match rng.random_range(0..100) {
+            0..=1 => list[rng.random_range(0..list.len())].name.clone(),
+            2 => {
+                let name = &list[rng.random_range(0..list.len())].name;
+                variant(rng, name)
+            }
+            3..=12 => pick(rng, PROPER).to_string(),
+            13..=14 => word(rng, 2, 3),
+            _ => pick(rng, PROSE).to_string(),
+        };
+        if sentence_start {
+            let mut c = w.chars();
+            let first = c.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
+            text.push(first);
+            text.push_str(c.as_str());
+        } else {
+            text.push_str(&w);
+        }
+        sentence_start = rng.random_range(0..14) == 0;
+        text.push_str(if sentence_start { ". " } else { " " });
+    }
+    text
+}
+
+/// Screens articles round-robin for about `budget`; returns articles per second.
+fn throughput(
+    articles: &[String],
+    budget: Duration,
+    mut screen: impl FnMut(&str) -> usize,
+) -> (f64, usize) {
+    let started = Instant::now();
+    let mut done = 0usize;
+    let mut hits = 0usize;
+    while started.elapsed() < budget || done == 0 {
+        hits += screen(&articles[done % articles.len()]);
+        done += 1;
+    }
+    (done as f64 / started.elapsed().as_secs_f64(), hits)
+}
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+fn measure_build(entries: &[WatchEntry], fuzzy: bool) -> (ScreeningEngine, Duration, usize, usize) {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let started = Instant::now();
+    let engine = ScreeningEngine::for_list(
+        "bench",
+        entries,
+        EngineOptions {
+            fuzzy,
+            ..EngineOptions::default()
+        },
+    );
+    let took = started.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let retained = LIVE.load(Ordering::Relaxed) - before;
+    (engine, took, peak, retained)
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        sizes
+    };
+    let budget = Duration::from_secs(3);
+    println!("screening benchmark: 5 KB articles, one core, {budget:?} per measurement");
+    for n in sizes {
+        println!("\n== {n} names ==");
+        let entries = synthetic_list(n, 42);
+        let patterns: Vec<String> = entries
+            .iter()
+            .flat_map(|e| e.names().map(str::to_lowercase).collect::<Vec<_>>())
+            .collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        let articles: Vec<String> = (0..200).map(|_| article(&mut rng, &entries)).collect();
+        let avg_len = articles.iter().map(String::len).sum::<usize>() / articles.len();
+        println!(
+            "list: {} entries, {} names and aliases; articles: {} of {} bytes on average",
+            entries.len(),
+            patterns.len(),
+            articles.len(),
+            avg_len
+        );
+
+        let (exact, t_exact, peak_exact, kept_exact) = measure_build(&entries, false);
+        let stats = exact.stats();
+        println!(
+            "index (exact/alias): built in {:.2}s, peak {:.0} MB, retained {:.0} MB ({} patterns, {} name parts)",
+            t_exact.as_secs_f64(),
+            mb(peak_exact),
+            mb(kept_exact),
+            stats.patterns,
+            stats.vocabulary
+        );
+        let (exact_rate, exact_hits) =
+            throughput(&articles, budget, |a| exact.screen_text(a).len());
+        drop(exact);
+
+        let (fuzzy, t_fuzzy, peak_fuzzy, kept_fuzzy) = measure_build(&entries, true);
+        println!(
+            "index (fuzzy):       built in {:.2}s, peak {:.0} MB, retained {:.0} MB ({} deletion entries)",
+            t_fuzzy.as_secs_f64(),
+            mb(peak_fuzzy),
+            mb(kept_fuzzy),
+            fuzzy.stats().deletion_entries
+        );
+        let (fuzzy_rate, fuzzy_hits) =
+            throughput(&articles, budget, |a| fuzzy.screen_text(a).len());
+        drop(fuzzy);
+
+        // Baseline 1: every lower-cased name searched separately.
+        let naive_budget = Duration::from_secs(2);
+        let lowered: Vec<String> = articles.iter().map(|a| a.to_lowercase()).collect();
+        let (naive_rate, _) = throughput(&lowered, naive_budget, |a| {
+            patterns.iter().filter(|p| a.contains(p.as_str())).count()
+        });
+        let naive_articles = (naive_rate * naive_budget.as_secs_f64()).ceil() as usize;
+
+        // Baseline 2: an Aho-Corasick automaton over the lower-cased names.
+        let started = Instant::now();
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .expect("automaton");
+        let t_ac = started.elapsed();
+        let peak_ac = PEAK.load(Ordering::Relaxed) - before;
+        let (ac_rate, _) = throughput(&articles, budget, |a| {
+            black_box(ac.find_iter(&a.to_lowercase()).count())
+        });
+        drop(ac);
+
+        println!(
+            "engine, exact/alias: {exact_rate:>9.0} articles/s ({:.1} hits per article)",
+            exact_hits as f64 / (exact_rate * budget.as_secs_f64()).max(1.0)
+        );
+        println!(
+            "engine, fuzzy on:    {fuzzy_rate:>9.0} articles/s ({:.1} hits per article)",
+            fuzzy_hits as f64 / (fuzzy_rate * budget.as_secs_f64()).max(1.0)
+        );
+        println!(
+            "naive, each name:    {naive_rate:>9.1} articles/s{}",
+            if naive_articles < articles.len() {
+                format!(" (measured on a sample of {naive_articles} articles)")
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "aho-corasick:        {ac_rate:>9.0} articles/s (built in {:.2}s, peak {:.0} MB)",
+            t_ac.as_secs_f64(),
+            mb(peak_ac)
+        );
+        println!(
+            "ratios: exact/alias {:.0}x naive, {:.2}x aho-corasick; fuzzy {:.0}x naive, {:.2}x aho-corasick",
+            exact_rate / naive_rate,
+            exact_rate / ac_rate,
+            fuzzy_rate / naive_rate,
+            fuzzy_rate / ac_rate
+        );
+    }
+}

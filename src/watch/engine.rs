@@ -1,0 +1,1488 @@
+//! The screening engine: an index built once over one or more watchlists, and the
+//! screening of a text against it. Pure and synchronous; shared by the bot, the `test`
+//! command and `sanctions-watch screen`.
+//!
+//! # Index
+//!
+//! Every name, alias and weak alias is tokenised ([`super::normalize`]) and its tokens
+//! interned to integer ids in one vocabulary (a hash table of ids over a single string
+//! arena). A name is a *pattern*: a slice of an arena of token ids plus a few flags.
+//! Short parts written together or apart ("Kim Jong-un" / "Kim Jongun") get a joined
+//! variant pattern. Each pattern is filed under one *anchor* token: the rarer of its
+//! first and last core tokens (legal forms such as "Ltd" are not core). Every way a
+//! name can match (exact, reordered, middle name missing, near spellings) contains
+//! both of those, so looking up each token of a text in the anchor postings (a CSR
+//! array indexed by token id) finds every candidate without scanning the list. A
+//! symmetric-deletion index over the anchor tokens ([`super::fuzzy`]) finds anchors
+//! spelt nearly like a word of the text. IMO and MMSI numbers are a map of their own.
+//!
+//! # Rules a candidate must pass
+//!
+//! - **Exact**: the pattern's tokens appear consecutively (a text word may also stand
+//!   for two name parts written together, and two text words for one). Names and
+//!   aliases score 1.0 ("name, exact", "alias, exact"); weak aliases match only this
+//!   way ("weak alias, exact").
+//! - **Aligned**: otherwise the name parts are aligned with the words around the
+//!   anchor. Each part matches a word exactly or, with fuzzy matching on, within an
+//!   edit bound relative to its length ([`super::fuzzy::max_edits`]); the score is the
+//!   length-weighted similarity of the aligned parts, less small penalties. People's
+//!   names may come in any order and one side may carry middle names the other lacks,
+//!   but the first and last parts of the listed name must both be there, so a single
+//!   shared given name never counts. Other names must keep their order and may only
+//!   drop or add legal forms. Numbers only ever match exactly.
+//! - **Numbers are identity**: a name followed directly by a number it does not have
+//!   ("Maia-2" for a listed "Maia") is a different name.
+//! - **Vessel context**: a vessel whose name is a single word ("Maria", "Angara")
+//!   scores at most 0.4 (below any sensible threshold) unless a vessel word (ship,
+//!   tanker, cargo, IMO, flag...) is within 12 words, or its IMO/MMSI is in the text.
+//! - **IMO/MMSI**: "IMO 9179484", "IMO: 9179484", "IMO No. 9179484" (and MMSI the same
+//!   way) match the vessel with that number whatever name is printed beside it.
+//!
+//! Hits below the engine's threshold are dropped; of overlapping hits of one entry the
+//! best is kept.
+
+use std::collections::HashSet;
+use std::hash::Hasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxHashMap, FxHasher};
+
+use super::fuzzy::{DeletionIndex, bounded_distance, pair_bound, similarity};
+use super::normalize::Tokenizer;
+use super::{EntryKind, Hit, Screener, WatchEntry, identifier_digits};
+
+/// The threshold used when a list sets none.
+pub const DEFAULT_THRESHOLD: f32 = 0.8;
+
+/// How an engine screens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineOptions {
+    /// Hits scoring below this are not reported.
+    pub threshold: f32,
+    /// Whether near spellings are matched (otherwise only exact name parts).
+    pub fuzzy: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            threshold: DEFAULT_THRESHOLD,
+            fuzzy: true,
+        }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+/// Longest name (in tokens) that is aligned; longer ones only match exactly.
+const MAX_ALIGNED: usize = 8;
+/// Words either side of a one-word vessel name searched for vessel context.
+const CONTEXT_WINDOW: usize = 12;
+
+// Token flags.
+const T_NUMERIC: u8 = 1;
+const T_LEGAL: u8 = 2;
+const T_NATIVE: u8 = 4;
+
+// Pattern flags.
+const P_PERSON: u8 = 1;
+const P_NEEDS_CONTEXT: u8 = 2;
+const P_VARIANT: u8 = 4;
+
+/// Legal forms and articles that company names may carry or drop.
+const LEGAL_FORMS: &[&str] = &[
+    "ag", "ao", "bv", "cjsc", "co", "corp", "fzc", "fzco", "fze", "gmbh", "inc", "jsc", "llc",
+    "llp", "lp", "ltd", "nv", "oao", "ojsc", "ooo", "pao", "pjsc", "plc", "pte", "pvt", "sa",
+    "sarl", "srl", "the", "zao",
+];
+
+/// Words that make a one-word vessel name count.
+const VESSEL_WORDS: &[&str] = &[
+    "boat",
+    "bulker",
+    "captain",
+    "cargo",
+    "carrier",
+    "container",
+    "crew",
+    "docked",
+    "dwt",
+    "ferried",
+    "ferry",
+    "flag",
+    "flagged",
+    "flags",
+    "freighter",
+    "hull",
+    "imo",
+    "mmsi",
+    "moored",
+    "mt",
+    "mv",
+    "port",
+    "reflagged",
+    "sailed",
+    "sailing",
+    "ship",
+    "shipping",
+    "ships",
+    "tanker",
+    "tankers",
+    "tonnage",
+    "vessel",
+    "vessels",
+    "yacht",
+];
+
+/// Particles inside people's names that one spelling has and another drops.
+const NAME_PARTICLES: &[&str] = &[
+    "abu", "al", "bin", "bint", "da", "de", "del", "der", "di", "du", "el", "ibn", "la", "le",
+    "van", "von",
+];
+
+/// Letters the parts found must add up to when a listed middle name is missing from
+/// the text: "Vladimir Putin" carries a name, "Kim Jong" (for "Kim Yo Jong") does not.
+const MIN_LETTERS_WITHOUT_MIDDLE: usize = 8;
+
+/// How much an initial is worth against the name part it abbreviates.
+const INITIAL_SIMILARITY: f32 = 0.85;
+
+/// Taken off the score of a near spelling of a one-word name, which has nothing
+/// else to vouch for it.
+const ONE_WORD_FUZZY_PENALTY: f32 = 0.05;
+
+fn is_legal_form(s: &str) -> bool {
+    LEGAL_FORMS.binary_search(&s).is_ok()
+}
+
+fn is_vessel_word(s: &str) -> bool {
+    VESSEL_WORDS.binary_search(&s).is_ok()
+}
+
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Interned token strings: a hash table of ids over one string arena.
+#[derive(Default)]
+struct Vocab {
+    table: HashTable<u32>,
+    text: String,
+    ends: Vec<u32>,
+    flags: Vec<u8>,
+}
+
+fn vocab_str<'a>(text: &'a str, ends: &[u32], id: u32) -> &'a str {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &text[start..ends[i] as usize]
+}
+
+impl Vocab {
+    fn str(&self, id: u32) -> &str {
+        vocab_str(&self.text, &self.ends, id)
+    }
+
+    fn get(&self, s: &str) -> u32 {
+        let (text, ends) = (&self.text, &self.ends);
+        self.table
+            .find(hash_str(s), |&id| vocab_str(text, ends, id) == s)
+            .copied()
+            .unwrap_or(NONE)
+    }
+
+    fn intern(&mut self, s: &str, flags: u8) -> u32 {
+        let found = self.get(s);
+        if found != NONE {
+            return found;
+        }
+        let id = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        self.flags.push(flags);
+        let (text, ends) = (&self.text, &self.ends);
+        self.table
+            .insert_unique(hash_str(s), id, |&x| hash_str(vocab_str(text, ends, x)));
+        id
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.table.capacity() * 5 + self.text.capacity() + self.ends.capacity() * 5
+    }
+}
+
+/// Where a pattern came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Name,
+    Alias,
+    Weak,
+}
+
+impl Source {
+    fn label(self) -> &'static str {
+        match self {
+            Source::Name => "name",
+            Source::Alias => "alias",
+            Source::Weak => "weak alias",
+        }
+    }
+}
+
+/// One name as a slice of the token arena.
+#[derive(Debug, Clone, Copy)]
+struct Pattern {
+    entry: u32,
+    tok_start: u32,
+    len: u8,
+    anchor: u8,
+    source: Source,
+    flags: u8,
+}
+
+/// Builds a [`ScreeningEngine`] entry by entry.
+#[derive(Default)]
+pub struct EngineBuilder {
+    lists: Vec<String>,
+    vocab: Vocab,
+    patterns: Vec<Pattern>,
+    tokens: Vec<u32>,
+    entry_text: String,
+    entry_ends: Vec<(u32, u32)>,
+    entry_kinds: Vec<EntryKind>,
+    entry_lists: Vec<u16>,
+    identifiers: FxHashMap<(IdScheme, u64), Vec<u32>>,
+    tokenizer: Tokenizer,
+    scratch_ids: Vec<u32>,
+    scratch_seqs: Vec<u64>,
+}
+
+/// Kinds of vessel identifier found in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum IdScheme {
+    Imo,
+    Mmsi,
+}
+
+impl EngineBuilder {
+    /// An empty builder.
+    pub fn new() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// Registers a watchlist name; entries are then added under the returned index.
+    pub fn add_list(&mut self, name: &str) -> usize {
+        if let Some(i) = self.lists.iter().position(|l| l == name) {
+            return i;
+        }
+        self.lists.push(name.to_string());
+        self.lists.len() - 1
+    }
+
+    /// Adds one entry of list `list` (an index from [`EngineBuilder::add_list`]).
+    pub fn add(&mut self, list: usize, entry: &WatchEntry) {
+        let index = self.entry_kinds.len() as u32;
+        self.entry_text.push_str(&entry.id);
+        let id_end = self.entry_text.len() as u32;
+        self.entry_text.push_str(&entry.name);
+        self.entry_ends.push((id_end, self.entry_text.len() as u32));
+        self.entry_kinds.push(entry.kind);
+        self.entry_lists.push(list as u16);
+        for (scheme, values, digits) in [
+            (IdScheme::Imo, &entry.imo, 7),
+            (IdScheme::Mmsi, &entry.mmsi, 9),
+        ] {
+            for v in values {
+                if let Some(d) = identifier_digits(v, digits) {
+                    let n: u64 = d.parse().expect("digits");
+                    let entries = self.identifiers.entry((scheme, n)).or_default();
+                    if !entries.contains(&index) {
+                        entries.push(index);
+                    }
+                }
+            }
+        }
+        self.scratch_seqs.clear();
+        self.add_name(index, entry.kind, &entry.name, Source::Name);
+        for a in &entry.aliases {
+            self.add_name(index, entry.kind, a, Source::Alias);
+        }
+        for a in &entry.weak_aliases {
+            self.add_name(index, entry.kind, a, Source::Weak);
+        }
+    }
+
+    fn add_name(&mut self, entry: u32, kind: EntryKind, name: &str, source: Source) {
+        self.tokenizer.tokenize(name);
+        let mut ids = std::mem::take(&mut self.scratch_ids);
+        ids.clear();
+        for t in &self.tokenizer.tokens {
+            let (s, flags) = match self.tokenizer.native_of(t) {
+                Some(native) => (native, T_NATIVE),
+                None => {
+                    let f = self.tokenizer.folded_of(t);
+                    let flags = if t.numeric {
+                        T_NUMERIC
+                    } else if is_legal_form(f) {
+                        T_LEGAL
+                    } else {
+                        0
+                    };
+                    (f, flags)
+                }
+            };
+            if !s.is_empty() {
+                ids.push(self.vocab.intern(s, flags));
+            }
+        }
+        if ids.is_empty() || ids.len() > u8::MAX as usize {
+            self.scratch_ids = ids;
+            return;
+        }
+        self.push_pattern(entry, kind, &ids, source, 0);
+        // Short parts written together: "Jong Un" also as "Jongun", "Al Rashid" as
+        // "Alrashid". The text side covers the reverse (see `Doc`).
+        if source != Source::Weak && (2..=5).contains(&ids.len()) {
+            let mut joined = String::new();
+            for i in 0..ids.len() - 1 {
+                let (a, b) = (ids[i], ids[i + 1]);
+                if !self.joinable(a, b) {
+                    continue;
+                }
+                joined.clear();
+                joined.push_str(self.vocab.str(a));
+                joined.push_str(self.vocab.str(b));
+                let j = self.vocab.intern(&joined, 0);
+                let mut variant = Vec::with_capacity(ids.len() - 1);
+                variant.extend_from_slice(&ids[..i]);
+                variant.push(j);
+                variant.extend_from_slice(&ids[i + 2..]);
+                self.push_pattern(entry, kind, &variant, source, P_VARIANT);
+            }
+        }
+        self.scratch_ids = ids;
+    }
+
+    /// Two name parts that may be written as one word: both alphabetic, one short.
+    fn joinable(&self, a: u32, b: u32) -> bool {
+        let (fa, fb) = (self.vocab.flags[a as usize], self.vocab.flags[b as usize]);
+        let mask = T_NUMERIC | T_NATIVE | T_LEGAL;
+        fa & mask == 0
+            && fb & mask == 0
+            && (self.vocab.str(a).len() <= 3 || self.vocab.str(b).len() <= 3)
+    }
+
+    fn push_pattern(
+        &mut self,
+        entry: u32,
+        kind: EntryKind,
+        ids: &[u32],
+        source: Source,
+        flags: u8,
+    ) {
+        let mut h = FxHasher::default();
+        for id in ids {
+            h.write_u32(*id);
+        }
+        let key = h.finish();
+        if self.scratch_seqs.contains(&key) {
+            return;
+        }
+        self.scratch_seqs.push(key);
+        let mut flags = flags;
+        if kind == EntryKind::Person {
+            flags |= P_PERSON;
+        }
+        let core: Vec<u32> = ids
+            .iter()
+            .copied()
+            .filter(|&id| self.vocab.flags[id as usize] & T_LEGAL == 0)
+            .collect();
+        if kind == EntryKind::Vessel
+            && core.len() == 1
+            && self.vocab.flags[core[0] as usize] & T_NUMERIC == 0
+        {
+            flags |= P_NEEDS_CONTEXT;
+        }
+        self.patterns.push(Pattern {
+            entry,
+            tok_start: self.tokens.len() as u32,
+            len: ids.len() as u8,
+            anchor: 0,
+            source,
+            flags,
+        });
+        self.tokens.extend_from_slice(ids);
+    }
+
+    /// Finishes the index.
+    pub fn finish(self, options: EngineOptions) -> ScreeningEngine {
+        let EngineBuilder {
+            lists,
+            vocab,
+            mut patterns,
+            tokens,
+            entry_text,
+            entry_ends,
+            entry_kinds,
+            entry_lists,
+            identifiers,
+            ..
+        } = self;
+        // How many names use each token: anchors go to the rarer end of a name.
+        let mut df = vec![0u32; vocab.len()];
+        for p in patterns.iter().filter(|p| p.flags & P_VARIANT == 0) {
+            for &t in &tokens[p.tok_start as usize..][..p.len as usize] {
+                df[t as usize] += 1;
+            }
+        }
+        let mut counts = vec![0u32; vocab.len() + 1];
+        for p in &mut patterns {
+            let toks = &tokens[p.tok_start as usize..][..p.len as usize];
+            let core: Vec<usize> = (0..toks.len())
+                .filter(|&i| vocab.flags[toks[i] as usize] & T_LEGAL == 0)
+                .collect();
+            let (first, last) = match (core.first(), core.last()) {
+                (Some(&f), Some(&l)) => (f, l),
+                _ => (0, toks.len() - 1),
+            };
+            let anchor = if df[toks[first] as usize] < df[toks[last] as usize] {
+                first
+            } else {
+                last
+            };
+            p.anchor = anchor as u8;
+            counts[toks[anchor] as usize + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let anchor_offsets = counts;
+        let mut fill = anchor_offsets.clone();
+        let mut anchor_postings = vec![0u32; patterns.len()];
+        for (pi, p) in patterns.iter().enumerate() {
+            let t = tokens[p.tok_start as usize + p.anchor as usize] as usize;
+            anchor_postings[fill[t] as usize] = pi as u32;
+            fill[t] += 1;
+        }
+        drop(fill);
+        drop(df);
+        let deletions = if options.fuzzy {
+            DeletionIndex::build((0..vocab.len() as u32).filter_map(|id| {
+                let has_postings = anchor_offsets[id as usize + 1] > anchor_offsets[id as usize];
+                let flags = vocab.flags[id as usize];
+                (has_postings && flags & (T_NUMERIC | T_NATIVE) == 0)
+                    .then(|| (id, vocab.str(id).as_bytes()))
+            }))
+        } else {
+            DeletionIndex::default()
+        };
+        ScreeningEngine {
+            options,
+            lists,
+            vocab,
+            patterns,
+            tokens,
+            anchor_offsets,
+            anchor_postings,
+            deletions,
+            entry_text,
+            entry_ends,
+            entry_kinds,
+            entry_lists,
+            identifiers,
+        }
+    }
+}
+
+/// An index over watchlist entries that screens text (see the module docs).
+pub struct ScreeningEngine {
+    options: EngineOptions,
+    lists: Vec<String>,
+    vocab: Vocab,
+    patterns: Vec<Pattern>,
+    tokens: Vec<u32>,
+    anchor_offsets: Vec<u32>,
+    anchor_postings: Vec<u32>,
+    deletions: DeletionIndex,
+    entry_text: String,
+    entry_ends: Vec<(u32, u32)>,
+    entry_kinds: Vec<EntryKind>,
+    entry_lists: Vec<u16>,
+    identifiers: FxHashMap<(IdScheme, u64), Vec<u32>>,
+}
+
+/// Sizes of a built index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Entries indexed.
+    pub entries: usize,
+    /// Names, aliases and their variants.
+    pub patterns: usize,
+    /// Distinct name parts.
+    pub vocabulary: usize,
+    /// Entries of the near-spelling index.
+    pub deletion_entries: usize,
+    /// Approximate heap bytes held by the index.
+    pub heap_bytes: usize,
+}
+
+/// One text word: its token ids (folded, as written, joined with the next word).
+#[derive(Clone, Copy)]
+struct Slot {
+    id: u32,
+    native: u32,
+    join: u32,
+}
+
+/// A text prepared for screening.
+struct Doc<'t> {
+    text: &'t str,
+    tok: Tokenizer,
+    slots: Vec<Slot>,
+}
+
+impl Doc<'_> {
+    fn folded(&self, i: usize) -> &str {
+        self.tok.folded_of(&self.tok.tokens[i])
+    }
+
+    fn matches(&self, i: usize, id: u32) -> bool {
+        let s = &self.slots[i];
+        s.id == id || s.native == id
+    }
+
+    /// The characters between word `i` and word `i + 1`.
+    fn gap_after(&self, i: usize) -> &str {
+        let t = &self.tok.tokens;
+        &self.text[t[i].end as usize..t[i + 1].start as usize]
+    }
+}
+
+/// How a candidate matched, before it becomes a [`Hit`].
+#[derive(Debug, Clone, Copy)]
+enum Basis {
+    Exact,
+    Aligned {
+        fuzzy_sim: Option<f32>,
+        reordered: bool,
+        missing_middle: usize,
+        extra_middle: usize,
+        legal_differs: bool,
+    },
+    Identifier(IdScheme),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RawHit {
+    entry: u32,
+    pattern: u32,
+    source: Source,
+    start: usize,
+    end: usize,
+    score: f32,
+    basis: Basis,
+    no_context: bool,
+}
+
+impl ScreeningEngine {
+    /// Builds an engine over the entries of one list.
+    pub fn for_list<'a>(
+        list: &str,
+        entries: impl IntoIterator<Item = &'a WatchEntry>,
+        options: EngineOptions,
+    ) -> ScreeningEngine {
+        let mut b = EngineBuilder::new();
+        let l = b.add_list(list);
+        for e in entries {
+            b.add(l, e);
+        }
+        b.finish(options)
+    }
+
+    /// The options it was built with.
+    pub fn options(&self) -> EngineOptions {
+        self.options
+    }
+
+    /// Sizes of the index.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            entries: self.entry_kinds.len(),
+            patterns: self.patterns.len(),
+            vocabulary: self.vocab.len(),
+            deletion_entries: self.deletions.len(),
+            heap_bytes: self.vocab.heap_bytes()
+                + self.patterns.capacity() * std::mem::size_of::<Pattern>()
+                + (self.tokens.capacity()
+                    + self.anchor_offsets.capacity()
+                    + self.anchor_postings.capacity())
+                    * 4
+                + self.deletions.heap_bytes()
+                + self.entry_text.capacity()
+                + self.entry_ends.capacity() * 8
+                + self.entry_kinds.capacity()
+                + self.entry_lists.capacity() * 2
+                + self.identifiers.capacity() * 48,
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entry_kinds.len()
+    }
+
+    /// True when there is nothing to screen for.
+    pub fn is_empty(&self) -> bool {
+        self.entry_kinds.is_empty()
+    }
+
+    fn entry_id(&self, e: u32) -> &str {
+        let i = e as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.entry_ends[i - 1].1 as usize
+        };
+        &self.entry_text[start..self.entry_ends[i].0 as usize]
+    }
+
+    fn entry_name(&self, e: u32) -> &str {
+        let (id_end, name_end) = self.entry_ends[e as usize];
+        &self.entry_text[id_end as usize..name_end as usize]
+    }
+
+    fn pattern_tokens(&self, p: &Pattern) -> &[u32] {
+        &self.tokens[p.tok_start as usize..][..p.len as usize]
+    }
+
+    fn postings(&self, id: u32) -> &[u32] {
+        if id == NONE {
+            return &[];
+        }
+        let (a, b) = (
+            self.anchor_offsets[id as usize] as usize,
+            self.anchor_offsets[id as usize + 1] as usize,
+        );
+        &self.anchor_postings[a..b]
+    }
+
+    fn prepare<'t>(&self, text: &'t str) -> Doc<'t> {
+        let mut tok = Tokenizer::new();
+        tok.tokenize(text);
+        let mut slots = Vec::with_capacity(tok.tokens.len());
+        for t in &tok.tokens {
+            let f = tok.folded_of(t);
+            let id = if f.is_empty() {
+                NONE
+            } else {
+                self.vocab.get(f)
+            };
+            let native = tok.native_of(t).map_or(NONE, |n| self.vocab.get(n));
+            slots.push(Slot {
+                id,
+                native,
+                join: NONE,
+            });
+        }
+        // Name parts written apart in the text but together in a list ("Jong Un" for
+        // a listed "Jongun").
+        let mut joined = String::new();
+        for (i, pair) in tok.tokens.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            if a.numeric || b.numeric || a.ideographic || b.ideographic {
+                continue;
+            }
+            let (fa, fb) = (tok.folded_of(a), tok.folded_of(b));
+            if fa.is_empty() || fb.is_empty() || (fa.len() > 3 && fb.len() > 3) {
+                continue;
+            }
+            let gap = &text[a.end as usize..b.start as usize];
+            if !matches!(gap, "-" | " " | "\u{2010}" | "\u{2011}") {
+                continue;
+            }
+            joined.clear();
+            joined.push_str(fa);
+            joined.push_str(fb);
+            slots[i].join = self.vocab.get(&joined);
+        }
+        Doc { text, tok, slots }
+    }
+
+    /// Screens `text` and returns every hit at or above the threshold, by position.
+    pub fn screen_text(&self, text: &str) -> Vec<Hit> {
+        let doc = self.prepare(text);
+        let n = doc.slots.len();
+        let mut raw: Vec<RawHit> = Vec::new();
+        let ids_in_doc = self.identifier_hits(&doc, &mut raw);
+
+        // Candidates: (pattern, slot where its anchor was seen).
+        let mut cands: Vec<(u32, u32)> = Vec::new();
+        for (i, s) in doc.slots.iter().enumerate() {
+            for id in [s.id, s.native, s.join] {
+                for &p in self.postings(id) {
+                    cands.push((p, i as u32));
+                }
+            }
+        }
+        if self.options.fuzzy && !self.deletions.is_empty() {
+            let mut memo: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+            for i in 0..n {
+                if !self.fuzzy_eligible(&doc, i) {
+                    continue;
+                }
+                let word = doc.folded(i);
+                let near = memo.entry(word).or_insert_with(|| self.near_words(word));
+                for &w in near.iter() {
+                    if w != doc.slots[i].id {
+                        for &p in self.postings(w) {
+                            cands.push((p, i as u32));
+                        }
+                    }
+                }
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+
+        for &(p, s) in &cands {
+            if let Some(hit) = self.verify(&doc, p, s as usize) {
+                raw.push(hit);
+            }
+        }
+        self.finish_hits(&doc, raw, &ids_in_doc)
+    }
+
+    /// A word of the text worth a near-spelling lookup: alphabetic, four letters or
+    /// more, and capitalised (unless the text does not use case).
+    fn fuzzy_eligible(&self, doc: &Doc, i: usize) -> bool {
+        let t = &doc.tok.tokens[i];
+        !t.numeric
+            && !t.ideographic
+            && (t.capitalised || !doc.tok.cased)
+            && (t.folded.1 - t.folded.0) >= 4
+    }
+
+    /// Anchor tokens within the edit bound of `word`.
+    fn near_words(&self, word: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        self.deletions.candidates(word.as_bytes(), |id| {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        });
+        out.retain(|&id| {
+            let w = self.vocab.str(id);
+            bounded_distance(
+                word.as_bytes(),
+                w.as_bytes(),
+                pair_bound(word.len(), w.len()),
+            )
+            .is_some()
+        });
+        out
+    }
+
+    /// IMO and MMSI numbers in the text; returns the entries they name.
+    fn identifier_hits(&self, doc: &Doc, raw: &mut Vec<RawHit>) -> HashSet<u32> {
+        let mut found = HashSet::new();
+        if self.identifiers.is_empty() {
+            return found;
+        }
+        let n = doc.slots.len();
+        for i in 0..n {
+            let scheme = match doc.folded(i) {
+                "imo" => IdScheme::Imo,
+                "mmsi" => IdScheme::Mmsi,
+                _ => continue,
+            };
+            let mut j = i + 1;
+            while j < n && j <= i + 2 && matches!(doc.folded(j), "no" | "nr" | "number" | "num") {
+                j += 1;
+            }
+            if j >= n || !doc.tok.tokens[j].numeric {
+                continue;
+            }
+            let digits = doc.folded(j);
+            let want = if scheme == IdScheme::Imo { 7 } else { 9 };
+            if digits.len() != want {
+                continue;
+            }
+            let Ok(number) = digits.parse::<u64>() else {
+                continue;
+            };
+            for &e in self
+                .identifiers
+                .get(&(scheme, number))
+                .into_iter()
+                .flatten()
+            {
+                found.insert(e);
+                raw.push(RawHit {
+                    entry: e,
+                    pattern: NONE,
+                    source: Source::Name,
+                    start: i,
+                    end: j + 1,
+                    score: 1.0,
+                    basis: Basis::Identifier(scheme),
+                    no_context: false,
+                });
+            }
+        }
+        found
+    }
+
+    fn verify(&self, doc: &Doc, p: u32, s: usize) -> Option<RawHit> {
+        let pat = &self.patterns[p as usize];
+        let toks = self.pattern_tokens(pat);
+        let k = pat.anchor as usize;
+        let anchor = toks[k];
+        let hit = |start, end, score, basis| RawHit {
+            entry: pat.entry,
+            pattern: p,
+            source: pat.source,
+            start,
+            end,
+            score,
+            basis,
+            no_context: false,
+        };
+        // Exact: consecutive tokens, the anchor one word or two written apart.
+        for width in [1usize, 2] {
+            let at_anchor = if width == 1 {
+                doc.matches(s, anchor)
+            } else {
+                doc.slots[s].join == anchor
+            };
+            if !at_anchor {
+                continue;
+            }
+            if let (Some(end), Some(start)) = (
+                forward(doc, &toks[k + 1..], s + width),
+                backward(doc, &toks[..k], s),
+            ) {
+                return Some(hit(start, end, 1.0, Basis::Exact));
+            }
+        }
+        if pat.source == Source::Weak || toks.len() > MAX_ALIGNED {
+            return None;
+        }
+        self.align(doc, pat, toks, s)
+            .map(|(start, end, score, basis)| hit(start, end, score, basis))
+    }
+
+    /// Similarity of text word `i` to name part `part`: 1 if equal, the near-spelling
+    /// similarity within the edit bound when fuzzy matching is on, else 0.
+    fn part_similarity(&self, doc: &Doc, i: usize, part: u32, person: bool) -> f32 {
+        if doc.matches(i, part) {
+            return 1.0;
+        }
+        let flags = self.vocab.flags[part as usize];
+        if person && flags & (T_NUMERIC | T_NATIVE) == 0 {
+            // An initial stands for a name part: "Vladimir V. Putin".
+            let (word, name) = (doc.folded(i).as_bytes(), self.vocab.str(part).as_bytes());
+            if word.len() == 1 && name.len() > 1 && name[0] == word[0] {
+                return INITIAL_SIMILARITY;
+            }
+        }
+        if !self.options.fuzzy
+            || self.vocab.flags[part as usize] & (T_NUMERIC | T_NATIVE) != 0
+            || !self.fuzzy_eligible(doc, i)
+        {
+            return 0.0;
+        }
+        let (a, b) = (doc.folded(i).as_bytes(), self.vocab.str(part).as_bytes());
+        let bound = pair_bound(a.len(), b.len());
+        if bound == 0 {
+            return 0.0;
+        }
+        bounded_distance(a, b, bound).map_or(0.0, |d| similarity(a.len(), b.len(), d))
+    }
+
+    /// Aligns the name parts with the words around slot `s` (see the module docs).
+    fn align(
+        &self,
+        doc: &Doc,
+        pat: &Pattern,
+        toks: &[u32],
+        s: usize,
+    ) -> Option<(usize, usize, f32, Basis)> {
+        let n = toks.len();
+        let person = pat.flags & P_PERSON != 0;
+        let vessel = self.entry_kinds[pat.entry as usize] == EntryKind::Vessel;
+        let mut slot_of = [usize::MAX; MAX_ALIGNED];
+        let mut sims = [0f32; MAX_ALIGNED];
+        // The best free name part for word `i`; on equal similarity, the part that
+        // continues the name's order from part `from` in direction `dir`.
+        let best = |i: usize,
+                    slot_of: &[usize; MAX_ALIGNED],
+                    ok: &dyn Fn(usize) -> bool,
+                    from: usize,
+                    dir: isize| {
+            let mut best: Option<(usize, f32, usize)> = None;
+            for j in 0..n {
+                if slot_of[j] != usize::MAX || !ok(j) {
+                    continue;
+                }
+                let sim = self.part_similarity(doc, i, toks[j], person);
+                let in_order = (dir > 0 && j > from) || (dir < 0 && j < from);
+                let closeness = if in_order { n - j.abs_diff(from) } else { 0 };
+                if sim > 0.0 && best.is_none_or(|(_, b, c)| sim > b || (sim == b && closeness > c))
+                {
+                    best = Some((j, sim, closeness));
+                }
+            }
+            best.map(|(j, sim, _)| (j, sim))
+        };
+        let k = pat.anchor as usize;
+        let seed = match self.part_similarity(doc, s, toks[k], person) {
+            sim if sim > 0.0 => (k, sim),
+            _ => best(s, &slot_of, &|_| true, k, 0)?,
+        };
+        slot_of[seed.0] = s;
+        sims[seed.0] = seed.1;
+        let (mut lo, mut hi) = (s, s);
+        let (mut min_j, mut max_j) = (seed.0, seed.0);
+        let mut extra_middle = 0usize;
+        let mut extra_legal = 0usize;
+        let max_extra_middle = usize::from(person);
+        // A text word between name parts that the name does not have.
+        let extra_kind = |i: usize| -> Option<bool> {
+            let t = &doc.tok.tokens[i];
+            let f = doc.folded(i);
+            if t.numeric || vessel {
+                return None;
+            }
+            if !person && is_legal_form(f) {
+                return Some(false);
+            }
+            let particle = NAME_PARTICLES.binary_search(&f).is_ok();
+            (person && (f.len() == 1 || t.capitalised || particle)).then_some(true)
+        };
+        for dir in [1isize, -1] {
+            loop {
+                let edge = if dir > 0 { hi } else { lo };
+                let next = edge as isize + dir;
+                if next < 0 || next as usize >= doc.slots.len() {
+                    break;
+                }
+                let t = next as usize;
+                let ordered_ok = |j: usize| person || if dir > 0 { j > max_j } else { j < min_j };
+                let from = (0..n).find(|&j| slot_of[j] == edge).unwrap_or(k);
+                if let Some((j, sim)) = best(t, &slot_of, &ordered_ok, from, dir) {
+                    slot_of[j] = t;
+                    sims[j] = sim;
+                    min_j = min_j.min(j);
+                    max_j = max_j.max(j);
+                    if dir > 0 {
+                        hi = t
+                    } else {
+                        lo = t
+                    }
+                    continue;
+                }
+                // Skip one word the name lacks, if a name part follows it.
+                let beyond = next + dir;
+                if beyond < 0 || beyond as usize >= doc.slots.len() {
+                    break;
+                }
+                let Some(middle) = extra_kind(t) else { break };
+                if (middle && extra_middle >= max_extra_middle) || (!middle && extra_legal >= 2) {
+                    break;
+                }
+                let t2 = beyond as usize;
+                let Some((j, sim)) = best(t2, &slot_of, &ordered_ok, from, dir) else {
+                    break;
+                };
+                slot_of[j] = t2;
+                sims[j] = sim;
+                min_j = min_j.min(j);
+                max_j = max_j.max(j);
+                if middle {
+                    extra_middle += 1;
+                } else {
+                    extra_legal += 1;
+                }
+                if dir > 0 { hi = t2 } else { lo = t2 }
+            }
+        }
+        // Coverage.
+        let legal = |j: usize| self.vocab.flags[toks[j] as usize] & T_LEGAL != 0;
+        let matched: Vec<usize> = (0..n).filter(|&j| slot_of[j] != usize::MAX).collect();
+        let mut missing_middle = 0usize;
+        let mut missing_legal = 0usize;
+        for j in (0..n).filter(|&j| slot_of[j] == usize::MAX) {
+            if legal(j) {
+                missing_legal += 1;
+            } else if person && j != 0 && j != n - 1 {
+                missing_middle += 1;
+            } else {
+                return None;
+            }
+        }
+        if !matched.iter().any(|&j| !legal(j)) {
+            return None;
+        }
+        if person && n >= 2 && matched.len() < 2 {
+            return None;
+        }
+        if missing_middle > 0 {
+            // A middle name swapped for another is a different person.
+            if extra_middle > 0 {
+                return None;
+            }
+            let letters: usize = matched
+                .iter()
+                .map(|&j| {
+                    self.vocab
+                        .str(toks[j])
+                        .len()
+                        .min(doc.folded(slot_of[j]).len())
+                })
+                .sum();
+            if letters < MIN_LETTERS_WITHOUT_MIDDLE {
+                return None;
+            }
+        }
+        let reordered = matched.windows(2).any(|w| slot_of[w[0]] > slot_of[w[1]]);
+        let mut weight = 0f32;
+        let mut total = 0f32;
+        let mut fuzzy = false;
+        for &j in &matched {
+            let len = self.vocab.str(toks[j]).chars().count() as f32;
+            weight += len * sims[j];
+            total += len;
+            fuzzy |= sims[j] < 1.0;
+        }
+        let sim = weight / total;
+        let penalty = 0.06 * missing_middle as f32
+            + 0.04 * extra_middle as f32
+            + 0.01 * (missing_legal + extra_legal) as f32
+            + if reordered { 0.03 } else { 0.0 }
+            + if fuzzy && matched.iter().filter(|&&j| !legal(j)).count() == 1 {
+                ONE_WORD_FUZZY_PENALTY
+            } else {
+                0.0
+            };
+        let score = (sim - penalty).clamp(0.0, 1.0);
+        let basis = if !fuzzy
+            && !reordered
+            && missing_middle + extra_middle + missing_legal + extra_legal == 0
+        {
+            Basis::Exact
+        } else {
+            Basis::Aligned {
+                fuzzy_sim: fuzzy.then_some(sim),
+                reordered,
+                missing_middle,
+                extra_middle,
+                legal_differs: missing_legal + extra_legal > 0,
+            }
+        };
+        Some((lo, hi + 1, score, basis))
+    }
+
+    fn finish_hits(&self, doc: &Doc, mut raw: Vec<RawHit>, ids_in_doc: &HashSet<u32>) -> Vec<Hit> {
+        let n = doc.slots.len();
+        raw.retain_mut(|h| {
+            if matches!(h.basis, Basis::Identifier(_)) {
+                return true;
+            }
+            // Numbers are identity: "Maia-2" is not a listed "Maia".
+            if h.end < n && doc.tok.tokens[h.end].numeric && !doc.tok.tokens[h.end - 1].numeric {
+                let gap = doc.gap_after(h.end - 1);
+                let digits = doc.folded(h.end).len();
+                if gap.is_empty() || gap == "-" || (gap == " " && digits <= 3) {
+                    return false;
+                }
+            }
+            let needs_context = self.needs_context(h);
+            if needs_context && !ids_in_doc.contains(&h.entry) && !has_vessel_context(doc, h) {
+                h.no_context = true;
+                h.score = h.score.min(0.4);
+            }
+            true
+        });
+        // Best first; then keep, per entry, hits that do not overlap a better one.
+        raw.sort_by(|a, b| {
+            a.entry
+                .cmp(&b.entry)
+                .then(b.score.total_cmp(&a.score))
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+                .then(a.start.cmp(&b.start))
+        });
+        let mut kept: Vec<RawHit> = Vec::new();
+        for h in raw {
+            if h.score < self.options.threshold {
+                continue;
+            }
+            let overlaps = kept
+                .iter()
+                .rev()
+                .take_while(|k| k.entry == h.entry)
+                .any(|k| h.start < k.end && k.start < h.end);
+            if !overlaps {
+                kept.push(h);
+            }
+        }
+        kept.sort_by(|a, b| a.start.cmp(&b.start).then(a.entry.cmp(&b.entry)));
+        kept.into_iter().map(|h| self.to_hit(doc, &h)).collect()
+    }
+
+    /// True for a vessel matched through a one-word name ("Maria").
+    fn needs_context(&self, h: &RawHit) -> bool {
+        h.pattern != NONE && self.patterns[h.pattern as usize].flags & P_NEEDS_CONTEXT != 0
+    }
+
+    fn to_hit(&self, doc: &Doc, h: &RawHit) -> Hit {
+        let start = doc.tok.tokens[h.start].start as usize;
+        let end = doc.tok.tokens[h.end - 1].end as usize;
+        let mut reason = match h.basis {
+            Basis::Exact => format!("{}, exact", h.source.label()),
+            Basis::Identifier(scheme) => format!(
+                "{} {}",
+                if scheme == IdScheme::Imo {
+                    "IMO"
+                } else {
+                    "MMSI"
+                },
+                doc.folded(h.end - 1)
+            ),
+            Basis::Aligned {
+                fuzzy_sim,
+                reordered,
+                missing_middle,
+                extra_middle,
+                legal_differs,
+            } => {
+                let mut r = match fuzzy_sim {
+                    Some(sim) => format!("{} parts aligned {sim:.2}", h.source.label()),
+                    None => h.source.label().to_string(),
+                };
+                if reordered {
+                    r.push_str(", order differs");
+                }
+                if missing_middle > 0 {
+                    r.push_str(", middle name not in text");
+                }
+                if extra_middle > 0 {
+                    r.push_str(", extra middle name in text");
+                }
+                if legal_differs {
+                    r.push_str(", legal form differs");
+                }
+                r
+            }
+        };
+        if h.no_context {
+            reason.push_str(", no vessel context");
+        }
+        Hit {
+            list: self.lists[self.entry_lists[h.entry as usize] as usize].clone(),
+            entry_id: self.entry_id(h.entry).to_string(),
+            name: self.entry_name(h.entry).to_string(),
+            kind: self.entry_kinds[h.entry as usize],
+            matched_text: doc.text[start..end].to_string(),
+            start,
+            end,
+            score: (h.score * 1000.0).round() / 1000.0,
+            reason,
+        }
+    }
+}
+
+/// True if a vessel word is within [`CONTEXT_WINDOW`] words of the hit.
+fn has_vessel_context(doc: &Doc, h: &RawHit) -> bool {
+    let lo = h.start.saturating_sub(CONTEXT_WINDOW);
+    let hi = (h.end + CONTEXT_WINDOW).min(doc.slots.len());
+    (lo..hi)
+        .filter(|i| *i < h.start || *i >= h.end)
+        .any(|i| is_vessel_word(doc.folded(i)))
+}
+
+/// Matches `parts` consecutively from word `i`; returns the end (exclusive).
+fn forward(doc: &Doc, parts: &[u32], i: usize) -> Option<usize> {
+    let Some((&first, rest)) = parts.split_first() else {
+        return Some(i);
+    };
+    if i >= doc.slots.len() {
+        return None;
+    }
+    if doc.matches(i, first)
+        && let Some(end) = forward(doc, rest, i + 1)
+    {
+        return Some(end);
+    }
+    if doc.slots[i].join == first {
+        return forward(doc, rest, i + 2);
+    }
+    None
+}
+
+/// Matches `parts` consecutively ending just before word `end`; returns the start.
+fn backward(doc: &Doc, parts: &[u32], end: usize) -> Option<usize> {
+    let Some((&last, rest)) = parts.split_last() else {
+        return Some(end);
+    };
+    if end >= 1
+        && doc.matches(end - 1, last)
+        && let Some(start) = backward(doc, rest, end - 1)
+    {
+        return Some(start);
+    }
+    if end >= 2 && doc.slots[end - 2].join == last {
+        return backward(doc, rest, end - 2);
+    }
+    None
+}
+
+impl Screener for ScreeningEngine {
+    fn screen(&self, text: &str) -> Vec<Hit> {
+        self.screen_text(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, kind: EntryKind, aliases: &[&str]) -> WatchEntry {
+        WatchEntry::new(name, kind, aliases.iter().map(|a| a.to_string()).collect())
+    }
+
+    fn engine(entries: &[WatchEntry]) -> ScreeningEngine {
+        ScreeningEngine::for_list("list", entries, EngineOptions::default())
+    }
+
+    fn texts(e: &ScreeningEngine, text: &str) -> Vec<String> {
+        e.screen(text).into_iter().map(|h| h.matched_text).collect()
+    }
+
+    #[test]
+    fn case_punctuation_hyphens_and_spacing() {
+        let e = engine(&[entry("Maia-1", EntryKind::Vessel, &[])]);
+        for t in ["the vessel MAIA 1", "the vessel Maia1", "the vessel maia-1"] {
+            let hits = e.screen(t);
+            assert_eq!(hits.len(), 1, "{t}");
+            assert_eq!(hits[0].reason, "name, exact");
+            assert_eq!(hits[0].score, 1.0);
+        }
+        let hits = e.screen("The cargo ship MAIA 1 left port.");
+        assert_eq!((hits[0].start, hits[0].end), (15, 21));
+    }
+
+    #[test]
+    fn joined_and_split_name_parts() {
+        let split = engine(&[entry("Kim Jong Un", EntryKind::Person, &[])]);
+        let joined = engine(&[entry("Kim Jongun", EntryKind::Person, &[])]);
+        for e in [&split, &joined] {
+            for t in ["Kim Jong-un said", "Kim Jong Un said", "Kim Jongun said"] {
+                assert_eq!(e.screen(t).len(), 1, "{t}");
+            }
+        }
+        assert_eq!(texts(&split, "Kim Jong Un's regime"), ["Kim Jong Un"]);
+    }
+
+    #[test]
+    fn diacritics_other_scripts_and_native_aliases() {
+        let e = engine(&[
+            entry("Vladimir Putin", EntryKind::Person, &[]),
+            entry("Kim Jong Un", EntryKind::Person, &["김정은"]),
+            entry("Jose Perez", EntryKind::Person, &[]),
+        ]);
+        assert_eq!(texts(&e, "Владимир Путин заявил"), ["Владимир Путин"]);
+        assert_eq!(texts(&e, "위원장 김정은은"), ["김정은"]);
+        assert_eq!(texts(&e, "Sr. José Pérez"), ["José Pérez"]);
+    }
+
+    #[test]
+    fn person_name_order_and_middle_names() {
+        let e = engine(&[
+            entry("Kim Jong Un", EntryKind::Person, &[]),
+            entry("Vladimir Vladimirovich Putin", EntryKind::Person, &[]),
+            entry("Ivan Petrov", EntryKind::Person, &[]),
+        ]);
+        let hits = e.screen("Jong Un Kim arrived");
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].reason.contains("order"), "{}", hits[0].reason);
+        assert_eq!(texts(&e, "PUTIN, Vladimir met"), ["PUTIN, Vladimir"]);
+        assert_eq!(texts(&e, "Vladimir Putin met"), ["Vladimir Putin"]);
+        assert_eq!(
+            texts(&e, "Ivan Sergeyevich Petrov"),
+            ["Ivan Sergeyevich Petrov"]
+        );
+        // A single shared given name is not a hit.
+        assert!(e.screen("Vladimir Zelensky and Ivan Ivanov").is_empty());
+        assert!(e.screen("Kim Yo Jong spoke").is_empty());
+        assert!(e.screen("Vladimir Vladimirovich spoke").is_empty());
+    }
+
+    #[test]
+    fn initials_particles_and_swapped_middle_names() {
+        let e = engine(&[
+            entry("Vladimir Vladimirovich Putin", EntryKind::Person, &[]),
+            entry("Muammar Gaddafi", EntryKind::Person, &[]),
+            entry("Kim Yo Jong", EntryKind::Person, &[]),
+        ]);
+        assert_eq!(texts(&e, "Vladimir V. Putin spoke"), ["Vladimir V. Putin"]);
+        assert_eq!(
+            texts(&e, "Muammar al-Gaddafi ruled"),
+            ["Muammar al-Gaddafi"]
+        );
+        // Too little left once the middle part is gone, or a different middle part.
+        assert!(e.screen("Kim Jong spoke").is_empty());
+        assert!(e.screen("Jong Un Kim spoke").is_empty());
+    }
+
+    #[test]
+    fn near_spellings_within_the_edit_bound() {
+        let e = engine(&[
+            entry("Mohammed bin Salman", EntryKind::Person, &[]),
+            entry("Rosoboronexport", EntryKind::Organization, &[]),
+            entry("Lee Kim", EntryKind::Person, &[]),
+        ]);
+        let hits = e.screen("Crown prince Muhammad bin Salman");
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].reason.starts_with("name parts aligned 0."),
+            "{}",
+            hits[0].reason
+        );
+        assert!(hits[0].score < 1.0 && hits[0].score >= DEFAULT_THRESHOLD);
+        assert_eq!(texts(&e, "Rosoboroneksport said"), ["Rosoboroneksport"]);
+        // One-word names need a close spelling; short parts get no edits.
+        assert!(e.screen("Rosoboronexxpirt said").is_empty());
+        assert!(e.screen("Lea Kim").is_empty());
+        assert!(e.screen("Rostelecom said").is_empty());
+        let exact_only = ScreeningEngine::for_list(
+            "l",
+            &[entry("Rosoboronexport", EntryKind::Organization, &[])],
+            EngineOptions {
+                fuzzy: false,
+                ..EngineOptions::default()
+            },
+        );
+        assert!(exact_only.screen("Rosoboroneksport said").is_empty());
+    }
+
+    #[test]
+    fn numbers_are_identity() {
+        let e = engine(&[
+            entry("Maia-1", EntryKind::Vessel, &[]),
+            entry("Sparta", EntryKind::Any, &[]),
+        ]);
+        assert!(e.screen("the ship Maia-2 sailed").is_empty());
+        assert!(e.screen("the ship Maia-12 sailed").is_empty());
+        assert!(e.screen("the ship Sparta-4 sailed").is_empty());
+        assert_eq!(texts(&e, "Sparta, 2 days later"), ["Sparta"]);
+    }
+
+    #[test]
+    fn token_boundaries() {
+        let e = engine(&[entry("Reed", EntryKind::Person, &[])]);
+        assert!(e.screen("The parties agreed to talks.").is_empty());
+        assert_eq!(texts(&e, "Mr. Reed agreed."), ["Reed"]);
+    }
+
+    #[test]
+    fn one_word_vessels_need_vessel_context() {
+        let e = engine(&[
+            entry("Maria", EntryKind::Vessel, &[]),
+            entry("Lady R", EntryKind::Vessel, &[]),
+        ]);
+        assert!(e.screen("Maria Zakharova told reporters.").is_empty());
+        assert_eq!(texts(&e, "the cargo ship Maria left"), ["Maria"]);
+        assert_eq!(texts(&e, "Lady R docked"), ["Lady R"]);
+        let low = ScreeningEngine::for_list(
+            "l",
+            &[entry("Maria", EntryKind::Vessel, &[])],
+            EngineOptions {
+                threshold: 0.3,
+                ..EngineOptions::default()
+            },
+        );
+        let hits = low.screen("Maria Zakharova told reporters.");
+        assert_eq!(hits[0].reason, "name, exact, no vessel context");
+        assert_eq!(hits[0].score, 0.4);
+    }
+
+    #[test]
+    fn weak_aliases_only_match_exactly() {
+        let mut kim = entry("Kim Jong Un", EntryKind::Person, &[]);
+        kim.weak_aliases = vec!["Supreme Leader".into()];
+        let e = engine(&[kim]);
+        assert_eq!(
+            e.screen("the Supreme Leader said")[0].reason,
+            "weak alias, exact"
+        );
+        assert!(e.screen("the Supreme Leeder said").is_empty());
+        assert!(e.screen("the Leader Supreme said").is_empty());
+    }
+
+    #[test]
+    fn imo_numbers_match_whatever_the_name() {
+        let mut angara = entry("Angara", EntryKind::Vessel, &[]);
+        angara.imo = vec!["9179484".into()];
+        let e = engine(&[angara]);
+        for t in ["Sparta IV (IMO 9179484)", "IMO: 9179484", "IMO No. 9179484"] {
+            let hits = e.screen(t);
+            assert_eq!(hits.len(), 1, "{t}");
+            assert_eq!(hits[0].reason, "IMO 9179484");
+            assert!(hits[0].matched_text.starts_with("IMO"));
+        }
+        assert!(e.screen("IMO 9179485").is_empty());
+        // The identifier also gives a one-word name its context.
+        assert_eq!(e.screen("Angara. IMO 9179484").len(), 2);
+    }
+
+    #[test]
+    fn threshold_decides_what_is_reported() {
+        let entries = [entry("Rosoboronexport", EntryKind::Organization, &[])];
+        let strict = ScreeningEngine::for_list(
+            "l",
+            &entries,
+            EngineOptions {
+                threshold: 0.99,
+                ..EngineOptions::default()
+            },
+        );
+        assert!(strict.screen("Rosoboroneksport").is_empty());
+        assert_eq!(strict.screen("Rosoboronexport").len(), 1);
+    }
+
+    #[test]
+    fn legal_forms_may_differ_for_companies() {
+        let e = engine(&[entry(
+            "Korea Ryonbong General Corporation",
+            EntryKind::Organization,
+            &[],
+        )]);
+        assert_eq!(
+            texts(&e, "Korea Ryonbong General Corp. was named"),
+            ["Korea Ryonbong General Corp"]
+        );
+        let hits = e.screen("Korea Ryonbong General was named");
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].reason.contains("legal form"));
+        // Company names keep their order.
+        assert!(e.screen("General Ryonbong Korea").is_empty());
+    }
+
+    #[test]
+    fn overlapping_hits_of_one_entry_are_one_hit() {
+        let e = engine(&[entry(
+            "Kim Jong Un",
+            EntryKind::Person,
+            &["Kim Jong-un", "Jong Un Kim"],
+        )]);
+        let hits = e.screen("Kim Jong-un and Kim Jong Un");
+        assert_eq!(hits.len(), 2);
+        assert!(hits[0].start < hits[1].start);
+    }
+}

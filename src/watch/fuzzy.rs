@@ -1,0 +1,258 @@
+//! Near spellings: the edit distance between two name parts (optimal string
+//! alignment: insertions, deletions, substitutions and swaps of neighbours), the edit
+//! bound allowed for a part of a given length, the similarity that turns a distance
+//! into a score, and a symmetric-deletion index over the name-part vocabulary so that
+//! finding the parts near a word does not scan the vocabulary.
+//!
+//! Symmetric deletion (as in SymSpell): every indexed word is stored under each string
+//! obtained by deleting up to its edit bound of characters; a query word generates its
+//! own deletions and looks them up. Two words within `k` edits always share a deletion
+//! string, so the lookup finds every candidate; candidates are then checked with the
+//! real distance. Keys are 32-bit fingerprints in a sorted array with a directory over
+//! the top bits of the hash: compact, and a false positive only costs one check.
+
+use std::hash::Hasher;
+
+use rustc_hash::FxHasher;
+
+/// Edits allowed in a name part of `len` bytes: none below 4, one up to 7, two from 8.
+pub fn max_edits(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// The edit bound for comparing two parts: the bound of the shorter one.
+pub fn pair_bound(a: usize, b: usize) -> usize {
+    max_edits(a.min(b))
+}
+
+/// Optimal-string-alignment distance between `a` and `b`, or `None` when it exceeds
+/// `bound`.
+pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > bound {
+        return None;
+    }
+    if a == b {
+        return Some(0);
+    }
+    let n = b.len();
+    // Three rows: two back (for swaps), previous and current.
+    let mut prev2 = vec![0usize; n + 1];
+    let mut prev: Vec<usize> = (0..=n).collect();
+    let mut cur = vec![0usize; n + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > bound {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[n];
+    (d <= bound).then_some(d)
+}
+
+/// Similarity in [0, 1] of two parts `distance` edits apart: 1 - distance / longer length.
+pub fn similarity(a_len: usize, b_len: usize, distance: usize) -> f32 {
+    let longest = a_len.max(b_len).max(1);
+    1.0 - distance as f32 / longest as f32
+}
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    // Mix so the top bits (the directory) and low bits (the key) are both spread.
+    let x = h.finish();
+    x ^ (x >> 29).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+}
+
+/// Longest word given deletions; longer words are only indexed as themselves.
+const MAX_WORD: usize = 64;
+
+/// Calls `f` with every string obtained from `word` by deleting up to `k` bytes
+/// (`word` itself included; a string may come more than once). Allocates nothing.
+pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
+    f(word);
+    let n = word.len();
+    if k == 0 || !(2..=MAX_WORD).contains(&n) {
+        return;
+    }
+    let mut buf = [0u8; MAX_WORD];
+    for i in 0..n {
+        buf[..i].copy_from_slice(&word[..i]);
+        buf[i..n - 1].copy_from_slice(&word[i + 1..]);
+        f(&buf[..n - 1]);
+        if k >= 2 && n > 2 {
+            let one = buf;
+            // Delete a second byte after position i (earlier ones were covered).
+            for j in i..n - 1 {
+                let mut two = [0u8; MAX_WORD];
+                two[..j].copy_from_slice(&one[..j]);
+                two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
+                f(&two[..n - 2]);
+            }
+        }
+    }
+}
+
+/// The symmetric-deletion index: deletion fingerprint → word ids.
+#[derive(Debug, Default)]
+pub struct DeletionIndex {
+    bits: u32,
+    directory: Vec<u32>,
+    keys: Vec<u32>,
+    words: Vec<u32>,
+}
+
+impl DeletionIndex {
+    /// Indexes `words` (id and ASCII bytes), each under its deletions up to its own
+    /// [`max_edits`] bound. Words shorter than 4 bytes get no entries.
+    pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])>) -> DeletionIndex {
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        for (id, w) in words {
+            let k = max_edits(w.len());
+            if k == 0 {
+                continue;
+            }
+            for_each_deletion(w, k, |d| pairs.push((fingerprint(d), id)));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let bits = (usize::BITS - pairs.len().max(1).leading_zeros()).clamp(4, 24);
+        let mut directory = vec![0u32; (1usize << bits) + 1];
+        for (h, _) in &pairs {
+            directory[(h >> (64 - bits)) as usize + 1] += 1;
+        }
+        for i in 1..directory.len() {
+            directory[i] += directory[i - 1];
+        }
+        DeletionIndex {
+            bits,
+            directory,
+            keys: pairs.iter().map(|(h, _)| *h as u32).collect(),
+            words: pairs.iter().map(|(_, w)| *w).collect(),
+        }
+    }
+
+    /// Calls `found` with every word id sharing a deletion of `query` (up to the
+    /// query's own bound). Ids may repeat and include words farther away than the
+    /// bound: check them with [`bounded_distance`].
+    pub fn candidates(&self, query: &[u8], mut found: impl FnMut(u32)) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let k = max_edits(query.len());
+        if k == 0 {
+            return;
+        }
+        for_each_deletion(query, k, |d| {
+            let h = fingerprint(d);
+            let bucket = (h >> (64 - self.bits)) as usize;
+            let (lo, hi) = (
+                self.directory[bucket] as usize,
+                self.directory[bucket + 1] as usize,
+            );
+            let key = h as u32;
+            let keys = &self.keys[lo..hi];
+            let first = keys.partition_point(|&x| x < key);
+            for (offset, _) in keys[first..].iter().take_while(|&&x| x == key).enumerate() {
+                found(self.words[lo + first + offset]);
+            }
+        });
+    }
+
+    /// Number of (deletion, word) entries.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Bytes held by the index.
+    pub fn heap_bytes(&self) -> usize {
+        (self.directory.capacity() + self.keys.capacity() + self.words.capacity()) * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_edits_and_swaps() {
+        assert_eq!(bounded_distance(b"angara", b"angarra", 2), Some(1));
+        assert_eq!(bounded_distance(b"putin", b"ptuin", 2), Some(1));
+        assert_eq!(bounded_distance(b"mohammed", b"muhammad", 2), Some(2));
+        assert_eq!(bounded_distance(b"maria", b"maria", 0), Some(0));
+        assert_eq!(bounded_distance(b"reed", b"agreed", 1), None);
+        assert_eq!(bounded_distance(b"kim", b"kym", 0), None);
+    }
+
+    #[test]
+    fn edit_bound_grows_with_length() {
+        assert_eq!(max_edits(3), 0);
+        assert_eq!(max_edits(4), 1);
+        assert_eq!(max_edits(7), 1);
+        assert_eq!(max_edits(8), 2);
+        assert_eq!(pair_bound(3, 10), 0);
+    }
+
+    #[test]
+    fn similarity_is_relative_to_length() {
+        assert!((similarity(6, 7, 1) - 0.857).abs() < 0.01);
+        assert_eq!(similarity(5, 5, 0), 1.0);
+    }
+
+    #[test]
+    fn deletions_cover_one_and_two_bytes() {
+        let mut seen = Vec::new();
+        for_each_deletion(b"abcd", 2, |d| seen.push(d.to_vec()));
+        seen.sort();
+        seen.dedup();
+        // abcd; 4 one-byte deletions; 6 two-byte deletions.
+        assert_eq!(seen.len(), 1 + 4 + 6);
+        assert!(seen.contains(&b"ad".to_vec()) && seen.contains(&b"abc".to_vec()));
+    }
+
+    #[test]
+    fn deletion_index_finds_near_words_only() {
+        let words: Vec<(u32, &[u8])> = vec![
+            (0, b"angara"),
+            (1, b"rosoboronexport"),
+            (2, b"kim"),
+            (3, b"maria"),
+        ];
+        let index = DeletionIndex::build(words.iter().copied());
+        let near = |q: &[u8]| {
+            let mut found = Vec::new();
+            index.candidates(q, |id| found.push(id));
+            found.sort_unstable();
+            found.dedup();
+            found.retain(|&id| {
+                let w = words[id as usize].1;
+                bounded_distance(q, w, pair_bound(q.len(), w.len())).is_some()
+            });
+            found
+        };
+        assert_eq!(near(b"angarra"), [0]);
+        assert_eq!(near(b"rosoboroneksport"), [1]);
+        assert_eq!(near(b"marya"), [3]);
+        assert!(near(b"london").is_empty());
+    }
+}
