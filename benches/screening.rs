@@ -295,14 +295,16 @@ fn article(rng: &mut StdRng, list: &[WatchEntry]) -> String {
     let mut text = String::with_capacity(5200);
     let mut sentence_start = true;
     while text.len() < 5000 {
-        let w: String = match rng.random_range(0..100) {
-            0..=1 => list[rng.random_range(0..list.len())].name.clone(),
-            2 => {
+        // Per mille: about four listed names and two near spellings per article,
+        // amid unlisted proper nouns and prose.
+        let w: String = match rng.random_range(0..1000) {
+            0..=4 => list[rng.random_range(0..list.len())].name.clone(),
+            5..=7 => {
                 let name = &list[rng.random_range(0..list.len())].name;
                 variant(rng, name)
             }
-            3..=12 => pick(rng, PROPER).to_string(),
-            13..=14 => word(rng, 2, 3),
+            8..=107 => pick(rng, PROPER).to_string(),
+            108..=127 => word(rng, 2, 3),
             _ => pick(rng, PROSE).to_string(),
         };
         if sentence_start {

@@ -8,8 +8,9 @@
 //! obtained by deleting up to its edit bound of characters; a query word generates its
 //! own deletions and looks them up. Two words within `k` edits always share a deletion
 //! string, so the lookup finds every candidate; candidates are then checked with the
-//! real distance. Keys are 32-bit fingerprints in a sorted array with a directory over
-//! the top bits of the hash: compact, and a false positive only costs one check.
+//! real distance. Entries are 32-bit fingerprints packed with the word id in one sorted
+//! `u64` array with a directory over the top bits: compact, and a false positive only
+//! costs one check.
 
 use std::hash::Hasher;
 
@@ -29,6 +30,9 @@ pub fn pair_bound(a: usize, b: usize) -> usize {
     max_edits(a.min(b))
 }
 
+/// Longest name part compared by [`bounded_distance`], plus one.
+const ROW: usize = 65;
+
 /// Optimal-string-alignment distance between `a` and `b`, or `None` when it exceeds
 /// `bound`.
 pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
@@ -39,10 +43,16 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
         return Some(0);
     }
     let n = b.len();
-    // Three rows: two back (for swaps), previous and current.
-    let mut prev2 = vec![0usize; n + 1];
-    let mut prev: Vec<usize> = (0..=n).collect();
-    let mut cur = vec![0usize; n + 1];
+    if n >= ROW {
+        return None;
+    }
+    // Three rows on the stack: two back (for swaps), previous and current.
+    let mut prev2 = [0usize; ROW];
+    let mut prev = [0usize; ROW];
+    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+        *v = j;
+    }
+    let mut cur = [0usize; ROW];
     for i in 1..=a.len() {
         cur[0] = i;
         let mut row_min = cur[0];
@@ -71,12 +81,11 @@ pub fn similarity(a_len: usize, b_len: usize, distance: usize) -> f32 {
     1.0 - distance as f32 / longest as f32
 }
 
+/// A 32-bit fingerprint of a deletion string (the high, well-mixed half of a product).
 fn fingerprint(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(bytes);
-    // Mix so the top bits (the directory) and low bits (the key) are both spread.
-    let x = h.finish();
-    x ^ (x >> 29).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+    h.finish().wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
 }
 
 /// Longest word given deletions; longer words are only indexed as themselves.
@@ -113,28 +122,49 @@ pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
 pub struct DeletionIndex {
     bits: u32,
     directory: Vec<u32>,
-    keys: Vec<u32>,
-    words: Vec<u32>,
+    /// Sorted `fingerprint << 32 | word id`.
+    entries: Vec<u64>,
+}
+
+/// How many strings [`for_each_deletion`] gives for a word of `n` bytes.
+fn deletion_count(n: usize, k: usize) -> usize {
+    if k == 0 || !(2..=MAX_WORD).contains(&n) {
+        1
+    } else if k == 1 || n == 2 {
+        1 + n
+    } else {
+        1 + n + n * (n - 1) / 2
+    }
 }
 
 impl DeletionIndex {
     /// Indexes `words` (id and ASCII bytes), each under its deletions up to its own
     /// [`max_edits`] bound. Words shorter than 4 bytes get no entries.
-    pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])>) -> DeletionIndex {
-        let mut pairs: Vec<(u64, u32)> = Vec::new();
+    pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])> + Clone) -> DeletionIndex {
+        let total: usize = words
+            .clone()
+            .map(|(_, w)| match max_edits(w.len()) {
+                0 => 0,
+                k => deletion_count(w.len(), k),
+            })
+            .sum();
+        let mut entries: Vec<u64> = Vec::with_capacity(total);
         for (id, w) in words {
             let k = max_edits(w.len());
             if k == 0 {
                 continue;
             }
-            for_each_deletion(w, k, |d| pairs.push((fingerprint(d), id)));
+            for_each_deletion(w, k, |d| {
+                entries.push((fingerprint(d) << 32) | u64::from(id))
+            });
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let bits = (usize::BITS - pairs.len().max(1).leading_zeros()).clamp(4, 24);
+        entries.sort_unstable();
+        entries.dedup();
+        entries.shrink_to_fit();
+        let bits = (usize::BITS - entries.len().max(1).leading_zeros()).clamp(4, 24);
         let mut directory = vec![0u32; (1usize << bits) + 1];
-        for (h, _) in &pairs {
-            directory[(h >> (64 - bits)) as usize + 1] += 1;
+        for e in &entries {
+            directory[(e >> (64 - bits)) as usize + 1] += 1;
         }
         for i in 1..directory.len() {
             directory[i] += directory[i - 1];
@@ -142,16 +172,15 @@ impl DeletionIndex {
         DeletionIndex {
             bits,
             directory,
-            keys: pairs.iter().map(|(h, _)| *h as u32).collect(),
-            words: pairs.iter().map(|(_, w)| *w).collect(),
+            entries,
         }
     }
 
-    /// Calls `found` with every word id sharing a deletion of `query` (up to the
-    /// query's own bound). Ids may repeat and include words farther away than the
-    /// bound: check them with [`bounded_distance`].
+    /// Calls `found` with every word id sharing a deletion fingerprint with `query`
+    /// (up to the query's own bound). Ids may repeat and include words farther away
+    /// than the bound: check them with [`bounded_distance`].
     pub fn candidates(&self, query: &[u8], mut found: impl FnMut(u32)) {
-        if self.keys.is_empty() {
+        if self.entries.is_empty() {
             return;
         }
         let k = max_edits(query.len());
@@ -159,34 +188,33 @@ impl DeletionIndex {
             return;
         }
         for_each_deletion(query, k, |d| {
-            let h = fingerprint(d);
-            let bucket = (h >> (64 - self.bits)) as usize;
+            let key = fingerprint(d) << 32;
+            let bucket = (key >> (64 - self.bits)) as usize;
             let (lo, hi) = (
                 self.directory[bucket] as usize,
                 self.directory[bucket + 1] as usize,
             );
-            let key = h as u32;
-            let keys = &self.keys[lo..hi];
-            let first = keys.partition_point(|&x| x < key);
-            for (offset, _) in keys[first..].iter().take_while(|&&x| x == key).enumerate() {
-                found(self.words[lo + first + offset]);
+            let slice = &self.entries[lo..hi];
+            let first = slice.partition_point(|&x| x < key);
+            for &e in slice[first..].iter().take_while(|&&x| x >> 32 == key >> 32) {
+                found(e as u32);
             }
         });
     }
 
     /// Number of (deletion, word) entries.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.entries.len()
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty()
     }
 
     /// Bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
-        (self.directory.capacity() + self.keys.capacity() + self.words.capacity()) * 4
+        self.directory.capacity() * 4 + self.entries.capacity() * 8
     }
 }
 
