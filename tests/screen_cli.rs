@@ -10,7 +10,7 @@ fn bin() -> Command {
 
 fn data(file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/screening")
+        .join("crates/screening/tests/data")
         .join(file)
         .display()
         .to_string()

@@ -76,6 +76,23 @@ pub struct Tokenizer {
     pub cased: bool,
 }
 
+/// The word being built by [`Tokenizer::tokenize`].
+struct Open {
+    /// Byte offset of its first character.
+    start: usize,
+    /// Class of its last base character.
+    class: CharClass,
+    /// Where its folded form starts in [`Tokenizer::folded`].
+    folded_start: usize,
+    /// Where its as-written form starts in [`Tokenizer::native`].
+    native_start: usize,
+    /// True once its as-written form is being written (it met a non-ASCII character).
+    native_written: bool,
+    /// True if it has letters outside the Latin script.
+    non_latin: bool,
+    capitalised: bool,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CharClass {
     Letter,
@@ -102,6 +119,17 @@ fn classify(c: char) -> CharClass {
         CharClass::Mark
     } else {
         CharClass::Other
+    }
+}
+
+/// The class of an ASCII letter or digit; `None` for anything else.
+fn ascii_class(b: u8) -> Option<CharClass> {
+    if b.is_ascii_alphabetic() {
+        Some(CharClass::Letter)
+    } else if b.is_ascii_digit() {
+        Some(CharClass::Digit)
+    } else {
+        None
     }
 }
 
@@ -150,125 +178,160 @@ impl Tokenizer {
     }
 
     /// Splits `text` into tokens, replacing the previous contents of the buffers.
+    ///
+    /// ASCII, most of any text, takes a fast path that never decodes a character or
+    /// writes the as-written form; that form is only written for a word once it meets
+    /// a character outside ASCII.
     pub fn tokenize(&mut self, text: &str) {
         self.tokens.clear();
         self.folded.clear();
         self.native.clear();
+        let bytes = text.as_bytes();
         let mut has_upper = false;
         let mut has_lower = false;
-        // The token being built: start offset, class of its last base character,
-        // start of its folded and native forms, whether it has non-Latin letters.
-        struct Open {
-            start: usize,
-            class: CharClass,
-            folded_start: usize,
-            native_start: usize,
-            non_latin: bool,
-            capitalised: bool,
-        }
         let mut open: Option<Open> = None;
-        for (i, c) in text.char_indices() {
-            let class = classify(c);
-            if class == CharClass::Mark {
-                // A combining mark belongs to the word it follows and folds away.
-                if open.is_some() {
-                    self.native.push(c);
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                let class = if b.is_ascii_alphabetic() {
+                    CharClass::Letter
+                } else if b.is_ascii_digit() {
+                    CharClass::Digit
+                } else {
+                    CharClass::Other
+                };
+                if let Some(o) = &open
+                    && o.class != class
+                {
+                    let o = open.take().expect("open");
+                    self.close(text, o, i);
                 }
+                if class == CharClass::Other {
+                    i += 1;
+                    continue;
+                }
+                // The whole run of ASCII letters (or digits) at once.
+                let mut j = i + 1;
+                while j < bytes.len() && ascii_class(bytes[j]) == Some(class) {
+                    j += 1;
+                }
+                let o = open.get_or_insert_with(|| Open {
+                    start: i,
+                    class,
+                    folded_start: self.folded.len(),
+                    native_start: self.native.len(),
+                    native_written: false,
+                    non_latin: false,
+                    capitalised: b.is_ascii_uppercase(),
+                });
+                let run = &bytes[i..j];
+                self.folded
+                    .extend(run.iter().map(|b| b.to_ascii_lowercase() as char));
+                if o.native_written {
+                    self.native
+                        .extend(run.iter().map(|b| b.to_ascii_lowercase() as char));
+                }
+                i = j;
                 continue;
             }
-            // Close the open token when this character cannot continue it.
-            let continues = match (&open, class) {
-                (Some(o), CharClass::Letter) => o.class == CharClass::Letter,
-                (Some(o), CharClass::Digit) => o.class == CharClass::Digit,
-                _ => false,
-            };
-            if !continues && let Some(o) = open.take() {
-                self.close(
-                    text,
-                    o.start,
-                    i,
-                    o.folded_start,
-                    o.native_start,
-                    o.non_latin,
-                    o.capitalised,
-                    o.class,
-                );
-            }
-            if class == CharClass::Other {
-                continue;
-            }
-            if c.is_uppercase() {
-                has_upper = true;
-            } else if c.is_lowercase() {
-                has_lower = true;
-            }
-            let o = open.get_or_insert_with(|| Open {
-                start: i,
-                class,
-                folded_start: self.folded.len(),
-                native_start: self.native.len(),
-                non_latin: false,
-                capitalised: c.is_uppercase(),
-            });
-            if c.is_ascii() {
-                self.folded.push(c.to_ascii_lowercase());
-                self.native.push(c.to_ascii_lowercase());
-            } else {
-                if class != CharClass::Digit && !is_latin(c) {
-                    o.non_latin = true;
-                }
-                for l in c.to_lowercase() {
-                    self.native.push(l);
-                }
-                let ascii = any_ascii::any_ascii_char(c);
-                for b in ascii.bytes() {
-                    if b.is_ascii_alphanumeric() {
-                        self.folded.push(b.to_ascii_lowercase() as char);
-                    }
-                }
-            }
-            if class == CharClass::Ideograph {
-                let o = open.take().expect("just opened");
-                let end = i + c.len_utf8();
-                self.close(
-                    text,
-                    o.start,
-                    end,
-                    o.folded_start,
-                    o.native_start,
-                    o.non_latin,
-                    o.capitalised,
-                    o.class,
-                );
-            }
+            let c = text[i..].chars().next().expect("a character starts here");
+            self.non_ascii(text, &mut open, i, c, &mut has_upper, &mut has_lower);
+            i += c.len_utf8();
         }
         if let Some(o) = open.take() {
-            self.close(
-                text,
-                o.start,
-                text.len(),
-                o.folded_start,
-                o.native_start,
-                o.non_latin,
-                o.capitalised,
-                o.class,
-            );
+            self.close(text, o, text.len());
         }
+        // ASCII case was not tracked word by word; both searches stop at the first find.
+        has_upper = has_upper || bytes.iter().any(u8::is_ascii_uppercase);
+        has_lower = has_lower || bytes.iter().any(u8::is_ascii_lowercase);
         self.cased = has_upper && has_lower;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn close(
+    /// The slow path of [`Tokenizer::tokenize`]: one character outside ASCII at `i`.
+    fn non_ascii(
         &mut self,
         text: &str,
-        start: usize,
-        end: usize,
-        folded_start: usize,
-        native_start: usize,
-        non_latin: bool,
-        capitalised: bool,
-        class: CharClass,
+        open: &mut Option<Open>,
+        i: usize,
+        c: char,
+        has_upper: &mut bool,
+        has_lower: &mut bool,
     ) {
+        let class = classify(c);
+        if class == CharClass::Mark {
+            // A combining mark belongs to the word it follows and folds away.
+            if let Some(o) = open {
+                self.write_native(text, o, i);
+                self.native.push(c);
+            }
+            return;
+        }
+        // Close the open token when this character cannot continue it.
+        let continues = match (&*open, class) {
+            (Some(o), CharClass::Letter) => o.class == CharClass::Letter,
+            (Some(o), CharClass::Digit) => o.class == CharClass::Digit,
+            _ => false,
+        };
+        if !continues && let Some(o) = open.take() {
+            self.close(text, o, i);
+        }
+        if class == CharClass::Other {
+            return;
+        }
+        if c.is_uppercase() {
+            *has_upper = true;
+        } else if c.is_lowercase() {
+            *has_lower = true;
+        }
+        let o = open.get_or_insert_with(|| Open {
+            start: i,
+            class,
+            folded_start: self.folded.len(),
+            native_start: self.native.len(),
+            native_written: false,
+            non_latin: false,
+            capitalised: c.is_uppercase(),
+        });
+        self.write_native(text, o, i);
+        if class != CharClass::Digit && !is_latin(c) {
+            o.non_latin = true;
+        }
+        for l in c.to_lowercase() {
+            self.native.push(l);
+        }
+        let ascii = any_ascii::any_ascii_char(c);
+        for b in ascii.bytes() {
+            if b.is_ascii_alphanumeric() {
+                self.folded.push(b.to_ascii_lowercase() as char);
+            }
+        }
+        if class == CharClass::Ideograph {
+            let o = open.take().expect("just opened");
+            self.close(text, o, i + c.len_utf8());
+        }
+    }
+
+    /// Starts writing the as-written form of the open word: what came before `i`.
+    fn write_native(&mut self, text: &str, o: &mut Open, i: usize) {
+        if !o.native_written {
+            o.native_written = true;
+            for c in text[o.start..i].chars() {
+                self.native.extend(c.to_lowercase());
+            }
+        }
+    }
+
+    fn close(&mut self, text: &str, o: Open, end: usize) {
+        let Open {
+            start,
+            class,
+            folded_start,
+            native_start,
+            non_latin,
+            capitalised,
+            ..
+        } = o;
         // A possessive "'s" (or "’s") right after a word is not a word.
         if &self.folded[folded_start..] == "s" && end - start == 1 {
             let before = &text[..start];

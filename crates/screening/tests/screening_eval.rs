@@ -1,4 +1,4 @@
-//! The labelled screening evaluation: `tests/data/screening/cases.txt` (documents with
+//! The labelled screening evaluation: `tests/data/cases.txt` (documents with
 //! the entries they must and must not hit) against `watchlist.csv`, through the same
 //! importer and engine as the bot. Reports precision and recall over (document, entry)
 //! pairs and fails below 0.95 on either.
@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use sanctions_watch::watch::import::{WatchlistFormat, parse_watchlist};
-use sanctions_watch::watch::{EngineOptions, Screener, ScreeningEngine};
+use sanctions_screening::import::{WatchlistFormat, parse_watchlist};
+use sanctions_screening::{EngineOptions, Screener, ScreeningEngine};
 
 struct Case {
     line: usize,
@@ -59,7 +59,7 @@ fn load_cases(dir: &Path) -> Vec<Case> {
 
 #[test]
 fn screening_precision_and_recall_are_at_least_095() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/screening");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let list = std::fs::read(dir.join("watchlist.csv")).expect("watchlist.csv");
     let parsed = parse_watchlist(WatchlistFormat::SimpleCsv, list.as_slice(), &mut |_| {})
         .expect("watchlist parses");

@@ -47,7 +47,9 @@ use std::hash::Hasher;
 use hashbrown::HashTable;
 use rustc_hash::{FxHashMap, FxHasher};
 
-use super::fuzzy::{DeletionIndex, bounded_distance, pair_bound, similarity};
+use super::fuzzy::{
+    DeletionIndex, bounded_distance, may_be_near, pair_bound, signature, similarity,
+};
 use super::normalize::Tokenizer;
 use super::{EntryKind, Hit, Screener, WatchEntry, identifier_digits};
 
@@ -185,9 +187,14 @@ impl Vocab {
     }
 
     fn get(&self, s: &str) -> u32 {
+        self.get_hashed(s, hash_str(s))
+    }
+
+    /// [`Vocab::get`] with the hash of `s` already computed.
+    fn get_hashed(&self, s: &str, hash: u64) -> u32 {
         let (text, ends) = (&self.text, &self.ends);
         self.table
-            .find(hash_str(s), |&id| vocab_str(text, ends, id) == s)
+            .find(hash, |&id| vocab_str(text, ends, id) == s)
             .copied()
             .unwrap_or(NONE)
     }
@@ -244,6 +251,24 @@ struct Pattern {
     source: Source,
     flags: u8,
 }
+
+/// A pattern filed under its anchor token, with what it takes to rule it out
+/// without reading the pattern: the token at the other end of the name (its first
+/// or last core part) and that token's [`signature`].
+#[derive(Clone, Copy, Default)]
+struct Posting {
+    pattern: u32,
+    /// `NONE` when the anchor is the name's only core part.
+    other_end: u32,
+    /// [`EXACT_ONLY`] for numbers and native-script parts, which never match nearly.
+    other_sig: u32,
+    /// How far from the anchor the other end may be, in words.
+    reach: u8,
+    person: bool,
+}
+
+/// A [`Posting::other_sig`] for a part that only matches exactly.
+const EXACT_ONLY: u32 = u32::MAX;
 
 /// Builds a [`ScreeningEngine`] entry by entry.
 #[derive(Default)]
@@ -464,10 +489,33 @@ impl EngineBuilder {
         }
         let anchor_offsets = counts;
         let mut fill = anchor_offsets.clone();
-        let mut anchor_postings = vec![0u32; patterns.len()];
+        let mut anchor_postings = vec![Posting::default(); patterns.len()];
         for (pi, p) in patterns.iter().enumerate() {
-            let t = tokens[p.tok_start as usize + p.anchor as usize] as usize;
-            anchor_postings[fill[t] as usize] = pi as u32;
+            let toks = &tokens[p.tok_start as usize..][..p.len as usize];
+            let anchor = p.anchor as usize;
+            let core = |j: &usize| vocab.flags[toks[*j] as usize] & T_LEGAL == 0;
+            let first = (0..toks.len()).find(core).unwrap_or(0);
+            let last = (0..toks.len()).rev().find(core).unwrap_or(toks.len() - 1);
+            let other = if anchor == first { last } else { first };
+            let (other_end, other_sig) = if other == anchor {
+                (NONE, EXACT_ONLY)
+            } else {
+                let id = toks[other];
+                let sig = if vocab.flags[id as usize] & (T_NUMERIC | T_NATIVE) != 0 {
+                    EXACT_ONLY
+                } else {
+                    signature(vocab.str(id).as_bytes())
+                };
+                (id, sig)
+            };
+            let t = toks[anchor] as usize;
+            anchor_postings[fill[t] as usize] = Posting {
+                pattern: pi as u32,
+                other_end,
+                other_sig,
+                reach: (p.len as usize + 2).min(u8::MAX as usize) as u8,
+                person: p.flags & P_PERSON != 0,
+            };
             fill[t] += 1;
         }
         drop(fill);
@@ -482,7 +530,15 @@ impl EngineBuilder {
         } else {
             DeletionIndex::default()
         };
+        let signatures = if options.fuzzy {
+            (0..vocab.len() as u32)
+                .map(|id| signature(vocab.str(id).as_bytes()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         ScreeningEngine {
+            serial: NEXT_ENGINE_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             options,
             lists,
             vocab,
@@ -491,6 +547,7 @@ impl EngineBuilder {
             anchor_offsets,
             anchor_postings,
             deletions,
+            signatures,
             entry_text,
             entry_ends,
             entry_kinds,
@@ -502,14 +559,18 @@ impl EngineBuilder {
 
 /// An index over watchlist entries that screens text (see the module docs).
 pub struct ScreeningEngine {
+    /// This engine's own number (see [`RecentWords`]).
+    serial: u64,
     options: EngineOptions,
     lists: Vec<String>,
     vocab: Vocab,
     patterns: Vec<Pattern>,
     tokens: Vec<u32>,
     anchor_offsets: Vec<u32>,
-    anchor_postings: Vec<u32>,
+    anchor_postings: Vec<Posting>,
     deletions: DeletionIndex,
+    /// [`signature`] of each vocabulary word, when fuzzy matching is on.
+    signatures: Vec<u32>,
     entry_text: String,
     entry_ends: Vec<(u32, u32)>,
     entry_kinds: Vec<EntryKind>,
@@ -538,13 +599,94 @@ struct Slot {
     id: u32,
     native: u32,
     join: u32,
+    /// The folded word's [`signature`] when fuzzy matching is on, else 0.
+    sig: u32,
 }
 
 /// A text prepared for screening.
 struct Doc<'t> {
     text: &'t str,
+    tok: &'t Tokenizer,
+    slots: &'t [Slot],
+}
+
+/// Buffers reused from one screening to the next on a thread, so that screening a
+/// text allocates little beyond its hits.
+#[derive(Default)]
+struct Scratch {
     tok: Tokenizer,
     slots: Vec<Slot>,
+    /// The first word of the text with each folded form (its index), so a word that
+    /// comes again is not looked up in the vocabulary again.
+    seen: HashTable<u32>,
+    joined: String,
+    cands: Vec<(u32, u32)>,
+    recent: RecentWords,
+}
+
+/// Words this thread screened lately and the indexed words near each, per engine.
+/// Capitalised words recur from one news item to the next ("Treasury", "Moscow",
+/// "Tuesday"), and finding the words near one costs dozens of reads scattered over
+/// a large index; this remembers the answer. Bounded: emptied when full.
+#[derive(Default)]
+struct RecentWords {
+    table: HashTable<(u64, Box<str>, Box<[u32]>)>,
+}
+
+/// Words [`RecentWords`] holds before it starts over.
+const RECENT_WORDS: usize = 8192;
+
+impl RecentWords {
+    fn near_words(&mut self, engine: &ScreeningEngine, word: &str) -> &[u32] {
+        let hash = hash_str(word) ^ engine.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let same = |e: &(u64, Box<str>, Box<[u32]>)| e.0 == engine.serial && &*e.1 == word;
+        if self.table.find(hash, same).is_none() {
+            if self.table.len() >= RECENT_WORDS {
+                self.table.clear();
+            }
+            let near = engine.near_words(word).into_boxed_slice();
+            self.table.insert_unique(
+                hash,
+                (engine.serial, word.into(), near),
+                |e: &(u64, Box<str>, Box<[u32]>)| {
+                    hash_str(&e.1) ^ e.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                },
+            );
+        }
+        &self
+            .table
+            .find(hash, same)
+            .expect("just found or inserted")
+            .2
+    }
+}
+
+/// Forgets the near words [`RecentWords`] remembers on this thread, so the next
+/// screening looks every word up afresh (for measuring that cost).
+pub fn forget_recent_words() {
+    SCRATCH.with(|cell| {
+        if let Ok(mut scratch) = cell.try_borrow_mut() {
+            scratch.recent = RecentWords::default();
+        }
+    });
+}
+
+/// Gives each engine a number of its own, so remembered words of one engine are
+/// never taken for another's.
+static NEXT_ENGINE_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Scratch {
+    /// Lets go of buffers a very long text made large.
+    fn trim(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.tok.folded.capacity() > KEEP || self.slots.capacity() > KEEP / 8 {
+            *self = Scratch::default();
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl Doc<'_> {
@@ -619,11 +761,10 @@ impl ScreeningEngine {
             deletion_entries: self.deletions.len(),
             heap_bytes: self.vocab.heap_bytes()
                 + self.patterns.capacity() * std::mem::size_of::<Pattern>()
-                + (self.tokens.capacity()
-                    + self.anchor_offsets.capacity()
-                    + self.anchor_postings.capacity())
-                    * 4
+                + (self.tokens.capacity() + self.anchor_offsets.capacity()) * 4
+                + self.anchor_postings.capacity() * std::mem::size_of::<Posting>()
                 + self.deletions.heap_bytes()
+                + self.signatures.capacity() * 4
                 + self.entry_text.capacity()
                 + self.entry_ends.capacity() * 8
                 + self.entry_kinds.capacity()
@@ -661,7 +802,7 @@ impl ScreeningEngine {
         &self.tokens[p.tok_start as usize..][..p.len as usize]
     }
 
-    fn postings(&self, id: u32) -> &[u32] {
+    fn postings(&self, id: u32) -> &[Posting] {
         if id == NONE {
             return &[];
         }
@@ -672,30 +813,63 @@ impl ScreeningEngine {
         &self.anchor_postings[a..b]
     }
 
-    fn prepare<'t>(&self, text: &'t str) -> Doc<'t> {
-        let mut tok = Tokenizer::new();
+    /// Tokenizes `text` into `scratch` and looks its words up in the vocabulary.
+    fn prepare(&self, text: &str, scratch: &mut Scratch) {
+        let Scratch {
+            tok,
+            slots,
+            seen,
+            joined,
+            ..
+        } = scratch;
         tok.tokenize(text);
-        let mut slots = Vec::with_capacity(tok.tokens.len());
-        for t in &tok.tokens {
+        slots.clear();
+        seen.clear();
+        for (i, t) in tok.tokens.iter().enumerate() {
             let f = tok.folded_of(t);
             let id = if f.is_empty() {
                 NONE
             } else {
-                self.vocab.get(f)
+                let hash = hash_str(f);
+                let words = &tok.tokens;
+                let folded = &tok.folded;
+                let same = |&j: &u32| {
+                    let u = &words[j as usize];
+                    &folded[u.folded.0 as usize..u.folded.1 as usize] == f
+                };
+                match seen.find(hash, same) {
+                    Some(&j) => slots[j as usize].id,
+                    None => {
+                        seen.insert_unique(hash, i as u32, |&j| {
+                            let u = &words[j as usize];
+                            hash_str(&folded[u.folded.0 as usize..u.folded.1 as usize])
+                        });
+                        self.vocab.get_hashed(f, hash)
+                    }
+                }
             };
             let native = tok.native_of(t).map_or(NONE, |n| self.vocab.get(n));
+            let sig = if self.options.fuzzy {
+                signature(f.as_bytes())
+            } else {
+                0
+            };
             slots.push(Slot {
                 id,
                 native,
                 join: NONE,
+                sig,
             });
         }
         // Name parts written apart in the text but together in a list ("Jong Un" for
-        // a listed "Jongun").
-        let mut joined = String::new();
+        // a listed "Jongun"). In a text that uses case, one of the two is capitalised
+        // ("Jong-un", "al-Assad"); prose pairs ("of the") are not looked up.
         for (i, pair) in tok.tokens.windows(2).enumerate() {
             let (a, b) = (&pair[0], &pair[1]);
             if a.numeric || b.numeric || a.ideographic || b.ideographic {
+                continue;
+            }
+            if tok.cased && !a.capitalised && !b.capitalised {
                 continue;
             }
             let (fa, fb) = (tok.folded_of(a), tok.folded_of(b));
@@ -709,39 +883,60 @@ impl ScreeningEngine {
             joined.clear();
             joined.push_str(fa);
             joined.push_str(fb);
-            slots[i].join = self.vocab.get(&joined);
+            slots[i].join = self.vocab.get(joined);
         }
-        Doc { text, tok, slots }
     }
 
     /// Screens `text` and returns every hit at or above the threshold, by position.
     pub fn screen_text(&self, text: &str) -> Vec<Hit> {
-        let doc = self.prepare(text);
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let hits = self.screen_with(text, &mut scratch);
+                scratch.trim();
+                hits
+            }
+            Err(_) => self.screen_with(text, &mut Scratch::default()),
+        })
+    }
+
+    fn screen_with(&self, text: &str, scratch: &mut Scratch) -> Vec<Hit> {
+        self.prepare(text, scratch);
+        let Scratch {
+            tok,
+            slots,
+            cands,
+            recent,
+            ..
+        } = scratch;
+        cands.clear();
+        let doc = Doc { text, tok, slots };
         let n = doc.slots.len();
         let mut raw: Vec<RawHit> = Vec::new();
         let ids_in_doc = self.identifier_hits(&doc, &mut raw);
 
         // Candidates: (pattern, slot where its anchor was seen).
-        let mut cands: Vec<(u32, u32)> = Vec::new();
         for (i, s) in doc.slots.iter().enumerate() {
             for id in [s.id, s.native, s.join] {
-                for &p in self.postings(id) {
-                    cands.push((p, i as u32));
+                for posting in self.postings(id) {
+                    if self.other_end_may_be_near(&doc, i, posting) {
+                        cands.push((posting.pattern, i as u32));
+                    }
                 }
             }
         }
         if self.options.fuzzy && !self.deletions.is_empty() {
-            let mut memo: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
             for i in 0..n {
                 if !self.fuzzy_eligible(&doc, i) {
                     continue;
                 }
                 let word = doc.folded(i);
-                let near = memo.entry(word).or_insert_with(|| self.near_words(word));
+                let near = recent.near_words(self, word);
                 for &w in near.iter() {
                     if w != doc.slots[i].id {
-                        for &p in self.postings(w) {
-                            cands.push((p, i as u32));
+                        for posting in self.postings(w) {
+                            if self.other_end_may_be_near(&doc, i, posting) {
+                                cands.push((posting.pattern, i as u32));
+                            }
                         }
                     }
                 }
@@ -750,7 +945,7 @@ impl ScreeningEngine {
         cands.sort_unstable();
         cands.dedup();
 
-        for &(p, s) in &cands {
+        for &(p, s) in cands.iter() {
             if let Some(hit) = self.verify(&doc, p, s as usize) {
                 raw.push(hit);
             }
@@ -771,19 +966,19 @@ impl ScreeningEngine {
     /// Anchor tokens within the edit bound of `word`.
     fn near_words(&self, word: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        self.deletions.candidates(word.as_bytes(), |id| {
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        });
+        self.deletions
+            .candidates(word.as_bytes(), |id| out.push(id));
+        out.sort_unstable();
+        out.dedup();
+        let query = signature(word.as_bytes());
         out.retain(|&id| {
+            let sig = self.signatures[id as usize];
+            let bound = pair_bound(word.len(), (sig >> 26) as usize);
+            if !may_be_near(query, sig, bound) {
+                return false;
+            }
             let w = self.vocab.str(id);
-            bounded_distance(
-                word.as_bytes(),
-                w.as_bytes(),
-                pair_bound(word.len(), w.len()),
-            )
-            .is_some()
+            bounded_distance(word.as_bytes(), w.as_bytes(), bound).is_some()
         });
         out
     }
@@ -843,29 +1038,6 @@ impl ScreeningEngine {
         let toks = self.pattern_tokens(pat);
         let k = pat.anchor as usize;
         let anchor = toks[k];
-        // Every way to match needs both ends of the name (its first and last core
-        // parts): skip candidates whose other end is nowhere near the anchor.
-        if toks.len() > 1 {
-            let core = |j: &usize| self.vocab.flags[toks[*j] as usize] & T_LEGAL == 0;
-            let first = (0..toks.len()).find(core).unwrap_or(0);
-            let last = (0..toks.len()).rev().find(core).unwrap_or(toks.len() - 1);
-            let other = if k == first { last } else { first };
-            if other != k {
-                let person = pat.flags & P_PERSON != 0;
-                let reach = toks.len() + 2;
-                let lo = s.saturating_sub(reach);
-                let hi = (s + reach + 1).min(doc.slots.len());
-                let part = toks[other];
-                let near = (lo..hi).any(|i| {
-                    i != s
-                        && (doc.slots[i].join == part
-                            || self.part_similarity(doc, i, part, person) > 0.0)
-                });
-                if !near {
-                    return None;
-                }
-            }
-        }
         let hit = |start, end, score, basis| RawHit {
             entry: pat.entry,
             pattern: p,
@@ -900,6 +1072,47 @@ impl ScreeningEngine {
             .map(|(start, end, score, basis)| hit(start, end, score, basis))
     }
 
+    /// False when the name of `posting`, its anchor seen at word `s`, surely cannot
+    /// match: every way to match needs both ends of the name (its first and last core
+    /// parts), and no word within reach is, or may be, the other end. Reads only the
+    /// text and the posting; [`Self::verify`] decides.
+    fn other_end_may_be_near(&self, doc: &Doc, s: usize, posting: &Posting) -> bool {
+        let part = posting.other_end;
+        if part == NONE {
+            return true;
+        }
+        let reach = posting.reach as usize;
+        let lo = s.saturating_sub(reach);
+        let hi = (s + reach + 1).min(doc.slots.len());
+        let sig = posting.other_sig;
+        (lo..hi).any(|i| {
+            if i == s {
+                return false;
+            }
+            let slot = &doc.slots[i];
+            if slot.id == part || slot.native == part || slot.join == part {
+                return true;
+            }
+            if sig == EXACT_ONLY {
+                return false;
+            }
+            let word = doc.folded(i).as_bytes();
+            // An initial for a name part ("Vladimir V. Putin").
+            if posting.person
+                && word.len() == 1
+                && word[0].is_ascii_lowercase()
+                && sig & (1 << (word[0] - b'a')) != 0
+            {
+                return true;
+            }
+            if !self.options.fuzzy || !self.fuzzy_eligible(doc, i) {
+                return false;
+            }
+            let bound = pair_bound(word.len(), (sig >> 26) as usize);
+            bound > 0 && may_be_near(slot.sig, sig, bound)
+        })
+    }
+
     /// Similarity of text word `i` to name part `part`: 1 if equal, the near-spelling
     /// similarity within the edit bound when fuzzy matching is on, else 0.
     fn part_similarity(&self, doc: &Doc, i: usize, part: u32, person: bool) -> f32 {
@@ -915,16 +1128,19 @@ impl ScreeningEngine {
             }
         }
         if !self.options.fuzzy
-            || self.vocab.flags[part as usize] & (T_NUMERIC | T_NATIVE) != 0
             || !self.fuzzy_eligible(doc, i)
+            || self.vocab.flags[part as usize] & (T_NUMERIC | T_NATIVE) != 0
         {
+            return 0.0;
+        }
+        // Signatures rule out most pairs before either word is read.
+        let (word_sig, part_sig) = (doc.slots[i].sig, self.signatures[part as usize]);
+        let bound = pair_bound((word_sig >> 26) as usize, (part_sig >> 26) as usize);
+        if bound == 0 || !may_be_near(word_sig, part_sig, bound) {
             return 0.0;
         }
         let (a, b) = (doc.folded(i).as_bytes(), self.vocab.str(part).as_bytes());
         let bound = pair_bound(a.len(), b.len());
-        if bound == 0 {
-            return 0.0;
-        }
         bounded_distance(a, b, bound).map_or(0.0, |d| similarity(a.len(), b.len(), d))
     }
 

@@ -117,6 +117,30 @@ pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
     }
 }
 
+/// Deletion fingerprints looked up together (see [`DeletionIndex::candidates`]).
+const LOOKUP_BATCH: usize = 64;
+
+/// A word's length and the set of letters in it, packed: a cheap test that rules out
+/// most words farther than an edit bound without reading them (see [`may_be_near`]).
+pub fn signature(word: &[u8]) -> u32 {
+    let mut letters = 0u32;
+    for &b in word {
+        if b.is_ascii_lowercase() {
+            letters |= 1 << (b - b'a');
+        }
+    }
+    (word.len().min(63) as u32) << 26 | letters
+}
+
+/// False when two words with these [`signature`]s are surely more than `bound` edits
+/// apart: their lengths differ by more, or more than two letters per edit are in one
+/// and not the other (an edit adds or removes at most two letters from the set).
+pub fn may_be_near(a: u32, b: u32, bound: usize) -> bool {
+    let letters = (1u32 << 26) - 1;
+    (a >> 26).abs_diff(b >> 26) as usize <= bound
+        && ((a ^ b) & letters).count_ones() as usize <= 2 * bound
+}
+
 /// The symmetric-deletion index: deletion fingerprint → word ids.
 #[derive(Debug, Default)]
 pub struct DeletionIndex {
@@ -187,19 +211,35 @@ impl DeletionIndex {
         if k == 0 {
             return;
         }
+        // Fingerprints are gathered in batches and each batch looked up in passes
+        // (directory, then entries), so the memory reads of one batch, which are
+        // independent of each other, overlap instead of waiting one by one.
+        let mut keys = [0u64; LOOKUP_BATCH];
+        let mut len = 0;
         for_each_deletion(query, k, |d| {
-            let key = fingerprint(d) << 32;
+            keys[len] = fingerprint(d) << 32;
+            len += 1;
+            if len == LOOKUP_BATCH {
+                self.look_up(&keys, &mut found);
+                len = 0;
+            }
+        });
+        self.look_up(&keys[..len], &mut found);
+    }
+
+    fn look_up(&self, keys: &[u64], found: &mut impl FnMut(u32)) {
+        let mut ranges = [(0u32, 0u32); LOOKUP_BATCH];
+        for (r, &key) in ranges.iter_mut().zip(keys) {
             let bucket = (key >> (64 - self.bits)) as usize;
-            let (lo, hi) = (
-                self.directory[bucket] as usize,
-                self.directory[bucket + 1] as usize,
-            );
-            let slice = &self.entries[lo..hi];
+            *r = (self.directory[bucket], self.directory[bucket + 1]);
+        }
+        for (&(lo, hi), &key) in ranges.iter().zip(keys) {
+            let slice = &self.entries[lo as usize..hi as usize];
             let first = slice.partition_point(|&x| x < key);
             for &e in slice[first..].iter().take_while(|&&x| x >> 32 == key >> 32) {
                 found(e as u32);
             }
-        });
+        }
     }
 
     /// Number of (deletion, word) entries.
@@ -221,6 +261,43 @@ impl DeletionIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_never_rule_out_a_word_within_the_bound() {
+        let words: &[&[u8]] = &[
+            b"lukashenko",
+            b"lukashenka",
+            b"putin",
+            b"putim",
+            b"kovberlo",
+            b"kovberto",
+            b"jongun",
+            b"jungun",
+            b"abcdefgh",
+            b"badcfehg",
+            b"petrov",
+            b"petrova",
+            b"maia",
+            b"mai",
+            b"xyzzy",
+            b"zzyzx",
+        ];
+        for a in words {
+            for b in words {
+                let bound = pair_bound(a.len(), b.len()).max(1);
+                if bounded_distance(a, b, bound).is_some() {
+                    assert!(
+                        may_be_near(signature(a), signature(b), bound),
+                        "{:?} / {:?}",
+                        std::str::from_utf8(a),
+                        std::str::from_utf8(b)
+                    );
+                }
+            }
+        }
+        assert!(!may_be_near(signature(b"putin"), signature(b"xyzzy"), 1));
+        assert!(!may_be_near(signature(b"put"), signature(b"putinov"), 2));
+    }
 
     #[test]
     fn distance_counts_edits_and_swaps() {
