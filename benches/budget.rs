@@ -54,23 +54,96 @@ fn row(rows: &mut Vec<Row>, figure: &str, measured: String, budget: &str, ok: bo
     });
 }
 
-/// 20 items for feed `f`, a few naming watched vessels.
+/// A made-up company or person name, different for each `n`.
+fn made_up_name(n: usize) -> String {
+    const PARTS: &[&str] = &[
+        "kor", "vel", "tan", "mir", "sol", "bra", "den", "lux", "pra", "zen", "hal", "dor", "qui",
+        "ren", "sta", "vik",
+    ];
+    const KINDS: &[&str] = &[
+        "Holdings",
+        "Trading",
+        "Shipping",
+        "Group",
+        "Logistics",
+        "Energy",
+    ];
+    let mut name = String::new();
+    let mut k = n;
+    for _ in 0..3 {
+        name.push_str(PARTS[k % PARTS.len()]);
+        k /= PARTS.len();
+    }
+    name[..1].make_ascii_uppercase();
+    format!("{name} {}", KINDS[n % KINDS.len()])
+}
+
+/// 20 items for feed `f`: announcements of the feed's own, in the words of varied
+/// headlines, except item 0, a report of an announcement that 20 feeds share (feeds
+/// 0-19, 20-39, ...) naming a watched vessel; item 10 names it too.
 fn feed_body(f: usize, round: usize) -> String {
+    const AUTHORITY: &[&str] = &[
+        "Treasury",
+        "OFSI",
+        "EU Council",
+        "Japan",
+        "South Korea",
+        "UN Security Council",
+        "Canada",
+        "Australia",
+    ];
+    const WHAT: &[&str] = &[
+        "procurement network",
+        "oil tankers",
+        "arms brokers",
+        "bank executives",
+        "front companies",
+        "cyber actors",
+        "mining firms",
+        "drone suppliers",
+    ];
+    const WHERE: &[&str] = &[
+        "North Korea",
+        "Russia",
+        "Iran",
+        "Syria",
+        "Belarus",
+        "Myanmar",
+        "Venezuela",
+        "Sudan",
+    ];
     let items: Vec<Item> = (0..20)
         .map(|i| {
             let guid: &'static str = Box::leak(format!("f{f}-r{round}-i{i}").into_boxed_str());
-            let text: &'static str = Box::leak(
-                format!(
-                    "Treasury designated {} entities in round {round}. The cargo ship {} carried goods for firm number {i}. Officials said more sanctions may follow against networks in several countries.",
-                    3 + i,
-                    if i % 10 == 0 { "Lady R" } else { "Ocean Star" }
+            let n = (f * 20 + i) * 7 + round * 100_003;
+            let (who, other) = (made_up_name(n), made_up_name(n + 1));
+            let authority = AUTHORITY[(f + i) % AUTHORITY.len()];
+            let what = WHAT[(f * 3 + i) % WHAT.len()];
+            let place = WHERE[(f * 7 + i) % WHERE.len()];
+            let (title, text) = if i == 0 {
+                let group = made_up_name(f / 20 + round * 1_000);
+                (
+                    format!("Cargo ship Lady R and {group} designated"),
+                    format!(
+                        "The cargo ship Lady R and {group} were designated today. Officials said more measures may follow."
+                    ),
                 )
-                .into_boxed_str(),
-            );
+            } else {
+                let title = match i % 3 {
+                    0 => format!("{authority} sanctions {who} over {place} {what}"),
+                    1 => format!("{who} designated for supplying {place} {what}"),
+                    _ => format!("New measures target {who} and {other}"),
+                };
+                let text = format!(
+                    "{authority} designated {who} and {other}, part of the {what} serving {place}. The cargo ship {} carried their goods. Officials said more measures may follow.",
+                    if i == 10 { "Lady R" } else { "Ocean Star" }
+                );
+                (title, text)
+            };
             Item {
                 guid,
-                title: "Treasury sanctions procurement network",
-                description: text,
+                title: Box::leak(title.into_boxed_str()),
+                description: Box::leak(text.into_boxed_str()),
                 date: "Fri, 24 May 2024 14:30:00 GMT",
             }
         })
@@ -197,9 +270,26 @@ fn synthetic_entries(n: usize) -> Vec<WatchEntry> {
     const SHIP: &[&str] = &[
         "Star", "Pioneer", "Ocean", "Dawn", "Harmony", "Glory", "Fortune", "Spirit",
     ];
+    // A distinct, pronounceable tag per entry ("kasu", "betomi"): names whose parts
+    // are words, as on real lists, not letters and digits.
+    const SYLLABLES: &[&str] = &[
+        "ba", "be", "bi", "bo", "ka", "ke", "ki", "ko", "la", "le", "li", "lo", "ma", "me", "mi",
+        "mo", "na", "ne", "ni", "no", "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te",
+        "ti", "to", "va", "ve", "vi", "vo", "za", "ze", "zi", "zo",
+    ];
+    let tag_of = |mut i: usize| {
+        let mut tag = String::new();
+        loop {
+            tag.push_str(SYLLABLES[i % SYLLABLES.len()]);
+            i /= SYLLABLES.len();
+            if i == 0 {
+                break tag;
+            }
+        }
+    };
     (0..n)
         .map(|i| {
-            let tag = format!("{i:x}");
+            let tag = tag_of(i);
             match i % 3 {
                 0 => WatchEntry::new(
                     &format!(
@@ -273,8 +363,10 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
         let items = parse_feed(&feed.id, body.as_bytes(), None).unwrap();
         let state = app.store.feed_state(&feed.id).unwrap();
         posts += process_items(&app, feed, items, state).unwrap().posts;
-        app.store.flush_blocking().unwrap();
     }
+    // Delivery flushes the store before it sends; counted here once, as one
+    // delivery pass after the burst would.
+    app.store.flush_blocking().unwrap();
     let elapsed = started.elapsed();
     assert!(posts > 0, "some items must match and be enqueued");
     let rate = parsed as f64 / elapsed.as_secs_f64();
@@ -294,7 +386,9 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
     );
 }
 
-fn rss_kib(pid: u32) -> (u64, u64) {
+/// Resident, peak resident, resident anonymous (heap, stacks) and resident
+/// file-backed (the executable's code, mapped files) memory, in KiB.
+fn rss_kib(pid: u32) -> (u64, u64, u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -304,7 +398,12 @@ fn rss_kib(pid: u32) -> (u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    (
+        field("VmRSS:"),
+        field("VmHWM:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+    )
 }
 
 async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: usize) {
@@ -373,10 +472,12 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
     let polls: usize = (0..100)
         .map(|f| server.requests(&format!("/m{f}.xml")).len())
         .sum();
-    let (resident, hwm) = rss_kib(pid);
+    let (resident, hwm, anon, file) = rss_kib(pid);
     println!(
-        "  {polls} polls; peak resident {:.1} MiB",
-        hwm as f64 / 1024.0
+        "  {polls} polls; peak resident {:.1} MiB; now {:.1} MiB anonymous (heap, stacks) and {:.1} MiB file-backed (code)",
+        hwm as f64 / 1024.0,
+        anon as f64 / 1024.0,
+        file as f64 / 1024.0
     );
     row(
         rows,

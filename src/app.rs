@@ -1,10 +1,10 @@
 //! The state every task shares: the validated config, the store, the cache of built
 //! watchlist screeners, and the notifications that wake the poller (feeds changed) and
-//! the delivery loop (outbox changed). Also where config-defined feeds and watchlists
-//! meet the ones added by command.
+//! the delivery loop (outbox changed), and the recent stories kept in memory between
+//! polls. Also where config-defined feeds and watchlists meet the ones added by command.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
 use crate::store::{FeedOrigin, FeedRecord, Store, StoreError};
+use crate::story_pipeline::RecentStories;
 use crate::watch::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
@@ -64,6 +65,27 @@ impl WatchIndex {
     }
 }
 
+/// The stories of the last days, kept in memory between polls so that placing an item
+/// in a story does not read and decode every recent story from the store, and the lock
+/// that makes placing items one feed at a time: two feeds reporting one announcement
+/// at the same moment must land in one story, not in two.
+#[derive(Default)]
+pub struct StoryCache {
+    recent: Mutex<Option<RecentStories>>,
+}
+
+impl StoryCache {
+    /// Holds the stories until the guard is dropped. `None` inside means not loaded
+    /// (or dropped after a failed commit): the holder loads them from the store.
+    pub fn lock(&self) -> MutexGuard<'_, Option<RecentStories>> {
+        // A panic while holding it leaves `None` (the stories are taken out while in
+        // use), so a poisoned lock holds nothing wrong.
+        self.recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Shared state of a running bot.
 pub struct App {
     /// The validated configuration.
@@ -72,6 +94,8 @@ pub struct App {
     pub store: Store,
     /// Built watchlist screeners.
     pub watch: WatchIndex,
+    /// Recent stories, and the lock for placing items in them.
+    pub stories: StoryCache,
     /// Signalled when feeds are added or removed.
     pub feeds_changed: Notify,
     /// Signalled when posts are enqueued.
@@ -127,6 +151,7 @@ impl App {
             config,
             store,
             watch: WatchIndex::default(),
+            stories: StoryCache::default(),
             feeds_changed: Notify::new(),
             outbox_changed: Notify::new(),
             started: Utc::now(),

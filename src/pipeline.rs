@@ -93,8 +93,8 @@ pub fn process_items(
     for (_, item) in &fresh {
         batch.recent.push(recent_item(feed, item));
     }
-    let mut desk = StoryDesk::open(app)?;
-    let mut posts = Vec::new();
+    // Classify and screen first: the slow part, done without holding the stories.
+    let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>)> = Vec::new();
     for (key, item) in to_consider {
         let verdict = classify(feed.kind, item);
         if !verdict.is_announcement {
@@ -108,6 +108,16 @@ pub fn process_items(
                 hits.push(ItemHit { field, hit });
             }
         }
+        announcements.push((key, item, hits));
+    }
+
+    // Then place them in stories and decide the posts, one feed at a time. The
+    // stories are taken out of the cache while in use: if anything below fails, the
+    // cache stays empty and the next feed reads them from the store again.
+    let mut cached_stories = app.stories.lock();
+    let mut desk = StoryDesk::open(app, cached_stories.take())?;
+    let mut posts = Vec::new();
+    for (key, item, hits) in announcements {
         let story = desk.place(feed, key, item, &hits)?;
         if hits.is_empty() {
             continue;
@@ -139,9 +149,11 @@ pub fn process_items(
     }
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
-    desk.finish(&mut batch);
+    let stories = desk.finish(&mut batch);
     app.store
         .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)?;
+    *cached_stories = Some(stories);
+    drop(cached_stories);
     app.metrics
         .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {

@@ -17,7 +17,7 @@ use crate::store::{
     DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryMember,
     StoryPost, StoryRecord,
 };
-use crate::summary::story::{StoryInput, WINDOW_HOURS, best_story, fingerprint_with};
+use crate::summary::story::{Fingerprint, StoryInput, WINDOW_HOURS, best_story, fingerprint_with};
 use crate::summary::{ItemHit, Post, compose_also_reported, compose_post, recognise};
 use crate::watch::normalize::tokens;
 
@@ -59,10 +59,97 @@ pub struct Delivery {
     pub post: Post,
 }
 
+/// The stories of the last days, oldest first, with an index from the content words
+/// and the names of their members to them, so that an item is compared only with
+/// the stories it could belong to instead of with every recent story.
+///
+/// Which those are follows from [`crate::summary::story::similarity`]: bonuses (same
+/// authority and action, a shared watched entry) add at most 0.2, so reaching the
+/// threshold needs a shared name, or a word overlap of at least 0.22: two shared
+/// words, or one when either side has at most two content words.
+#[derive(Debug, Default)]
+pub struct RecentStories {
+    stories: Vec<StoryRecord>,
+    /// Content word → stories having it (each story once).
+    by_word: HashMap<u64, Vec<u32>>,
+    /// Name → stories having it (each story once).
+    by_name: HashMap<u64, Vec<u32>>,
+    /// Per story: whether a member has at most two content words.
+    has_short_member: Vec<bool>,
+}
+
+/// Content words at or under which a single shared word can make a story.
+const SHORT_WORDS: usize = 2;
+
+impl RecentStories {
+    fn new(stories: Vec<StoryRecord>) -> RecentStories {
+        let mut recent = RecentStories {
+            stories,
+            ..RecentStories::default()
+        };
+        recent.has_short_member = vec![false; recent.stories.len()];
+        for i in 0..recent.stories.len() {
+            for f in 0..recent.stories[i].fingerprints.len() {
+                recent.index_member(i, f);
+            }
+        }
+        recent
+    }
+
+    /// Indexes member `f` of story `story` (its fingerprint is in the story already).
+    fn index_member(&mut self, story: usize, f: usize) {
+        if self.has_short_member.len() <= story {
+            self.has_short_member.resize(story + 1, false);
+        }
+        let fps = &self.stories[story].fingerprints;
+        let fp = &fps[f];
+        let earlier = &fps[..f];
+        self.has_short_member[story] |= fp.words.len() <= SHORT_WORDS;
+        for &w in &fp.words {
+            if !earlier.iter().any(|e| e.words.binary_search(&w).is_ok()) {
+                self.by_word.entry(w).or_default().push(story as u32);
+            }
+        }
+        for &n in &fp.names {
+            if !earlier.iter().any(|e| e.names.binary_search(&n).is_ok()) {
+                self.by_name.entry(n).or_default().push(story as u32);
+            }
+        }
+    }
+
+    /// The stories `fp` could belong to (see the type's docs), in order.
+    fn candidates(&self, fp: &Fingerprint) -> Vec<usize> {
+        let mut shared = vec![0u8; self.stories.len()];
+        for w in &fp.words {
+            for &i in self.by_word.get(w).into_iter().flatten() {
+                shared[i as usize] = shared[i as usize].saturating_add(1);
+            }
+        }
+        let fp_short = fp.words.len() <= SHORT_WORDS;
+        let mut out: Vec<usize> = (0..self.stories.len())
+            .filter(|&i| {
+                shared[i] >= 2 || (shared[i] == 1 && (fp_short || self.has_short_member[i]))
+            })
+            .collect();
+        for n in &fp.names {
+            out.extend(
+                self.by_name
+                    .get(n)
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| i as usize),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 /// Story decisions for one fetch of one feed.
 pub struct StoryDesk<'a> {
     app: &'a App,
-    stories: Vec<StoryRecord>,
+    recent: RecentStories,
     changed: BTreeSet<usize>,
     settings: HashMap<String, RoomSettings>,
     posted: HashMap<(String, String), StoryPost>,
@@ -71,12 +158,26 @@ pub struct StoryDesk<'a> {
 }
 
 impl<'a> StoryDesk<'a> {
-    /// Loads the recent stories.
-    pub fn open(app: &'a App) -> Result<StoryDesk<'a>, StoreError> {
+    /// Takes the recent stories (`cached`, or from the store when `None`).
+    pub fn open(app: &'a App, cached: Option<RecentStories>) -> Result<StoryDesk<'a>, StoreError> {
         let since = Utc::now() - chrono::Duration::days(STORY_LOOKBACK_DAYS);
+        let recent = match cached {
+            Some(recent) if recent.stories.first().is_none_or(|s| s.created >= since) => recent,
+            Some(mut recent) => {
+                // Some have aged out: drop them and index the rest again.
+                recent.stories.retain(|s| s.created >= since);
+                RecentStories::new(recent.stories)
+            }
+            None => {
+                // Oldest first, as they are kept in memory.
+                let mut stories = app.store.recent_stories(since)?;
+                stories.reverse();
+                RecentStories::new(stories)
+            }
+        };
         Ok(StoryDesk {
             app,
-            stories: app.store.recent_stories(since)?,
+            recent,
             changed: BTreeSet::new(),
             settings: HashMap::new(),
             posted: HashMap::new(),
@@ -120,19 +221,20 @@ impl<'a> StoryDesk<'a> {
             published,
         };
         let window = chrono::Duration::hours(WINDOW_HOURS);
-        let candidates = self
-            .stories
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.fingerprints
+        let possible = self.recent.candidates(&fp);
+        let stories = &self.recent.stories;
+        let candidates = possible
+            .into_iter()
+            .filter(|&i| {
+                stories[i]
+                    .fingerprints
                     .iter()
                     .any(|f| (f.published - published).abs() <= window)
             })
-            .map(|(i, s)| (i, s.fingerprints.as_slice()));
+            .map(|i| (i, stories[i].fingerprints.as_slice()));
         let placed = match best_story(&fp, candidates) {
             Some((index, score)) => {
-                let story = &mut self.stories[index];
+                let story = &mut self.recent.stories[index];
                 tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
                 story.members.push(member);
                 story.fingerprints.push(fp);
@@ -144,19 +246,21 @@ impl<'a> StoryDesk<'a> {
             }
             None => {
                 let id = self.app.store.new_story_id()?;
-                self.stories.push(StoryRecord {
+                self.recent.stories.push(StoryRecord {
                     id: id.clone(),
                     created: Utc::now(),
                     members: vec![member],
                     fingerprints: vec![fp],
                 });
                 PlacedStory {
-                    index: self.stories.len() - 1,
+                    index: self.recent.stories.len() - 1,
                     id,
                     is_new: true,
                 }
             }
         };
+        let members = self.recent.stories[placed.index].fingerprints.len();
+        self.recent.index_member(placed.index, members - 1);
         self.changed.insert(placed.index);
         Ok(placed)
     }
@@ -236,7 +340,7 @@ impl<'a> StoryDesk<'a> {
                 .into_iter()
                 .find(|l| l.story == story.id);
             let line = stored.unwrap_or_else(|| {
-                let first = &self.stories[story.index].members[0];
+                let first = &self.recent.stories[story.index].members[0];
                 let recognition = recognise(&item.title, &item.text, &feed.name);
                 let mut what = Vec::new();
                 if let Some(a) = recognition.authority {
@@ -268,9 +372,11 @@ impl<'a> StoryDesk<'a> {
     }
 
     /// Moves the decisions into `batch`.
-    pub fn finish(self, batch: &mut ItemBatch) {
+    /// Adds the desk's decisions to `batch`; returns the recent stories, for the
+    /// [`crate::app::StoryCache`] once the batch is committed.
+    pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
         for i in &self.changed {
-            batch.stories.push(self.stories[*i].clone());
+            batch.stories.push(self.recent.stories[*i].clone());
         }
         for ((room, story), post) in self.posted {
             batch.story_posts.push((room, story, post));
@@ -279,5 +385,6 @@ impl<'a> StoryDesk<'a> {
         for ((room, _), line) in self.pending_digest {
             batch.digest_lines.push((room, line));
         }
+        self.recent
     }
 }

@@ -174,9 +174,11 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
     } else if !notices.is_empty() {
         app.outbox_changed.notify_one();
     }
-    if let Err(e) = app.store.flush().await {
-        tracing::error!(feed = %feed.id, error = %e, "cannot flush store");
-    }
+    // No flush here: delivery flushes before it sends (so a post is on disk before
+    // it can go out), and everything else (items marked seen, a baseline, a 304, a
+    // failure) rides on the store's periodic flush; losing it to a crash only means
+    // fetching that feed once more. An fsync after each of a thousand feeds would
+    // make a poll cycle wait on the disk.
     PollResult {
         next_in,
         host_retry_after,
@@ -229,6 +231,7 @@ fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mu
                 to,
                 at: Utc::now(),
             });
+            app.feeds_changed.notify_one();
         }
         FeedOrigin::Command { .. } => {
             match app.feeds() {
@@ -248,6 +251,7 @@ fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mu
             if let Err(e) = app.store.put_feed(&record) {
                 tracing::error!(feed = %feed.id, error = %e, "cannot save the feed's new URL");
             }
+            app.feeds_changed.notify_one();
         }
     }
 }
@@ -338,6 +342,9 @@ fn mark_success(state: &mut FeedState, now: chrono::DateTime<Utc>) {
     state.failing_since = None;
 }
 
+/// How often the scheduler reads the feed list even when nothing signalled a change.
+const FEED_LIST_REFRESH: Duration = Duration::from_secs(60);
+
 /// Runs the scheduler until `shutdown` turns true, then waits for fetches in flight.
 ///
 /// At most `max_concurrent` fetches run at once, and at most `max_per_host` to one
@@ -352,20 +359,28 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
     let mut per_host: HashMap<String, usize> = HashMap::new();
     let mut host_wait: HashMap<String, Instant> = HashMap::new();
     let mut disabled: HashMap<String, String> = HashMap::new();
-    let mut running: JoinSet<(String, String, PollResult)> = JoinSet::new();
+    let mut running: JoinSet<(String, String, Instant, PollResult)> = JoinSet::new();
     let max_concurrent = app.config.fetch.max_concurrent;
     let max_per_host = app.config.fetch.max_per_host;
+    // The feed list is read again when it changes (a command, a reload, a permanent
+    // move all signal `feeds_changed`) and once a minute, not at every wake-up: with
+    // a thousand feeds, every finished fetch would otherwise read them all.
+    let mut feeds: Vec<FeedRecord> = Vec::new();
+    let mut listed_at: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let feeds = match app.feeds() {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot list feeds");
-                Vec::new()
-            }
-        };
+        if listed_at.is_none_or(|at| at.elapsed() >= FEED_LIST_REFRESH) {
+            feeds = match app.feeds() {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot list feeds");
+                    Vec::new()
+                }
+            };
+            listed_at = Some(Instant::now());
+        }
         let now = Instant::now();
         due.retain(|id, _| feeds.iter().any(|f| &f.id == id));
         for feed in &feeds {
@@ -405,17 +420,18 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
             *per_host.entry(host.clone()).or_default() += 1;
             let (app, fetcher, feed) = (app.clone(), fetcher.clone(), feed.clone());
             running.spawn(async move {
+                let started = Instant::now();
                 let result = poll_feed(&app, &fetcher, &feed).await;
-                (feed.id, host, result)
+                (feed.id, host, started, result)
             });
         }
         tokio::select! {
             _ = shutdown.changed() => {}
-            _ = app.feeds_changed.notified() => {}
+            _ = app.feeds_changed.notified() => listed_at = None,
             _ = tokio::time::sleep_until(next_wake) => {}
             Some(done) = running.join_next(), if !running.is_empty() => {
                 match done {
-                    Ok((id, host, result)) => {
+                    Ok((id, host, started, result)) => {
                         in_flight.remove(&id);
                         if let Some(n) = per_host.get_mut(&host) {
                             *n = n.saturating_sub(1);
@@ -429,7 +445,9 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
                         match result.next_in {
                             Some(delay) => {
                                 disabled.remove(&id);
-                                due.insert(id, Instant::now() + delay);
+                                // The interval runs from the start of the poll, so a
+                                // feed polled every second is polled every second.
+                                due.insert(id, (started + delay).max(Instant::now()));
                             }
                             None => {
                                 if let Ok(Some(feed)) = app.feed(&id) {

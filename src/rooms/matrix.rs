@@ -25,7 +25,9 @@ use matrix_sdk::ruma::events::room::message::{
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, RoomId, UserId};
-use matrix_sdk::{Client, ClientBuildError, Error as SdkError, HttpError, Room, RoomState};
+use matrix_sdk::{
+    Client, ClientBuildError, Error as SdkError, HttpError, Room, RoomState, SqliteStoreConfig,
+};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
@@ -286,7 +288,14 @@ impl MatrixBot {
         let client = Client::builder()
             .homeserver_url(matrix.homeserver.as_str())
             .respect_login_well_known(false)
-            .sqlite_store(&paths.sdk_store, Some(&passphrase))
+            // The SDK's default SQLite settings keep a pool of connections per store,
+            // four per core with a 2 MB page cache each; a bot in one process with a
+            // handful of rooms is well served by the low-memory settings.
+            .sqlite_store_with_config_and_cache_path(
+                SqliteStoreConfig::with_low_memory_config(&paths.sdk_store)
+                    .passphrase(Some(&passphrase)),
+                None::<&Path>,
+            )
             .request_config(
                 RequestConfig::new()
                     .timeout(Duration::from_secs(30))

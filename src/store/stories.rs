@@ -166,17 +166,23 @@ pub(super) struct StoryTrees {
     pub(super) story_posts: sled::Tree,
     pub(super) links: sled::Tree,
     pub(super) recent: sled::Tree,
+    /// About how many entries `recent` holds: counted once at open, then kept up to
+    /// date by [`Store::commit_batch`] (sled counts a tree by walking all of it).
+    /// Writers that bypass it (a restore) are counted at the next open.
+    pub(super) recent_len: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub(super) settings: sled::Tree,
     pub(super) digest_lines: sled::Tree,
 }
 
 impl StoryTrees {
     pub(super) fn open(db: &sled::Db) -> Result<StoryTrees, StoreError> {
+        let recent = db.open_tree("recent_items")?;
         Ok(StoryTrees {
             stories: db.open_tree("stories")?,
             story_posts: db.open_tree("story_posts")?,
             links: db.open_tree("outbox_story_links")?,
-            recent: db.open_tree("recent_items")?,
+            recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent.len())),
+            recent,
             settings: db.open_tree("room_settings")?,
             digest_lines: db.open_tree("digest_lines")?,
         })
@@ -251,9 +257,20 @@ impl Store {
                 },
             );
         result.map_err(tx_error)?;
-        let excess = t.recent.len().saturating_sub(RECENT_ITEMS_CAP);
-        for key in t.recent.iter().keys().take(excess) {
-            t.recent.remove(key?)?;
+        use std::sync::atomic::Ordering;
+        let len = t
+            .recent_len
+            .fetch_add(batch.recent.len(), Ordering::Relaxed)
+            + batch.recent.len();
+        let excess = len.saturating_sub(RECENT_ITEMS_CAP);
+        if excess > 0 {
+            let mut removed = 0;
+            for key in t.recent.iter().keys().take(excess) {
+                if t.recent.remove(key?)?.is_some() {
+                    removed += 1;
+                }
+            }
+            t.recent_len.fetch_sub(removed, Ordering::Relaxed);
         }
         Ok(())
     }
