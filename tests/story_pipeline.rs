@@ -15,7 +15,9 @@ use sanctions_watch::app::App;
 use sanctions_watch::commands::{CommandContext, handle_line};
 use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
+use sanctions_watch::feeds::parse::parse_feed;
 use sanctions_watch::feeds::poller::poll_feed;
+use sanctions_watch::pipeline::process_items;
 use sanctions_watch::rooms::{RoomSink, SendError, ThreadRoot, run_delivery};
 use sanctions_watch::store::OutboxEntry;
 use support::feed_server::FeedServer;
@@ -364,4 +366,49 @@ async fn a_digest_only_room_gets_one_digest_a_day_and_no_live_posts() {
         "a restart does not double it"
     );
     assert_eq!(app.store.outbox().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_feeds_reporting_one_story_at_the_same_moment_make_one_story() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &feeds(&server));
+    baseline(&app, &server).await;
+    let reports = [
+        (
+            "mofa",
+            item("kr-1", KR_RELEASE, "Fri, 24 May 2024 01:00:00 GMT"),
+        ),
+        (
+            "wire",
+            item("w-1", KR_WIRE, "Fri, 24 May 2024 02:12:00 GMT"),
+        ),
+        (
+            "paper",
+            item("p-1", KR_PAPER, "Fri, 24 May 2024 03:30:00 GMT"),
+        ),
+    ];
+    // The three feeds' items go through the pipeline on three threads released at
+    // the same moment, as the poller's blocking workers would run them.
+    let start = Arc::new(std::sync::Barrier::new(reports.len()));
+    let workers: Vec<_> = reports
+        .into_iter()
+        .map(|(id, report)| {
+            let (app, start) = (app.clone(), start.clone());
+            let feed = app.feed(id).unwrap().expect("feed exists");
+            let items = parse_feed(id, rss(&[report]).as_bytes(), None).unwrap();
+            std::thread::spawn(move || {
+                let state = app.store.feed_state(id).unwrap();
+                start.wait();
+                process_items(&app, &feed, items, state).unwrap()
+            })
+        })
+        .collect();
+    for w in workers {
+        assert_eq!(w.join().unwrap().posts, 1);
+    }
+    let sent = deliver_all(&app).await;
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    let top_level = sent.iter().filter(|(_, thread)| thread.is_none()).count();
+    assert_eq!(top_level, 1, "one post, two replies: {sent:#?}");
 }
