@@ -103,12 +103,8 @@ enum CharClass {
 }
 
 fn classify(c: char) -> CharClass {
-    if c.is_ascii_alphabetic() {
-        CharClass::Letter
-    } else if c.is_ascii_digit() {
-        CharClass::Digit
-    } else if c.is_ascii() {
-        CharClass::Other
+    if c.is_ascii() {
+        ascii_class(c as u8).unwrap_or(CharClass::Other)
     } else if is_ideograph(c) {
         CharClass::Ideograph
     } else if c.is_numeric() {
@@ -194,13 +190,7 @@ impl Tokenizer {
         while i < bytes.len() {
             let b = bytes[i];
             if b.is_ascii() {
-                let class = if b.is_ascii_alphabetic() {
-                    CharClass::Letter
-                } else if b.is_ascii_digit() {
-                    CharClass::Digit
-                } else {
-                    CharClass::Other
-                };
+                let class = ascii_class(b).unwrap_or(CharClass::Other);
                 if let Some(o) = &open
                     && o.class != class
                 {
