@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sanctions_watch::app::App;
-use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::feeds::parse::parse_feed;
 use sanctions_watch::feeds::poller::poll_feed;
@@ -149,11 +148,6 @@ fn feed_body(f: usize, round: usize) -> String {
         })
         .collect();
     rss(&items)
-}
-
-fn open_app(dir: &std::path::Path, rest: &str) -> Arc<App> {
-    let (config, _) = Config::from_str_in(&config_text(dir, rest), dir).unwrap();
-    App::open(config).unwrap()
 }
 
 async fn poll_all(app: &Arc<App>, fetcher: &Fetcher, feeds: &[FeedRecord]) -> Duration {

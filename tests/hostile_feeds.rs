@@ -14,17 +14,10 @@ use std::time::{Duration, Instant};
 
 use sanctions_watch::app::App;
 use sanctions_watch::commands::{CommandContext, handle_line};
-use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::feeds::poller::{poll_feed, run_poller};
 use support::feed_server::{Behaviour, FeedServer, Route};
 use support::*;
-
-fn open_app(data_dir: &std::path::Path, rest: &str) -> Arc<App> {
-    let text = config_text(data_dir, rest);
-    let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
-    App::open(config).expect("open store")
-}
 
 fn console() -> CommandContext {
     CommandContext {

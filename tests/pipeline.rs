@@ -4,27 +4,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use sanctions_watch::app::App;
 use sanctions_watch::commands::{CommandContext, handle_line};
-use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
-use sanctions_watch::feeds::poller::{poll_feed, run_poller};
-use sanctions_watch::store::FeedRecord;
+use sanctions_watch::feeds::poller::run_poller;
 use support::feed_server::FeedServer;
 use support::*;
-
-fn open_app(data_dir: &std::path::Path, rest: &str) -> Arc<App> {
-    let text = config_text(data_dir, rest);
-    let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
-    App::open(config).expect("open store")
-}
-
-fn feed(app: &App, id: &str) -> FeedRecord {
-    app.feed(id).unwrap().expect("feed exists")
-}
 
 fn console_ctx() -> CommandContext {
     CommandContext {
@@ -33,11 +19,6 @@ fn console_ctx() -> CommandContext {
         may_change: true,
         refusal: String::new(),
     }
-}
-
-async fn poll(app: &Arc<App>, id: &str) {
-    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
-    poll_feed(app, &fetcher, &feed(app, id)).await;
 }
 
 #[tokio::test]

@@ -13,27 +13,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sanctions_watch::app::App;
 use sanctions_watch::commands::{CommandContext, handle_line};
-use sanctions_watch::config::Config;
-use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::feeds::parse::parse_feed;
-use sanctions_watch::feeds::poller::poll_feed;
 use sanctions_watch::pipeline::process_items;
 use sanctions_watch::rooms::{RoomSink, SendError, ThreadRoot, run_delivery};
 use sanctions_watch::store::OutboxEntry;
 use support::feed_server::FeedServer;
 use support::*;
-
-fn open_app(data_dir: &std::path::Path, rest: &str) -> Arc<App> {
-    let text = config_text(data_dir, rest);
-    let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
-    App::open(config).expect("open store")
-}
-
-async fn poll(app: &Arc<App>, id: &str) {
-    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
-    let feed = app.feed(id).unwrap().expect("feed exists");
-    poll_feed(app, &fetcher, &feed).await;
-}
 
 fn console() -> CommandContext {
     CommandContext {

@@ -9,6 +9,26 @@ pub mod matrix;
 pub mod synapse;
 
 use std::path::Path;
+use std::sync::Arc;
+
+use sanctions_watch::app::App;
+use sanctions_watch::config::Config;
+use sanctions_watch::feeds::fetch::Fetcher;
+use sanctions_watch::feeds::poller::poll_feed;
+
+/// Opens an app (and its store) in `data_dir` with [`config_text`] and `rest`.
+pub fn open_app(data_dir: &Path, rest: &str) -> Arc<App> {
+    let text = config_text(data_dir, rest);
+    let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
+    App::open(config).expect("open store")
+}
+
+/// Polls feed `id` once, as the poller would.
+pub async fn poll(app: &Arc<App>, id: &str) {
+    let fetcher = Fetcher::new(&app.config.fetch).unwrap();
+    let feed = app.feed(id).unwrap().expect("feed exists");
+    poll_feed(app, &fetcher, &feed).await;
+}
 
 /// One RSS item for [`rss`].
 pub struct Item<'a> {
