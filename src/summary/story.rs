@@ -47,7 +47,31 @@ const LEAD_SENTENCES: usize = 3;
 /// Characters of text read for names.
 const NAME_SCAN_CHARS: usize = 4000;
 
-/// Words that say nothing about which announcement an item is.
+/// Days and months: neither content words nor names (see [`STOP_WORDS`] and
+/// [`NOT_NAMES`], which both include them).
+const CALENDAR_WORDS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Words that say nothing about which announcement an item is (and [`CALENDAR_WORDS`]).
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
@@ -162,25 +186,6 @@ const STOP_WORDS: &[&str] = &[
     "week",
     "month",
     "year",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
     "jan",
     "feb",
     "mar",
@@ -274,7 +279,8 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 /// Capitalised words that are not names: sentence furniture, titles, institutions,
-/// days and months, and the countries an authority is recognised from.
+/// days and months ([`CALENDAR_WORDS`]), and the countries an authority is
+/// recognised from.
 const NOT_NAMES: &[&str] = &[
     "the",
     "a",
@@ -408,25 +414,6 @@ const NOT_NAMES: &[&str] = &[
     "pyongyang",
     "tehran",
     "kyiv",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
     "sanctions",
     "sanctioned",
     "sanction",
@@ -586,7 +573,7 @@ fn content_form(norm: &str) -> Option<String> {
     if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == norm) {
         return Some((*digits).to_string());
     }
-    if STOP_WORDS.contains(&norm) {
+    if STOP_WORDS.contains(&norm) || CALENDAR_WORDS.contains(&norm) {
         return None;
     }
     if norm.len() < 2 && !norm.chars().all(|c| c.is_ascii_digit()) {
@@ -617,7 +604,10 @@ fn sentence_names(sentence: &str, out: &mut BTreeSet<u64>) {
         let capitalised = first.is_uppercase();
         let has_digit_and_letter = original.chars().any(|c| c.is_ascii_digit())
             && original.chars().any(|c| c.is_alphabetic());
-        if (i == 0 && !has_digit_and_letter) || NOT_NAMES.contains(&t.norm.as_str()) {
+        if (i == 0 && !has_digit_and_letter)
+            || NOT_NAMES.contains(&t.norm.as_str())
+            || CALENDAR_WORDS.contains(&t.norm.as_str())
+        {
             continue;
         }
         if (capitalised && t.norm.chars().count() >= 2) || has_digit_and_letter {
