@@ -638,20 +638,20 @@ const RECENT_WORDS: usize = 8192;
 
 impl RecentWords {
     fn near_words(&mut self, engine: &ScreeningEngine, word: &str) -> &[u32] {
-        let hash = hash_str(word) ^ engine.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        fn key_hash(serial: u64, word: &str) -> u64 {
+            hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        }
+        let hash = key_hash(engine.serial, word);
         let same = |e: &(u64, Box<str>, Box<[u32]>)| e.0 == engine.serial && &*e.1 == word;
         if self.table.find(hash, same).is_none() {
             if self.table.len() >= RECENT_WORDS {
                 self.table.clear();
             }
             let near = engine.near_words(word).into_boxed_slice();
-            self.table.insert_unique(
-                hash,
-                (engine.serial, word.into(), near),
-                |e: &(u64, Box<str>, Box<[u32]>)| {
-                    hash_str(&e.1) ^ e.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-                },
-            );
+            self.table
+                .insert_unique(hash, (engine.serial, word.into(), near), |e| {
+                    key_hash(e.0, &e.1)
+                });
         }
         &self
             .table
@@ -1134,13 +1134,13 @@ impl ScreeningEngine {
             return 0.0;
         }
         // Signatures rule out most pairs before either word is read.
+        // (The lengths in signatures are capped at 63, which gives the same bound.)
         let (word_sig, part_sig) = (doc.slots[i].sig, self.signatures[part as usize]);
         let bound = pair_bound((word_sig >> 26) as usize, (part_sig >> 26) as usize);
         if bound == 0 || !may_be_near(word_sig, part_sig, bound) {
             return 0.0;
         }
         let (a, b) = (doc.folded(i).as_bytes(), self.vocab.str(part).as_bytes());
-        let bound = pair_bound(a.len(), b.len());
         bounded_distance(a, b, bound).map_or(0.0, |d| similarity(a.len(), b.len(), d))
     }
 

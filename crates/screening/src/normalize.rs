@@ -206,15 +206,7 @@ impl Tokenizer {
                 while j < bytes.len() && ascii_class(bytes[j]) == Some(class) {
                     j += 1;
                 }
-                let o = open.get_or_insert_with(|| Open {
-                    start: i,
-                    class,
-                    folded_start: self.folded.len(),
-                    native_start: self.native.len(),
-                    native_written: false,
-                    non_latin: false,
-                    capitalised: b.is_ascii_uppercase(),
-                });
+                let o = open.get_or_insert_with(|| self.open(i, class, b.is_ascii_uppercase()));
                 let run = &bytes[i..j];
                 self.folded
                     .extend(run.iter().map(|b| b.to_ascii_lowercase() as char));
@@ -274,15 +266,7 @@ impl Tokenizer {
         } else if c.is_lowercase() {
             *has_lower = true;
         }
-        let o = open.get_or_insert_with(|| Open {
-            start: i,
-            class,
-            folded_start: self.folded.len(),
-            native_start: self.native.len(),
-            native_written: false,
-            non_latin: false,
-            capitalised: c.is_uppercase(),
-        });
+        let o = open.get_or_insert_with(|| self.open(i, class, c.is_uppercase()));
         self.write_native(text, o, i);
         if class != CharClass::Digit && !is_latin(c) {
             o.non_latin = true;
@@ -299,6 +283,19 @@ impl Tokenizer {
         if class == CharClass::Ideograph {
             let o = open.take().expect("just opened");
             self.close(text, o, i + c.len_utf8());
+        }
+    }
+
+    /// A word starting at byte `start`.
+    fn open(&self, start: usize, class: CharClass, capitalised: bool) -> Open {
+        Open {
+            start,
+            class,
+            folded_start: self.folded.len(),
+            native_start: self.native.len(),
+            native_written: false,
+            non_latin: false,
+            capitalised,
         }
     }
 
