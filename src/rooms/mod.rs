@@ -112,16 +112,7 @@ async fn deliver_due<S: RoomSink>(
             return Some(Duration::from_secs(5));
         }
     };
-    // Whatever is about to be sent is on disk first: a post sent, then lost from the
-    // store by a crash, would be composed again with a new transaction id and sent
-    // twice. One flush here covers every post enqueued since the last pass, so the
-    // pipeline need not wait for the disk after each feed.
-    if !entries.is_empty()
-        && let Err(e) = app.store.flush().await
-    {
-        tracing::error!(error = %e, "cannot flush the store; not sending until it can");
-        return Some(Duration::from_secs(5));
-    }
+    let mut flushed = false;
     let mut blocked_rooms: HashSet<String> = HashSet::new();
     let mut next_wake: Option<Duration> = None;
     let mut wake_in = |d: Duration| next_wake = Some(next_wake.map_or(d, |w: Duration| w.min(d)));
@@ -148,6 +139,17 @@ async fn deliver_due<S: RoomSink>(
                 None
             }
         };
+        // Whatever is sent is on disk first: a post sent, then lost from the store
+        // by a crash, would be composed again with a new transaction id and sent
+        // twice. One flush before the first send of a pass covers every post
+        // enqueued since, so the pipeline need not wait for the disk after each feed.
+        if !flushed {
+            if let Err(e) = app.store.flush().await {
+                tracing::error!(error = %e, "cannot flush the store; not sending until it can");
+                return Some(Duration::from_secs(5));
+            }
+            flushed = true;
+        }
         let result = sink.send(&entry, thread.as_ref()).await;
         let saved = match result {
             Ok(event_id) => {
