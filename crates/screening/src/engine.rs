@@ -16,6 +16,17 @@
 //! symmetric-deletion index over the anchor tokens ([`super::fuzzy`]) finds anchors
 //! spelt nearly like a word of the text. IMO and MMSI numbers are a map of their own.
 //!
+//! # Screening a text
+//!
+//! The text is tokenised and its words looked up in the vocabulary, through a small
+//! per-thread cache of recent short words that answers most lookups. Words
+//! that may stand for a name part (in the vocabulary, initials, words eligible for
+//! near spellings) are *marked*; candidates come from the postings of marked words
+//! and of the anchors near eligible words (remembered per thread for words seen
+//! lately), and a candidate is kept only if the other end of its name is among the
+//! marked words within reach. A near spelling of a one-word name that cannot reach
+//! the threshold, whatever legal forms follow it, is not a candidate.
+//!
 //! # Rules a candidate must pass
 //!
 //! - **Exact**: the pattern's tokens appear consecutively (a text word may also stand
@@ -50,7 +61,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use super::fuzzy::{
     DeletionIndex, bounded_distance, may_be_near, pair_bound, signature, similarity,
 };
-use super::normalize::Tokenizer;
+use super::normalize::{RawToken, Tokenizer};
 use super::{EntryKind, Hit, Screener, WatchEntry, identifier_digits};
 
 /// The threshold used when a list sets none.
@@ -160,10 +171,41 @@ fn is_vessel_word(s: &str) -> bool {
     VESSEL_WORDS.binary_search(&s).is_ok()
 }
 
+/// Folds a 128-bit product to 64 bits: every bit of either factor reaches every bit
+/// of the result.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// The hash of a word, for the vocabulary and the tables of text words. Words are
+/// short, so it reads at most two (overlapping) 8-byte or 4-byte pieces of a word up
+/// to 16 bytes, and 8 bytes at a time beyond that, with no loop over single bytes.
 fn hash_str(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(s.as_bytes());
-    h.finish()
+    const K0: u64 = 0x243f_6a88_85a3_08d3;
+    const K1: u64 = 0x1319_8a2e_0370_7344;
+    const K2: u64 = 0xa409_3822_299f_31d0;
+    let b = s.as_bytes();
+    let n = b.len();
+    let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |i: usize| u64::from(u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes")));
+    let (lo, hi) = if n >= 8 {
+        let mut lo = u64_at(0);
+        let mut i = 8;
+        while i + 8 < n {
+            lo = fold_mul(lo ^ K2, u64_at(i) ^ K1);
+            i += 8;
+        }
+        (lo, u64_at(n - 8))
+    } else if n >= 4 {
+        (u32_at(0), u32_at(n - 4))
+    } else if n > 0 {
+        let (a, m, z) = (b[0], b[n / 2], b[n - 1]);
+        (u64::from(a) << 16 | u64::from(m) << 8 | u64::from(z), 0)
+    } else {
+        (0, 0)
+    };
+    fold_mul(lo ^ K0, hi ^ K1 ^ (n as u64).wrapping_mul(K2))
 }
 
 /// Interned token strings: a hash table of ids over one string arena.
@@ -175,6 +217,7 @@ struct Vocab {
     flags: Vec<u8>,
 }
 
+#[inline]
 fn vocab_str<'a>(text: &'a str, ends: &[u32], id: u32) -> &'a str {
     let i = id as usize;
     let start = if i == 0 { 0 } else { ends[i - 1] as usize };
@@ -264,8 +307,24 @@ struct Posting {
     other_sig: u32,
     /// How far from the anchor the other end may be, in words.
     reach: u8,
-    person: bool,
+    /// The letter an initial standing for the other end would be; 0 unless the name
+    /// is a person's (see [`INITIAL_SIMILARITY`]).
+    initial: u8,
+    /// Letters in the name's legal forms ([`NO_LEGAL_LEN`] if too many to count).
+    legal_len: u8,
 }
+
+/// The letter an initial for name part `part` would be: its first letter, if it has
+/// more than one ([`ScreeningEngine::part_similarity`]); else 0.
+fn initial_letter(part: &str) -> u8 {
+    match part.as_bytes() {
+        [first, _, ..] if first.is_ascii_lowercase() => *first,
+        _ => 0,
+    }
+}
+
+/// A [`Posting::legal_len`] too large for a `u8`.
+const NO_LEGAL_LEN: u8 = u8::MAX;
 
 /// A [`Posting::other_sig`] for a part that only matches exactly.
 const EXACT_ONLY: u32 = u32::MAX;
@@ -509,12 +568,22 @@ impl EngineBuilder {
                 (id, sig)
             };
             let t = toks[anchor] as usize;
+            let legal_len: usize = toks
+                .iter()
+                .filter(|&&id| vocab.flags[id as usize] & T_LEGAL != 0)
+                .map(|&id| vocab.str(id).chars().count())
+                .sum();
             anchor_postings[fill[t] as usize] = Posting {
                 pattern: pi as u32,
                 other_end,
                 other_sig,
                 reach: (p.len as usize + 2).min(u8::MAX as usize) as u8,
-                person: p.flags & P_PERSON != 0,
+                initial: if p.flags & P_PERSON != 0 && other_sig != EXACT_ONLY {
+                    initial_letter(vocab.str(other_end))
+                } else {
+                    0
+                },
+                legal_len: legal_len.min(NO_LEGAL_LEN as usize) as u8,
             };
             fill[t] += 1;
         }
@@ -599,8 +668,13 @@ struct Slot {
     id: u32,
     native: u32,
     join: u32,
-    /// The folded word's [`signature`] when fuzzy matching is on, else 0.
+    /// The folded word's [`signature`] when fuzzy matching is on and the word is
+    /// worth a near spelling ([`ScreeningEngine::fuzzy_eligible`]), else 0.
     sig: u32,
+    /// For a one-letter word (an initial), its letter, else 0.
+    initial: u8,
+    /// True for a word that gives a one-word vessel name its context.
+    vessel_word: bool,
 }
 
 /// A text prepared for screening.
@@ -608,6 +682,25 @@ struct Doc<'t> {
     text: &'t str,
     tok: &'t Tokenizer,
     slots: &'t [Slot],
+    /// The words that may be the end of a name ([`Mark`]), in text order.
+    marks: &'t [Mark],
+    /// For each word (and the end of the text), the first of `marks` at or after it.
+    first_mark: &'t [u32],
+}
+
+/// A word of the text that may stand for a name part: one in the vocabulary (as
+/// folded, written or joined with the next), an initial, or a word eligible for near
+/// spellings. Most words of a text are none of these; the test for the other end of
+/// a name reads only these.
+#[derive(Clone, Copy)]
+struct Mark {
+    /// Its slot.
+    at: u32,
+    id: u32,
+    native: u32,
+    join: u32,
+    sig: u32,
+    initial: u8,
 }
 
 /// Buffers reused from one screening to the next on a thread, so that screening a
@@ -616,38 +709,197 @@ struct Doc<'t> {
 struct Scratch {
     tok: Tokenizer,
     slots: Vec<Slot>,
-    /// The first word of the text with each folded form (its index), so a word that
-    /// comes again is not looked up in the vocabulary again.
-    seen: HashTable<u32>,
+    /// Vocabulary ids of short words looked up lately, so a word that comes again
+    /// (in this text or the next) is not looked up in the vocabulary again.
+    words: WordCache,
     joined: String,
     cands: Vec<(u32, u32)>,
+    /// See [`Doc::marks`].
+    marks: Vec<Mark>,
+    /// See [`Doc::first_mark`].
+    first_mark: Vec<u32>,
     recent: RecentWords,
 }
 
-/// Words this thread screened lately and the indexed words near each, per engine.
-/// Capitalised words recur from one news item to the next ("Treasury", "Moscow",
-/// "Tuesday"), and finding the words near one costs dozens of reads scattered over
-/// a large index; this remembers the answer. Bounded: emptied when full.
+/// A word of up to [`SHORT_WORD`] bytes as two little-endian integers, zero-padded,
+/// and its length: compared and hashed without reading the word again.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct ShortWord {
+    a: u64,
+    b: u64,
+    len: u64,
+}
+
+/// Longest word a [`ShortWord`] holds.
+const SHORT_WORD: usize = 16;
+
+/// The low `n` bytes of `x` (all of it from 8 on).
+fn low_bytes(x: u64, n: usize) -> u64 {
+    match n {
+        0 => 0,
+        1..=7 => x & (u64::MAX >> (64 - 8 * n)),
+        _ => x,
+    }
+}
+
+impl ShortWord {
+    /// The word `bytes[start..end]`, if short enough. Reads 16 bytes at once when
+    /// the buffer has them, else byte by byte.
+    fn new(bytes: &[u8], start: usize, end: usize) -> Option<ShortWord> {
+        let n = end - start;
+        if n == 0 || n > SHORT_WORD {
+            return None;
+        }
+        let (a, b) = match bytes.get(start..start + SHORT_WORD) {
+            Some(w) => (
+                u64::from_le_bytes(w[..8].try_into().expect("8 bytes")),
+                u64::from_le_bytes(w[8..].try_into().expect("8 bytes")),
+            ),
+            None => {
+                let mut w = [0u8; SHORT_WORD];
+                for (d, s) in w.iter_mut().zip(&bytes[start..end]) {
+                    *d = *s;
+                }
+                (
+                    u64::from_le_bytes(w[..8].try_into().expect("8 bytes")),
+                    u64::from_le_bytes(w[8..].try_into().expect("8 bytes")),
+                )
+            }
+        };
+        Some(ShortWord {
+            a: low_bytes(a, n),
+            b: low_bytes(b, n.saturating_sub(8)),
+            len: n as u64,
+        })
+    }
+
+    fn hash(&self) -> u64 {
+        fold_mul(
+            self.a ^ 0x243f_6a88_85a3_08d3,
+            self.b ^ self.len.wrapping_mul(0x1319_8a2e_0370_7344),
+        )
+    }
+}
+
+/// What screening needs to know of a text word, apart from where it is.
+#[derive(Clone, Copy)]
+struct WordInfo {
+    /// Its vocabulary id, `NONE` if it is no name part.
+    id: u32,
+    /// See [`Slot::vessel_word`].
+    vessel_word: bool,
+}
+
+impl WordInfo {
+    const NONE: WordInfo = WordInfo {
+        id: NONE,
+        vessel_word: false,
+    };
+}
+
+/// [`WordInfo`] of short words (see [`Scratch::words`]): a two-way set-associative
+/// cache, the most recent word of a set first. Valid for one engine (`serial`).
+struct WordCache {
+    serial: u64,
+    sets: Vec<[(ShortWord, WordInfo); 2]>,
+}
+
+/// Sets of [`WordCache`] (a power of two): room for the words of many texts.
+const WORD_CACHE_SETS: usize = 4096;
+
+impl Default for WordCache {
+    fn default() -> WordCache {
+        WordCache {
+            serial: 0,
+            sets: vec![[(ShortWord::default(), WordInfo::NONE); 2]; WORD_CACHE_SETS],
+        }
+    }
+}
+
+impl WordCache {
+    /// What is known of `word`, from the cache or else from `look_up`, which the
+    /// cache then remembers.
+    fn info(
+        &mut self,
+        serial: u64,
+        word: ShortWord,
+        look_up: impl FnOnce() -> WordInfo,
+    ) -> WordInfo {
+        if self.serial != serial {
+            self.serial = serial;
+            self.sets.fill([(ShortWord::default(), WordInfo::NONE); 2]);
+        }
+        let set = &mut self.sets[word.hash() as usize & (WORD_CACHE_SETS - 1)];
+        if set[0].0 == word {
+            return set[0].1;
+        }
+        if set[1].0 == word {
+            set.swap(0, 1);
+            return set[0].1;
+        }
+        let info = look_up();
+        set[1] = set[0];
+        set[0] = (word, info);
+        info
+    }
+}
+
+/// Words this thread screened lately and the postings of the indexed words near
+/// each, per engine. Capitalised words recur from one news item to the next
+/// ("Treasury", "Moscow", "Tuesday"), and finding the words near one and their
+/// postings costs dozens of reads scattered over a large index; this remembers the
+/// answer, in one piece. Bounded: emptied when it holds [`RECENT_WORDS`] words or
+/// [`RECENT_POSTINGS`] postings.
 #[derive(Default)]
 struct RecentWords {
-    table: HashTable<(u64, Box<str>, Box<[u32]>)>,
+    table: HashTable<(u64, Box<str>, Box<[NearPosting]>)>,
+    /// Postings held, over all words.
+    postings: usize,
+}
+
+/// An anchor token spelt nearly like a word of the text (not the word itself).
+#[derive(Clone, Copy)]
+struct NearWord {
+    id: u32,
+    /// Its [`similarity`] to the text word.
+    sim: f32,
+    /// Its length.
+    len: u32,
+}
+
+/// A posting of an anchor token spelt nearly like a word of the text.
+#[derive(Clone, Copy)]
+struct NearPosting {
+    /// The anchor token.
+    word: u32,
+    /// True when the name is sure to score below the threshold unless the text has
+    /// the anchor exactly after all, written apart ([`Slot::join`]); see
+    /// [`ScreeningEngine::one_word_may_pass`].
+    too_far: bool,
+    posting: Posting,
 }
 
 /// Words [`RecentWords`] holds before it starts over.
 const RECENT_WORDS: usize = 8192;
 
+/// Postings [`RecentWords`] holds before it starts over (24 bytes each).
+const RECENT_POSTINGS: usize = 1 << 20;
+
 impl RecentWords {
-    fn near_words(&mut self, engine: &ScreeningEngine, word: &str) -> &[u32] {
+    /// The postings of the anchor tokens near `word` (see [`NearPosting`]).
+    fn near_postings(&mut self, engine: &ScreeningEngine, word: &str) -> &[NearPosting] {
         fn key_hash(serial: u64, word: &str) -> u64 {
             hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
         }
         let hash = key_hash(engine.serial, word);
-        let same = |e: &(u64, Box<str>, Box<[u32]>)| e.0 == engine.serial && &*e.1 == word;
+        let same = |e: &(u64, Box<str>, Box<[NearPosting]>)| e.0 == engine.serial && &*e.1 == word;
         if self.table.find(hash, same).is_none() {
-            if self.table.len() >= RECENT_WORDS {
+            if self.table.len() >= RECENT_WORDS || self.postings >= RECENT_POSTINGS {
                 self.table.clear();
+                self.postings = 0;
             }
-            let near = engine.near_words(word).into_boxed_slice();
+            let near = engine.near_postings(word).into_boxed_slice();
+            self.postings += near.len();
             self.table
                 .insert_unique(hash, (engine.serial, word.into(), near), |e| {
                     key_hash(e.0, &e.1)
@@ -814,51 +1066,49 @@ impl ScreeningEngine {
     }
 
     /// Tokenizes `text` into `scratch` and looks its words up in the vocabulary.
-    fn prepare(&self, text: &str, scratch: &mut Scratch) {
+    /// Returns whether the text has a word that introduces an identifier (IMO, MMSI).
+    fn prepare(&self, text: &str, scratch: &mut Scratch) -> bool {
         let Scratch {
             tok,
             slots,
-            seen,
+            words,
             joined,
             ..
         } = scratch;
         tok.tokenize(text);
         slots.clear();
-        seen.clear();
-        for (i, t) in tok.tokens.iter().enumerate() {
-            let f = tok.folded_of(t);
-            let id = if f.is_empty() {
-                NONE
-            } else {
-                let hash = hash_str(f);
-                let words = &tok.tokens;
-                let folded = &tok.folded;
-                let same = |&j: &u32| {
-                    let u = &words[j as usize];
-                    &folded[u.folded.0 as usize..u.folded.1 as usize] == f
-                };
-                match seen.find(hash, same) {
-                    Some(&j) => slots[j as usize].id,
-                    None => {
-                        seen.insert_unique(hash, i as u32, |&j| {
-                            let u = &words[j as usize];
-                            hash_str(&folded[u.folded.0 as usize..u.folded.1 as usize])
-                        });
-                        self.vocab.get_hashed(f, hash)
-                    }
-                }
+        let mut identifier_word = false;
+        let folded = tok.folded.as_bytes();
+        for t in &tok.tokens {
+            let (start, end) = (t.folded.0 as usize, t.folded.1 as usize);
+            let f = &tok.folded[start..end];
+            identifier_word |= matches!(f.len(), 3 | 4) && matches!(f, "imo" | "mmsi");
+            let look_up = || WordInfo {
+                id: self.vocab.get(f),
+                vessel_word: is_vessel_word(f),
+            };
+            let info = match ShortWord::new(folded, start, end) {
+                Some(w) => words.info(self.serial, w, look_up),
+                None if f.is_empty() => WordInfo::NONE,
+                None => look_up(),
             };
             let native = tok.native_of(t).map_or(NONE, |n| self.vocab.get(n));
-            let sig = if self.options.fuzzy {
+            let sig = if self.options.fuzzy && word_fuzzy_eligible(t, tok.cased) {
                 signature(f.as_bytes())
             } else {
                 0
             };
+            let initial = match f.as_bytes() {
+                &[b] if b.is_ascii_lowercase() => b,
+                _ => 0,
+            };
             slots.push(Slot {
-                id,
+                id: info.id,
                 native,
                 join: NONE,
                 sig,
+                initial,
+                vessel_word: info.vessel_word,
             });
         }
         // Name parts written apart in the text but together in a list ("Jong Un" for
@@ -883,8 +1133,17 @@ impl ScreeningEngine {
             joined.clear();
             joined.push_str(fa);
             joined.push_str(fb);
-            slots[i].join = self.vocab.get(joined);
+            let joined = joined.as_str();
+            let look_up = || WordInfo {
+                id: self.vocab.get(joined),
+                vessel_word: is_vessel_word(joined),
+            };
+            slots[i].join = match ShortWord::new(joined.as_bytes(), 0, joined.len()) {
+                Some(w) => words.info(self.serial, w, look_up).id,
+                None => look_up().id,
+            };
         }
+        identifier_word
     }
 
     /// Screens `text` and returns every hit at or above the threshold, by position.
@@ -900,44 +1159,69 @@ impl ScreeningEngine {
     }
 
     fn screen_with(&self, text: &str, scratch: &mut Scratch) -> Vec<Hit> {
-        self.prepare(text, scratch);
+        let identifier_word = self.prepare(text, scratch);
         let Scratch {
             tok,
             slots,
             cands,
+            marks,
+            first_mark,
             recent,
             ..
         } = scratch;
         cands.clear();
-        let doc = Doc { text, tok, slots };
-        let n = doc.slots.len();
+        marks.clear();
+        first_mark.clear();
+        for (i, s) in slots.iter().enumerate() {
+            first_mark.push(marks.len() as u32);
+            if s.id != NONE || s.native != NONE || s.join != NONE || s.sig != 0 || s.initial != 0 {
+                marks.push(Mark {
+                    at: i as u32,
+                    id: s.id,
+                    native: s.native,
+                    join: s.join,
+                    sig: s.sig,
+                    initial: s.initial,
+                });
+            }
+        }
+        first_mark.push(marks.len() as u32);
+        let doc = Doc {
+            text,
+            tok,
+            slots,
+            marks,
+            first_mark,
+        };
         let mut raw: Vec<RawHit> = Vec::new();
-        let ids_in_doc = self.identifier_hits(&doc, &mut raw);
+        let ids_in_doc = if identifier_word {
+            self.identifier_hits(&doc, &mut raw)
+        } else {
+            HashSet::new()
+        };
 
-        // Candidates: (pattern, slot where its anchor was seen).
-        for (i, s) in doc.slots.iter().enumerate() {
-            for id in [s.id, s.native, s.join] {
+        // Candidates: (pattern, slot where its anchor was seen). Only marked words
+        // are name parts.
+        for m in doc.marks {
+            for id in [m.id, m.native, m.join] {
                 for posting in self.postings(id) {
-                    if self.other_end_may_be_near(&doc, i, posting) {
-                        cands.push((posting.pattern, i as u32));
+                    if self.other_end_may_be_near(&doc, m.at as usize, posting) {
+                        cands.push((posting.pattern, m.at));
                     }
                 }
             }
         }
         if self.options.fuzzy && !self.deletions.is_empty() {
-            for i in 0..n {
-                if !self.fuzzy_eligible(&doc, i) {
-                    continue;
-                }
-                let word = doc.folded(i);
-                let near = recent.near_words(self, word);
-                for &w in near.iter() {
-                    if w != doc.slots[i].id {
-                        for posting in self.postings(w) {
-                            if self.other_end_may_be_near(&doc, i, posting) {
-                                cands.push((posting.pattern, i as u32));
-                            }
-                        }
+            // The postings of the words near each eligible word of the text (the
+            // marked words with a signature).
+            for m in doc.marks.iter().filter(|m| m.sig != 0) {
+                let (i, join) = (m.at as usize, m.join);
+                for near in recent.near_postings(self, doc.folded(i)) {
+                    if near.too_far && near.word != join {
+                        continue;
+                    }
+                    if self.other_end_may_be_near(&doc, i, &near.posting) {
+                        cands.push((near.posting.pattern, i as u32));
                     }
                 }
             }
@@ -956,31 +1240,73 @@ impl ScreeningEngine {
     /// A word of the text worth a near-spelling lookup: alphabetic, four letters or
     /// more, and capitalised (unless the text does not use case).
     fn fuzzy_eligible(&self, doc: &Doc, i: usize) -> bool {
-        let t = &doc.tok.tokens[i];
-        !t.numeric
-            && !t.ideographic
-            && (t.capitalised || !doc.tok.cased)
-            && (t.folded.1 - t.folded.0) >= 4
+        word_fuzzy_eligible(&doc.tok.tokens[i], doc.tok.cased)
     }
 
-    /// Anchor tokens within the edit bound of `word`.
-    fn near_words(&self, word: &str) -> Vec<u32> {
+    /// The postings of the anchor tokens within the edit bound of `word` (not `word`
+    /// itself, which is looked up exactly). The reads of where each near token's
+    /// postings are, scattered over a large index, are made together so they overlap.
+    fn near_postings(&self, word: &str) -> Vec<NearPosting> {
+        let near = self.near_words(word);
+        let ranges: Vec<(u32, u32)> = near
+            .iter()
+            .map(|w| {
+                let id = w.id as usize;
+                (self.anchor_offsets[id], self.anchor_offsets[id + 1])
+            })
+            .collect();
         let mut out = Vec::new();
-        self.deletions
-            .candidates(word.as_bytes(), |id| out.push(id));
-        out.sort_unstable();
-        out.dedup();
-        let query = signature(word.as_bytes());
-        out.retain(|&id| {
-            let sig = self.signatures[id as usize];
-            let bound = pair_bound(word.len(), (sig >> 26) as usize);
-            if !may_be_near(query, sig, bound) {
-                return false;
+        for (w, &(start, end)) in near.iter().zip(&ranges) {
+            for posting in &self.anchor_postings[start as usize..end as usize] {
+                out.push(NearPosting {
+                    word: w.id,
+                    too_far: posting.other_end == NONE
+                        && !self.one_word_may_pass(w, posting.legal_len),
+                    posting: *posting,
+                });
             }
-            let w = self.vocab.str(id);
-            bounded_distance(word.as_bytes(), w.as_bytes(), bound).is_some()
-        });
+        }
         out
+    }
+
+    /// Anchor tokens within the edit bound of `word`, other than `word` itself.
+    fn near_words(&self, word: &str) -> Vec<NearWord> {
+        let mut ids = Vec::new();
+        self.deletions
+            .candidates(word.as_bytes(), |id| ids.push(id));
+        ids.sort_unstable();
+        ids.dedup();
+        let query = signature(word.as_bytes());
+        ids.into_iter()
+            .filter_map(|id| {
+                let sig = self.signatures[id as usize];
+                let bound = pair_bound(word.len(), (sig >> 26) as usize);
+                if !may_be_near(query, sig, bound) {
+                    return None;
+                }
+                let w = self.vocab.str(id);
+                let d = bounded_distance(word.as_bytes(), w.as_bytes(), bound)?;
+                (d > 0).then_some(NearWord {
+                    id,
+                    sim: similarity(word.len(), w.len(), d),
+                    len: w.len() as u32,
+                })
+            })
+            .collect()
+    }
+
+    /// False when a name whose only core part is `near` (a near spelling of the
+    /// text word, not the word itself), with `legal_len` letters of legal forms, is
+    /// sure to score below the threshold: at best every legal form matches exactly,
+    /// and a near spelling of a one-word name loses [`ONE_WORD_FUZZY_PENALTY`] (see
+    /// [`Self::align`]). A small margin keeps rounding on the safe side.
+    fn one_word_may_pass(&self, near: &NearWord, legal_len: u8) -> bool {
+        if legal_len == NO_LEGAL_LEN {
+            return true;
+        }
+        let (len, legal) = (near.len as f32, f32::from(legal_len));
+        let best = (len * near.sim + legal) / (len + legal) - ONE_WORD_FUZZY_PENALTY;
+        best >= self.options.threshold - 1e-3
     }
 
     /// IMO and MMSI numbers in the text; returns the entries they name.
@@ -1074,8 +1400,10 @@ impl ScreeningEngine {
 
     /// False when the name of `posting`, its anchor seen at word `s`, surely cannot
     /// match: every way to match needs both ends of the name (its first and last core
-    /// parts), and no word within reach is, or may be, the other end. Reads only the
-    /// text and the posting; [`Self::verify`] decides.
+    /// parts), and no word within reach is the other end, its initial or (with fuzzy
+    /// matching) a near spelling of it. Reads the marked words of the text and the
+    /// posting, and the other end's spelling only for a word whose [`signature`] is
+    /// near; [`Self::verify`] decides.
     fn other_end_may_be_near(&self, doc: &Doc, s: usize, posting: &Posting) -> bool {
         let part = posting.other_end;
         if part == NONE {
@@ -1084,32 +1412,35 @@ impl ScreeningEngine {
         let reach = posting.reach as usize;
         let lo = s.saturating_sub(reach);
         let hi = (s + reach + 1).min(doc.slots.len());
+        let marks = &doc.marks[doc.first_mark[lo] as usize..doc.first_mark[hi] as usize];
         let sig = posting.other_sig;
-        (lo..hi).any(|i| {
-            if i == s {
+        let s = s as u32;
+        let is_part = |m: &Mark| m.id == part || m.native == part || m.join == part;
+        if sig == EXACT_ONLY {
+            return marks.iter().any(|m| m.at != s && is_part(m));
+        }
+        let other_len = (sig >> 26) as usize;
+        marks.iter().any(|m| {
+            if m.at == s {
                 return false;
             }
-            let slot = &doc.slots[i];
-            if slot.id == part || slot.native == part || slot.join == part {
+            // An initial for the other end ("Vladimir V. Putin").
+            if is_part(m) || (m.initial != 0 && m.initial == posting.initial) {
                 return true;
             }
-            if sig == EXACT_ONLY {
-                return false;
+            // `sig` is 0 unless fuzzy matching is on and the word is eligible.
+            // The same test as in `part_similarity`, signatures first.
+            m.sig != 0 && {
+                let bound = pair_bound((m.sig >> 26) as usize, other_len);
+                bound > 0
+                    && may_be_near(m.sig, sig, bound)
+                    && bounded_distance(
+                        doc.folded(m.at as usize).as_bytes(),
+                        self.vocab.str(part).as_bytes(),
+                        bound,
+                    )
+                    .is_some()
             }
-            let word = doc.folded(i).as_bytes();
-            // An initial for a name part ("Vladimir V. Putin").
-            if posting.person
-                && word.len() == 1
-                && word[0].is_ascii_lowercase()
-                && sig & (1 << (word[0] - b'a')) != 0
-            {
-                return true;
-            }
-            if !self.options.fuzzy || !self.fuzzy_eligible(doc, i) {
-                return false;
-            }
-            let bound = pair_bound(word.len(), (sig >> 26) as usize);
-            bound > 0 && may_be_near(slot.sig, sig, bound)
         })
     }
 
@@ -1436,13 +1767,17 @@ impl ScreeningEngine {
     }
 }
 
+/// See [`ScreeningEngine::fuzzy_eligible`]; `cased` is [`Tokenizer::cased`].
+fn word_fuzzy_eligible(t: &RawToken, cased: bool) -> bool {
+    !t.numeric && !t.ideographic && (t.capitalised || !cased) && (t.folded.1 - t.folded.0) >= 4
+}
+
 /// True if a vessel word is within [`CONTEXT_WINDOW`] words of the hit.
 fn has_vessel_context(doc: &Doc, h: &RawHit) -> bool {
     let lo = h.start.saturating_sub(CONTEXT_WINDOW);
     let hi = (h.end + CONTEXT_WINDOW).min(doc.slots.len());
-    (lo..hi)
-        .filter(|i| *i < h.start || *i >= h.end)
-        .any(|i| is_vessel_word(doc.folded(i)))
+    doc.slots[lo..h.start].iter().any(|s| s.vessel_word)
+        || doc.slots[h.end.min(hi)..hi].iter().any(|s| s.vessel_word)
 }
 
 /// Matches `parts` consecutively from word `i`; returns the end (exclusive).

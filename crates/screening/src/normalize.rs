@@ -67,7 +67,9 @@ pub struct RawToken {
 pub struct Tokenizer {
     /// Tokens of the last text.
     pub tokens: Vec<RawToken>,
-    /// Folded forms, concatenated.
+    /// The text lower-cased (ASCII letters only), then the folded forms of words
+    /// that are not that copy (words with characters outside ASCII, legal forms
+    /// written another way); a token's range may point into either part.
     pub folded: String,
     /// As-written forms of non-Latin tokens, concatenated.
     pub native: String,
@@ -104,7 +106,7 @@ enum CharClass {
 
 fn classify(c: char) -> CharClass {
     if c.is_ascii() {
-        ascii_class(c as u8).unwrap_or(CharClass::Other)
+        ASCII_CLASS[c as usize]
     } else if is_ideograph(c) {
         CharClass::Ideograph
     } else if c.is_numeric() {
@@ -118,15 +120,68 @@ fn classify(c: char) -> CharClass {
     }
 }
 
-/// The class of an ASCII letter or digit; `None` for anything else.
-fn ascii_class(b: u8) -> Option<CharClass> {
-    if b.is_ascii_alphabetic() {
-        Some(CharClass::Letter)
-    } else if b.is_ascii_digit() {
-        Some(CharClass::Digit)
-    } else {
-        None
+/// The class of each ASCII byte: letters, digits, and [`CharClass::Other`] (also
+/// given for bytes outside ASCII, so that a run of ASCII letters stops at one).
+static ASCII_CLASS: [CharClass; 256] = {
+    let mut t = [CharClass::Other; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() {
+            t[b] = CharClass::Letter;
+        } else if c.is_ascii_digit() {
+            t[b] = CharClass::Digit;
+        }
+        b += 1;
     }
+    t
+};
+
+/// Each byte's high bit.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight copies of byte `b`.
+const fn splat(b: u8) -> u64 {
+    b as u64 * 0x0101_0101_0101_0101
+}
+
+/// The high bit of each byte of `x` that is an ASCII letter (`class` Letter) or digit
+/// (otherwise), eight bytes at once: a byte is in `lo..=hi` when adding `0x80 - lo`
+/// sets its high bit and adding `0x7f - hi` does not (bytes outside ASCII are
+/// cleared first, so no addition carries into the next byte).
+fn class_bits(x: u64, class: CharClass) -> u64 {
+    let (y, lo, hi) = if class == CharClass::Letter {
+        // Lower-cased: `A..=Z` become `a..=z`, and the other bytes from `@` to `_`
+        // become `` ` `` or `{` to DEL, still outside `a..=z`.
+        (x | splat(0x20), b'a', b'z')
+    } else {
+        (x, b'0', b'9')
+    };
+    let y = y & !HIGH_BITS;
+    (y + splat(0x80 - lo)) & !(y + splat(0x7f - hi)) & !x & HIGH_BITS
+}
+
+/// The end of the run of bytes of `class` (letters or digits) that continues at `j`.
+fn run_end(bytes: &[u8], mut j: usize, class: CharClass) -> usize {
+    while let Some(chunk) = bytes.get(j..j + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let stop = !class_bits(x, class) & HIGH_BITS;
+        if stop != 0 {
+            return j + (stop.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < bytes.len() && ASCII_CLASS[bytes[j] as usize] == class {
+        j += 1;
+    }
+    j
+}
+
+/// True when the one-letter word at byte `start` is a possessive "s": right after an
+/// apostrophe (`'` or `’`) that itself follows a letter or digit.
+fn after_apostrophe(text: &str, start: usize) -> bool {
+    let mut rev = text[..start].chars().rev();
+    matches!(rev.next(), Some('\'' | '’')) && rev.next().is_some_and(char::is_alphanumeric)
 }
 
 /// Han, Hiragana, Katakana and Hangul syllables: scripts written without spaces.
@@ -176,58 +231,111 @@ impl Tokenizer {
     /// Splits `text` into tokens, replacing the previous contents of the buffers.
     ///
     /// ASCII, most of any text, takes a fast path that never decodes a character or
-    /// writes the as-written form; that form is only written for a word once it meets
-    /// a character outside ASCII.
+    /// writes the as-written form: a run of ASCII letters (or digits) that no
+    /// character outside ASCII follows is a whole word and is written out at once
+    /// ([`Tokenizer::ascii_word`]). Only a word that meets a character outside ASCII
+    /// is built character by character, and only then is its as-written form written.
     pub fn tokenize(&mut self, text: &str) {
         self.tokens.clear();
-        self.folded.clear();
         self.native.clear();
+        // The whole text lower-cased at once: a word of ASCII letters or digits has
+        // its folded form at its own offsets. Other folded forms follow the copy.
+        self.folded.clear();
+        self.folded.push_str(text);
+        self.folded.make_ascii_lowercase();
         let bytes = text.as_bytes();
+        let n = bytes.len();
         let mut has_upper = false;
         let mut has_lower = false;
         let mut open: Option<Open> = None;
         let mut i = 0;
-        while i < bytes.len() {
+        while i < n {
             let b = bytes[i];
-            if b.is_ascii() {
-                let class = ascii_class(b).unwrap_or(CharClass::Other);
-                if let Some(o) = &open
-                    && o.class != class
-                {
-                    let o = open.take().expect("open");
-                    self.close(text, o, i);
-                }
-                if class == CharClass::Other {
-                    i += 1;
-                    continue;
-                }
-                // The whole run of ASCII letters (or digits) at once.
-                let mut j = i + 1;
-                while j < bytes.len() && ascii_class(bytes[j]) == Some(class) {
-                    j += 1;
-                }
-                let o = open.get_or_insert_with(|| self.open(i, class, b.is_ascii_uppercase()));
-                let run = &bytes[i..j];
-                self.folded
-                    .extend(run.iter().map(|b| b.to_ascii_lowercase() as char));
-                if o.native_written {
-                    self.native
-                        .extend(run.iter().map(|b| b.to_ascii_lowercase() as char));
-                }
-                i = j;
+            if !b.is_ascii() {
+                let c = text[i..].chars().next().expect("a character starts here");
+                self.non_ascii(text, &mut open, i, c, &mut has_upper, &mut has_lower);
+                i += c.len_utf8();
                 continue;
             }
-            let c = text[i..].chars().next().expect("a character starts here");
-            self.non_ascii(text, &mut open, i, c, &mut has_upper, &mut has_lower);
-            i += c.len_utf8();
+            let class = ASCII_CLASS[b as usize];
+            if class == CharClass::Other {
+                if let Some(o) = open.take() {
+                    self.close(text, o, i);
+                }
+                i += 1;
+                continue;
+            }
+            // The whole run of ASCII letters (or digits) at once.
+            let j = run_end(bytes, i + 1, class);
+            match &mut open {
+                Some(o) if o.class == class => {
+                    let o_written = o.native_written;
+                    self.push_ascii(&text[i..j], o_written);
+                }
+                _ => {
+                    if let Some(o) = open.take() {
+                        self.close(text, o, i);
+                    }
+                    if j == n || bytes[j].is_ascii() {
+                        // What follows is ASCII of another class: the word ends here.
+                        self.ascii_word(text, i, j, class);
+                    } else {
+                        open = Some(self.open(i, class, b.is_ascii_uppercase()));
+                        self.push_ascii(&text[i..j], false);
+                    }
+                }
+            }
+            i = j;
         }
         if let Some(o) = open.take() {
-            self.close(text, o, text.len());
+            self.close(text, o, n);
         }
         // ASCII case was not tracked word by word; both searches stop at the first find.
         has_upper = has_upper || bytes.iter().any(u8::is_ascii_uppercase);
         has_lower = has_lower || bytes.iter().any(u8::is_ascii_lowercase);
         self.cased = has_upper && has_lower;
+    }
+
+    /// Appends a run of ASCII letters or digits to the open word's folded form (and
+    /// to its as-written form when that is being written).
+    fn push_ascii(&mut self, run: &str, native_written: bool) {
+        let f = self.folded.len();
+        self.folded.push_str(run);
+        self.folded[f..].make_ascii_lowercase();
+        if native_written {
+            let n = self.native.len();
+            self.native.push_str(run);
+            self.native[n..].make_ascii_lowercase();
+        }
+    }
+
+    /// A whole word of ASCII letters or digits, `text[start..end]`: what
+    /// [`Tokenizer::close`] does for any word, without an [`Open`] word. Its folded
+    /// form is the lower-cased copy of the text at the same offsets, unless it is a
+    /// legal form written another way.
+    fn ascii_word(&mut self, text: &str, start: usize, end: usize, class: CharClass) {
+        let bytes = text.as_bytes();
+        if end - start == 1 && matches!(bytes[start], b's' | b'S') && after_apostrophe(text, start)
+        {
+            return;
+        }
+        let mut folded = (start as u32, end as u32);
+        if class == CharClass::Letter
+            && let Some(canon) = canonical_legal_form(&self.folded[start..end])
+        {
+            let at = self.folded.len();
+            self.folded.push_str(canon);
+            folded = (at as u32, self.folded.len() as u32);
+        }
+        self.tokens.push(RawToken {
+            start: start as u32,
+            end: end as u32,
+            folded,
+            native: None,
+            capitalised: bytes[start].is_ascii_uppercase(),
+            numeric: class == CharClass::Digit,
+            ideographic: false,
+        });
     }
 
     /// The slow path of [`Tokenizer::tokenize`]: one character outside ASCII at `i`.
@@ -320,16 +428,11 @@ impl Tokenizer {
             ..
         } = o;
         // A possessive "'s" (or "’s") right after a word is not a word.
-        if &self.folded[folded_start..] == "s" && end - start == 1 {
-            let before = &text[..start];
-            let mut rev = before.chars().rev();
-            if matches!(rev.next(), Some('\'' | '’'))
-                && rev.next().is_some_and(char::is_alphanumeric)
-            {
-                self.folded.truncate(folded_start);
-                self.native.truncate(native_start);
-                return;
-            }
+        if &self.folded[folded_start..] == "s" && end - start == 1 && after_apostrophe(text, start)
+        {
+            self.folded.truncate(folded_start);
+            self.native.truncate(native_start);
+            return;
         }
         if let Some(canon) = canonical_legal_form(&self.folded[folded_start..]) {
             self.folded.truncate(folded_start);
