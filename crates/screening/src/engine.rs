@@ -798,11 +798,16 @@ impl WordInfo {
 }
 
 /// [`WordInfo`] of short words (see [`Scratch::words`]): a two-way set-associative
-/// cache, the most recent word of a set first. Valid for one engine (`serial`).
+/// cache, the most recent word of a set first. Each entry belongs to one engine (its
+/// serial), so that screening one text against several lists in turn, as the bot
+/// does, neither mixes their answers nor empties the cache at each switch.
 struct WordCache {
-    serial: u64,
-    sets: Vec<[(ShortWord, WordInfo); 2]>,
+    sets: Vec<[CachedWord; 2]>,
 }
+
+/// An entry of [`WordCache`]: the engine's serial (0 for none), the word, and what
+/// that engine knows of it.
+type CachedWord = (u64, ShortWord, WordInfo);
 
 /// Sets of [`WordCache`] (a power of two): room for the words of many texts.
 const WORD_CACHE_SETS: usize = 4096;
@@ -810,36 +815,32 @@ const WORD_CACHE_SETS: usize = 4096;
 impl Default for WordCache {
     fn default() -> WordCache {
         WordCache {
-            serial: 0,
-            sets: vec![[(ShortWord::default(), WordInfo::NONE); 2]; WORD_CACHE_SETS],
+            sets: vec![[(0, ShortWord::default(), WordInfo::NONE); 2]; WORD_CACHE_SETS],
         }
     }
 }
 
 impl WordCache {
-    /// What is known of `word`, from the cache or else from `look_up`, which the
-    /// cache then remembers.
+    /// What the engine numbered `serial` knows of `word`, from the cache or else from
+    /// `look_up`, which the cache then remembers.
     fn info(
         &mut self,
         serial: u64,
         word: ShortWord,
         look_up: impl FnOnce() -> WordInfo,
     ) -> WordInfo {
-        if self.serial != serial {
-            self.serial = serial;
-            self.sets.fill([(ShortWord::default(), WordInfo::NONE); 2]);
+        let hash = word.hash() ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let set = &mut self.sets[hash as usize & (WORD_CACHE_SETS - 1)];
+        if set[0].0 == serial && set[0].1 == word {
+            return set[0].2;
         }
-        let set = &mut self.sets[word.hash() as usize & (WORD_CACHE_SETS - 1)];
-        if set[0].0 == word {
-            return set[0].1;
-        }
-        if set[1].0 == word {
+        if set[1].0 == serial && set[1].1 == word {
             set.swap(0, 1);
-            return set[0].1;
+            return set[0].2;
         }
         let info = look_up();
         set[1] = set[0];
-        set[0] = (word, info);
+        set[0] = (serial, word, info);
         info
     }
 }
@@ -882,8 +883,9 @@ struct NearPosting {
 /// Words [`RecentWords`] holds before it starts over.
 const RECENT_WORDS: usize = 8192;
 
-/// Postings [`RecentWords`] holds before it starts over (24 bytes each).
-const RECENT_POSTINGS: usize = 1 << 20;
+/// Postings [`RecentWords`] holds before it starts over (24 bytes each: 6 MB per
+/// screening thread at most).
+const RECENT_POSTINGS: usize = 1 << 18;
 
 impl RecentWords {
     /// The postings of the anchor tokens near `word` (see [`NearPosting`]).
