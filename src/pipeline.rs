@@ -12,8 +12,8 @@ use crate::app::App;
 use crate::feeds::FeedItem;
 use crate::feeds::identity::assign_keys;
 use crate::store::{FeedRecord, FeedState, ItemBatch, OutboxEntry, StoreError};
-use crate::story_pipeline::{StoryDesk, recent_item};
-use crate::summary::{Field, ItemHit, classify};
+use crate::story_pipeline::{StoryDesk, item_fingerprint, recent_item};
+use crate::summary::{Field, Fingerprint, ItemHit, classify};
 
 /// What one run of the pipeline did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -93,8 +93,9 @@ pub fn process_items(
     for (_, item) in &fresh {
         batch.recent.push(recent_item(feed, item));
     }
-    // Classify and screen first: the slow part, done without holding the stories.
-    let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>)> = Vec::new();
+    // Classify, screen and fingerprint first: the slow part, done without holding
+    // the stories.
+    let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>, Fingerprint)> = Vec::new();
     for (key, item) in to_consider {
         let verdict = classify(feed.kind, item);
         if !verdict.is_announcement {
@@ -108,7 +109,8 @@ pub fn process_items(
                 hits.push(ItemHit { field, hit });
             }
         }
-        announcements.push((key, item, hits));
+        let fp = item_fingerprint(feed, item, &hits);
+        announcements.push((key, item, hits, fp));
     }
 
     // Then place them in stories and decide the posts, one feed at a time. The
@@ -117,8 +119,8 @@ pub fn process_items(
     let mut cached_stories = app.stories.lock();
     let mut desk = StoryDesk::open(app, cached_stories.take())?;
     let mut posts = Vec::new();
-    for (key, item, hits) in announcements {
-        let story = desk.place(feed, key, item, &hits)?;
+    for (key, item, hits, fp) in announcements {
+        let story = desk.place(feed, key, item, fp)?;
         if hits.is_empty() {
             continue;
         }

@@ -17,7 +17,8 @@ use crate::store::{
     DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryMember,
     StoryPost, StoryRecord,
 };
-use crate::summary::story::{Fingerprint, StoryInput, WINDOW_HOURS, best_story, fingerprint_with};
+use crate::summary::story::{Fingerprint, StoryInput, best_story, fingerprint_with};
+use crate::summary::story_index::StoryIndex;
 use crate::summary::{ItemHit, Post, compose_also_reported, compose_post, recognise};
 use crate::watch::normalize::tokens;
 
@@ -40,6 +41,32 @@ pub fn recent_item(feed: &crate::store::FeedRecord, item: &FeedItem) -> RecentIt
     }
 }
 
+/// What [`StoryDesk::place`] compares an announcement by: pure, so it is computed
+/// before the stories are taken.
+pub fn item_fingerprint(
+    feed: &crate::store::FeedRecord,
+    item: &FeedItem,
+    hits: &[ItemHit],
+) -> Fingerprint {
+    let recognition = recognise(&item.title, &item.text, &feed.name);
+    let watched: Vec<String> = hits
+        .iter()
+        .map(|h| format!("{}/{}", h.hit.list, h.hit.entry_id))
+        .collect();
+    let input = StoryInput {
+        source: &feed.id,
+        title: &item.title,
+        text: &item.text,
+        published: item.published.unwrap_or_else(Utc::now),
+        watched: &watched,
+    };
+    fingerprint_with(
+        &input,
+        recognition.action,
+        recognition.authority.map(|a| a.code.to_string()),
+    )
+}
+
 /// The story an item was placed in.
 #[derive(Debug, Clone)]
 pub struct PlacedStory {
@@ -59,90 +86,24 @@ pub struct Delivery {
     pub post: Post,
 }
 
-/// The stories of the last days, oldest first, with an index from the content words
-/// and the names of their members to them, so that an item is compared only with
-/// the stories it could belong to instead of with every recent story.
-///
-/// Which those are follows from [`crate::summary::story::similarity`]: bonuses (same
-/// authority and action, a shared watched entry) add at most 0.2, so reaching the
-/// threshold needs a shared name, or a word overlap of at least 0.22: two shared
-/// words, or one when either side has at most two content words.
+/// The stories of the last days, oldest first, with a [`StoryIndex`] of their
+/// reports, so that an item is scored only against the reports it could share a
+/// story with instead of against every recent report.
 #[derive(Debug, Default)]
 pub struct RecentStories {
     stories: Vec<StoryRecord>,
-    /// Content word → stories having it (each story once).
-    by_word: HashMap<u64, Vec<u32>>,
-    /// Name → stories having it (each story once).
-    by_name: HashMap<u64, Vec<u32>>,
-    /// Per story: whether a member has at most two content words.
-    has_short_member: Vec<bool>,
+    index: StoryIndex,
 }
-
-/// Content words at or under which a single shared word can make a story.
-const SHORT_WORDS: usize = 2;
 
 impl RecentStories {
     fn new(stories: Vec<StoryRecord>) -> RecentStories {
-        let mut recent = RecentStories {
-            stories,
-            ..RecentStories::default()
-        };
-        recent.has_short_member = vec![false; recent.stories.len()];
-        for i in 0..recent.stories.len() {
-            for f in 0..recent.stories[i].fingerprints.len() {
-                recent.index_member(i, f);
+        let mut index = StoryIndex::new();
+        for (i, story) in stories.iter().enumerate() {
+            for (member, fp) in story.fingerprints.iter().enumerate() {
+                index.add_member(i, member, fp);
             }
         }
-        recent
-    }
-
-    /// Indexes member `f` of story `story` (its fingerprint is in the story already).
-    fn index_member(&mut self, story: usize, f: usize) {
-        if self.has_short_member.len() <= story {
-            self.has_short_member.resize(story + 1, false);
-        }
-        let fps = &self.stories[story].fingerprints;
-        let fp = &fps[f];
-        let earlier = &fps[..f];
-        self.has_short_member[story] |= fp.words.len() <= SHORT_WORDS;
-        for &w in &fp.words {
-            if !earlier.iter().any(|e| e.words.binary_search(&w).is_ok()) {
-                self.by_word.entry(w).or_default().push(story as u32);
-            }
-        }
-        for &n in &fp.names {
-            if !earlier.iter().any(|e| e.names.binary_search(&n).is_ok()) {
-                self.by_name.entry(n).or_default().push(story as u32);
-            }
-        }
-    }
-
-    /// The stories `fp` could belong to (see the type's docs), in order.
-    fn candidates(&self, fp: &Fingerprint) -> Vec<usize> {
-        let mut shared = vec![0u8; self.stories.len()];
-        for w in &fp.words {
-            for &i in self.by_word.get(w).into_iter().flatten() {
-                shared[i as usize] = shared[i as usize].saturating_add(1);
-            }
-        }
-        let fp_short = fp.words.len() <= SHORT_WORDS;
-        let mut out: Vec<usize> = (0..self.stories.len())
-            .filter(|&i| {
-                shared[i] >= 2 || (shared[i] == 1 && (fp_short || self.has_short_member[i]))
-            })
-            .collect();
-        for n in &fp.names {
-            out.extend(
-                self.by_name
-                    .get(n)
-                    .into_iter()
-                    .flatten()
-                    .map(|&i| i as usize),
-            );
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        RecentStories { stories, index }
     }
 }
 
@@ -186,32 +147,16 @@ impl<'a> StoryDesk<'a> {
         })
     }
 
-    /// Places an announcement in a story (an existing one, or a new one).
+    /// Places an announcement, fingerprinted by [`item_fingerprint`], in a story (an
+    /// existing one, or a new one).
     pub fn place(
         &mut self,
         feed: &crate::store::FeedRecord,
         key: &str,
         item: &FeedItem,
-        hits: &[ItemHit],
+        fp: Fingerprint,
     ) -> Result<PlacedStory, StoreError> {
-        let published = item.published.unwrap_or_else(Utc::now);
-        let recognition = recognise(&item.title, &item.text, &feed.name);
-        let watched: Vec<String> = hits
-            .iter()
-            .map(|h| format!("{}/{}", h.hit.list, h.hit.entry_id))
-            .collect();
-        let input = StoryInput {
-            source: &feed.id,
-            title: &item.title,
-            text: &item.text,
-            published,
-            watched: &watched,
-        };
-        let fp = fingerprint_with(
-            &input,
-            recognition.action,
-            recognition.authority.map(|a| a.code.to_string()),
-        );
+        let published = fp.published;
         let member = StoryMember {
             feed_id: feed.id.clone(),
             item_key: key.to_string(),
@@ -220,19 +165,13 @@ impl<'a> StoryDesk<'a> {
             link: item.link.clone(),
             published,
         };
-        let window = chrono::Duration::hours(WINDOW_HOURS);
-        let possible = self.recent.candidates(&fp);
+        let candidates = self.recent.index.candidates(&fp);
         let stories = &self.recent.stories;
-        let candidates = possible
-            .into_iter()
-            .filter(|&i| {
-                stories[i]
-                    .fingerprints
-                    .iter()
-                    .any(|f| (f.published - published).abs() <= window)
-            })
-            .map(|i| (i, stories[i].fingerprints.as_slice()));
-        let placed = match best_story(&fp, candidates) {
+        let scored = candidates.iter().map(|c| {
+            let members = stories[c.story].fingerprints.as_slice();
+            (c.story, members, c.members.as_slice())
+        });
+        let placed = match best_story(&fp, scored) {
             Some((index, score)) => {
                 let story = &mut self.recent.stories[index];
                 tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
@@ -259,8 +198,11 @@ impl<'a> StoryDesk<'a> {
                 }
             }
         };
-        let members = self.recent.stories[placed.index].fingerprints.len();
-        self.recent.index_member(placed.index, members - 1);
+        let reports = &self.recent.stories[placed.index].fingerprints;
+        let newest = reports.len() - 1;
+        self.recent
+            .index
+            .add_member(placed.index, newest, &reports[newest]);
         self.changed.insert(placed.index);
         Ok(placed)
     }

@@ -2,7 +2,7 @@
 //! announcement ([`classify`]), recognising its action and acting authority
 //! ([`recognise`]), choosing the sentences that carry the news ([`extract`]) and the
 //! sentence around each hit ([`sentences`]), grouping reports of one announcement
-//! into stories ([`story`]), and composing posts as plain text and sanitised Matrix
+//! into stories ([`story`], found through [`story_index`]), and composing posts as plain text and sanitised Matrix
 //! HTML ([`post`], [`html`]). Pure: no store, no network.
 
 pub mod classify;
@@ -12,6 +12,7 @@ pub mod post;
 pub mod recognise;
 pub mod sentences;
 pub mod story;
+pub mod story_index;
 
 pub use classify::{Classification, classify};
 pub use post::{Field, ItemHit, Post, compose_also_reported, compose_post};

@@ -1,7 +1,8 @@
 //! Stories: deciding that items from different feeds report the same announcement.
 //! Pure (no store): the pipeline keeps fingerprints in sled and asks [`best_story`];
 //! the `stories` command groups a file with [`StoryGrouper`]. Both use the same
-//! [`fingerprint`] and [`similarity`].
+//! [`fingerprint`] and [`similarity`], and find the stories worth scoring with the
+//! same [`StoryIndex`].
 //!
 //! A [`Fingerprint`] holds, for one item: the hashed content words of its title and
 //! lead (stop words and generic sanctions vocabulary removed, light stemming, number
@@ -17,13 +18,15 @@
 //! different specific actions weigh heavily against, so "Japan sanctions the same
 //! ships" and "OFAC issues a licence the same day" stay apart.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::recognise::{Action, Recognition, is_title_case, recognise};
 use super::sentences::split_sentences;
+use super::story_index::StoryIndex;
 use crate::watch::normalize::tokens;
 
 /// Scores at or above this make two items one story.
@@ -37,6 +40,9 @@ const FULL_WEIGHT_HOURS: i64 = 36;
 
 /// Items this close count as "the same day" for [`SAME_ACTION_BONUS`].
 const SAME_DAY_HOURS: f32 = 24.0;
+
+/// What a score is multiplied by when the two items name different authorities.
+pub const OTHER_AUTHORITY_FACTOR: f32 = 0.35;
 
 /// Added when the same authority takes the same kind of action within a day.
 const SAME_ACTION_BONUS: f32 = 0.1;
@@ -279,8 +285,8 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 /// Capitalised words that are not names: sentence furniture, titles, institutions,
-/// days and months ([`CALENDAR_WORDS`]), and the countries an authority is
-/// recognised from.
+/// days and months ([`CALENDAR_WORDS`]), the countries an authority is recognised
+/// from, and the legal forms and trade words of company names.
 const NOT_NAMES: &[&str] = &[
     "the",
     "a",
@@ -495,6 +501,40 @@ const NOT_NAMES: &[&str] = &[
     "opinion",
     "live",
     "video",
+    // Legal forms and trade words of company names: "X Holdings" and "Y Holdings"
+    // share no name.
+    "llc",
+    "ltd",
+    "limited",
+    "inc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "companies",
+    "plc",
+    "jsc",
+    "pjsc",
+    "ojsc",
+    "gmbh",
+    "fze",
+    "fzco",
+    "llp",
+    "holding",
+    "holdings",
+    "group",
+    "trading",
+    "shipping",
+    "logistics",
+    "energy",
+    "industries",
+    "industrial",
+    "enterprises",
+    "services",
+    "international",
+    "global",
+    "marine",
+    "maritime",
 ];
 
 /// Number words read as digits, so "seven individuals" meets "7 people".
@@ -558,6 +598,22 @@ pub struct Fingerprint {
     pub watched: Vec<String>,
 }
 
+/// The word lists above as sets, for lookups per token.
+struct WordLists {
+    /// [`STOP_WORDS`] and [`CALENDAR_WORDS`].
+    not_content: HashSet<&'static str>,
+    /// [`NOT_NAMES`] and [`CALENDAR_WORDS`].
+    not_names: HashSet<&'static str>,
+    /// [`NUMBER_WORDS`].
+    numbers: HashMap<&'static str, &'static str>,
+}
+
+static WORD_LISTS: LazyLock<WordLists> = LazyLock::new(|| WordLists {
+    not_content: STOP_WORDS.iter().chain(CALENDAR_WORDS).copied().collect(),
+    not_names: NOT_NAMES.iter().chain(CALENDAR_WORDS).copied().collect(),
+    numbers: NUMBER_WORDS.iter().copied().collect(),
+});
+
 /// FNV-1a, stable across builds and platforms (fingerprints are stored).
 fn hash_word(word: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -570,10 +626,10 @@ fn hash_word(word: &str) -> u64 {
 
 /// A content word's comparable form: number words as digits, a plural `s` dropped.
 fn content_form(norm: &str) -> Option<String> {
-    if let Some((_, digits)) = NUMBER_WORDS.iter().find(|(w, _)| *w == norm) {
+    if let Some(digits) = WORD_LISTS.numbers.get(norm) {
         return Some((*digits).to_string());
     }
-    if STOP_WORDS.contains(&norm) || CALENDAR_WORDS.contains(&norm) {
+    if WORD_LISTS.not_content.contains(norm) {
         return None;
     }
     if norm.len() < 2 && !norm.chars().all(|c| c.is_ascii_digit()) {
@@ -604,10 +660,7 @@ fn sentence_names(sentence: &str, out: &mut BTreeSet<u64>) {
         let capitalised = first.is_uppercase();
         let has_digit_and_letter = original.chars().any(|c| c.is_ascii_digit())
             && original.chars().any(|c| c.is_alphabetic());
-        if (i == 0 && !has_digit_and_letter)
-            || NOT_NAMES.contains(&t.norm.as_str())
-            || CALENDAR_WORDS.contains(&t.norm.as_str())
-        {
+        if (i == 0 && !has_digit_and_letter) || WORD_LISTS.not_names.contains(t.norm.as_str()) {
             continue;
         }
         if (capitalised && t.norm.chars().count() >= 2) || has_digit_and_letter {
@@ -737,7 +790,7 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
     if let (Some(x), Some(y)) = (&a.authority, &b.authority)
         && x != y
     {
-        score *= 0.35;
+        score *= OTHER_AUTHORITY_FACTOR;
     }
     if is_specific(a.action) && is_specific(b.action) && a.action != b.action {
         score *= 0.6;
@@ -748,22 +801,24 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
     score
 }
 
-/// The candidate story `fp` belongs to, if any: the one with the most similar member
-/// scoring at least [`SAME_STORY_THRESHOLD`], with that score.
+/// The candidate story `fp` belongs to, if any. Each candidate is a story's key, all
+/// its reports, and the positions of the reports worth scoring (see
+/// [`StoryIndex::candidates`]); the answer is the story whose best scored report
+/// reaches [`SAME_STORY_THRESHOLD`] with the highest score, with that score.
 pub fn best_story<'a, K>(
     fp: &Fingerprint,
-    candidates: impl IntoIterator<Item = (K, &'a [Fingerprint])>,
+    candidates: impl IntoIterator<Item = (K, &'a [Fingerprint], &'a [usize])>,
 ) -> Option<(K, f32)> {
     let mut best: Option<(K, f32)> = None;
-    for (key, members) in candidates {
+    for (key, members, scored) in candidates {
         // One item per source in a story: a second item from a feed already in the
         // story is a different announcement.
         if members.iter().any(|m| m.source == fp.source) {
             continue;
         }
-        let score = members
+        let score = scored
             .iter()
-            .map(|m| similarity(fp, m))
+            .map(|&i| similarity(fp, &members[i]))
             .fold(0.0f32, f32::max);
         if score >= SAME_STORY_THRESHOLD && best.as_ref().is_none_or(|(_, s)| score > *s) {
             best = Some((key, score));
@@ -773,9 +828,11 @@ pub fn best_story<'a, K>(
 }
 
 /// Groups items in memory, oldest first; used by the `stories` command and tests.
+/// Finds candidates as the pipeline does, through a [`StoryIndex`].
 #[derive(Debug, Default)]
 pub struct StoryGrouper {
     stories: Vec<(String, Vec<Fingerprint>)>,
+    index: StoryIndex,
 }
 
 impl StoryGrouper {
@@ -786,27 +843,25 @@ impl StoryGrouper {
 
     /// Adds an item and returns its story id: the id of the story's first item.
     pub fn add(&mut self, id: &str, fp: Fingerprint) -> String {
-        let window = chrono::Duration::hours(WINDOW_HOURS);
-        let candidates = self
-            .stories
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, members))| {
-                members
-                    .iter()
-                    .any(|m| (m.published - fp.published).abs() <= window)
-            })
-            .map(|(i, (_, members))| (i, members.as_slice()));
-        match best_story(&fp, candidates) {
-            Some((i, _)) => {
-                self.stories[i].1.push(fp);
-                self.stories[i].0.clone()
-            }
+        let candidates = self.index.candidates(&fp);
+        let scored = candidates.iter().map(|c| {
+            (
+                c.story,
+                self.stories[c.story].1.as_slice(),
+                c.members.as_slice(),
+            )
+        });
+        let index = match best_story(&fp, scored) {
+            Some((i, _)) => i,
             None => {
-                self.stories.push((id.to_string(), vec![fp]));
-                id.to_string()
+                self.stories.push((id.to_string(), Vec::new()));
+                self.stories.len() - 1
             }
-        }
+        };
+        let members = &mut self.stories[index].1;
+        self.index.add_member(index, members.len(), &fp);
+        members.push(fp);
+        self.stories[index].0.clone()
     }
 }
 
@@ -839,6 +894,32 @@ mod tests {
         let mut expected: Vec<u64> = ["maia", "maria"].iter().map(|w| hash_word(w)).collect();
         expected.sort();
         assert_eq!(f.names, expected);
+    }
+
+    #[test]
+    fn one_authority_s_template_naming_other_firms_is_another_story() {
+        let a = fp(
+            "a",
+            "South Korea sanctions Luxvikden Trading over Belarus front companies",
+            "South Korea designated Luxvikden Trading and Velkorta Holdings, part of the \
+             front companies serving Belarus. The cargo ship Tanmirsol carried their goods.",
+            0,
+        );
+        let b = fp(
+            "b",
+            "South Korea sanctions Solsollux Holdings over Iran mining firms",
+            "South Korea designated Solsollux Holdings and Denlux Logistics, part of the \
+             mining firms serving Iran. The cargo ship Zenhal carried their goods.",
+            0,
+        );
+        assert!(similarity(&a, &b) < SAME_STORY_THRESHOLD);
+        let wire = fp(
+            "c",
+            "Seoul blacklists Luxvikden Trading",
+            "Luxvikden Trading and Velkorta Holdings were sanctioned by South Korea.",
+            2,
+        );
+        assert!(similarity(&a, &wire) >= SAME_STORY_THRESHOLD);
     }
 
     #[test]
