@@ -11,6 +11,8 @@
 //! subject), or after it following "by" (the passive), else the first agency or
 //! non-target country mentioned. Works on capitalised titles and empty summaries.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::sentences::split_sentences;
@@ -761,10 +763,11 @@ const AUTHORITY_CUES: &[(&str, Authority, MentionKind)] = &[
     ("myanmar", country("MM", "Myanmar"), MentionKind::Country),
 ];
 
-/// Cue tables split into token sequences once.
+/// Cue tables split into token sequences once, and found by their first word.
 struct CueTable<T: Copy> {
     cues: Vec<(Vec<&'static str>, T)>,
-    longest: usize,
+    /// First word → the cues starting with it, in table order.
+    by_first_word: HashMap<&'static str, Vec<usize>>,
 }
 
 impl<T: Copy> CueTable<T> {
@@ -772,16 +775,25 @@ impl<T: Copy> CueTable<T> {
         let cues: Vec<(Vec<&'static str>, T)> = raw
             .map(|(phrase, value)| (phrase.split(' ').collect(), value))
             .collect();
-        let longest = cues.iter().map(|(p, _)| p.len()).max().unwrap_or(1);
-        CueTable { cues, longest }
+        let mut by_first_word: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        for (i, (phrase, _)) in cues.iter().enumerate() {
+            by_first_word.entry(phrase[0]).or_default().push(i);
+        }
+        CueTable {
+            cues,
+            by_first_word,
+        }
     }
 
-    /// The longest cue starting at token `i`, with its length.
+    /// The longest cue starting at token `i`, with its length (of equally long
+    /// cues, the first in the table).
     fn longest_at(&self, toks: &[Token], i: usize) -> Option<(usize, T)> {
+        let starting_here = self.by_first_word.get(toks.get(i)?.norm.as_str())?;
         let mut best: Option<(usize, T)> = None;
-        for (phrase, value) in &self.cues {
+        for &c in starting_here {
+            let (phrase, value) = &self.cues[c];
             let n = phrase.len();
-            if n > self.longest || i + n > toks.len() || best.is_some_and(|(len, _)| len >= n) {
+            if i + n > toks.len() || best.is_some_and(|(len, _)| len >= n) {
                 continue;
             }
             if phrase
