@@ -866,10 +866,11 @@ impl StoryGrouper {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fp(source: &str, title: &str, text: &str, hours: i64) -> Fingerprint {
+    /// The fingerprint of an item published `hours` after a fixed time.
+    pub(crate) fn fp(source: &str, title: &str, text: &str, hours: i64) -> Fingerprint {
         let published = DateTime::parse_from_rfc3339("2024-05-24T09:00:00Z")
             .unwrap()
             .with_timezone(&Utc)

@@ -166,22 +166,8 @@ const _: () = assert!(OTHER_AUTHORITY_FACTOR < SAME_STORY_THRESHOLD);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::story::{StoryInput, fingerprint, similarity};
-    use chrono::{DateTime, Utc};
-
-    fn fp_at(source: &str, title: &str, text: &str, hours: i64) -> Fingerprint {
-        let published = DateTime::parse_from_rfc3339("2024-05-24T09:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-            + chrono::Duration::hours(hours);
-        fingerprint(&StoryInput {
-            source,
-            title,
-            text,
-            published,
-            watched: &[],
-        })
-    }
+    use crate::summary::story::similarity;
+    use crate::summary::story::tests::fp as fp_at;
 
     fn fp(source: &str, title: &str, text: &str) -> Fingerprint {
         fp_at(source, title, text, 0)
