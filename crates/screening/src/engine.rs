@@ -599,9 +599,28 @@ impl EngineBuilder {
         } else {
             DeletionIndex::default()
         };
-        let signatures = if options.fuzzy {
+        let signatures: Vec<u32> = if options.fuzzy {
             (0..vocab.len() as u32)
                 .map(|id| signature(vocab.str(id).as_bytes()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let anchor_words = if options.fuzzy {
+            (0..vocab.len())
+                .map(|id| {
+                    let word = vocab.str(id as u32).as_bytes();
+                    let mut bytes = [0u8; INLINE_WORD];
+                    if word.len() <= INLINE_WORD {
+                        bytes[..word.len()].copy_from_slice(word);
+                    }
+                    AnchorWord {
+                        sig: signatures[id],
+                        postings: (anchor_offsets[id], anchor_offsets[id + 1]),
+                        len: word.len().min(u8::MAX as usize) as u8,
+                        bytes,
+                    }
+                })
                 .collect()
         } else {
             Vec::new()
@@ -617,6 +636,7 @@ impl EngineBuilder {
             anchor_postings,
             deletions,
             signatures,
+            anchor_words,
             entry_text,
             entry_ends,
             entry_kinds,
@@ -640,6 +660,9 @@ pub struct ScreeningEngine {
     deletions: DeletionIndex,
     /// [`signature`] of each vocabulary word, when fuzzy matching is on.
     signatures: Vec<u32>,
+    /// [`AnchorWord`] of each vocabulary word, when fuzzy matching is on (read only
+    /// for the words [`Self::deletions`] indexes).
+    anchor_words: Vec<AnchorWord>,
     entry_text: String,
     entry_ends: Vec<(u32, u32)>,
     entry_kinds: Vec<EntryKind>,
@@ -856,12 +879,46 @@ struct RecentWords {
     table: HashTable<(u64, Box<str>, Box<[NearPosting]>)>,
     /// Postings held, over all words.
     postings: usize,
+    /// Buffers for looking a word up, kept from one word to the next.
+    lookup: NearLookup,
 }
+
+/// Buffers of [`ScreeningEngine::near_postings`], reused so that looking a word up
+/// allocates only the answer.
+#[derive(Default)]
+struct NearLookup {
+    /// Candidate ids from the deletion index.
+    ids: Vec<u32>,
+    /// Their [`AnchorWord`]s.
+    records: Vec<AnchorWord>,
+    /// The candidates within the edit bound.
+    near: Vec<NearWord>,
+    /// Their postings.
+    postings: Vec<NearPosting>,
+}
+
+/// What checking an anchor token against a text word needs, in one 32-byte record
+/// so that it costs one memory read: the token's [`signature`], its postings' range
+/// in [`ScreeningEngine::anchor_postings`] and, for a token of up to
+/// [`INLINE_WORD`] bytes, its spelling (longer ones are read from the vocabulary).
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct AnchorWord {
+    sig: u32,
+    postings: (u32, u32),
+    len: u8,
+    bytes: [u8; INLINE_WORD],
+}
+
+/// Longest anchor token an [`AnchorWord`] spells out.
+const INLINE_WORD: usize = 19;
 
 /// An anchor token spelt nearly like a word of the text (not the word itself).
 #[derive(Clone, Copy)]
 struct NearWord {
     id: u32,
+    /// Its postings' range in [`ScreeningEngine::anchor_postings`].
+    postings: (u32, u32),
     /// Its [`similarity`] to the text word.
     sim: f32,
     /// Its length.
@@ -900,7 +957,8 @@ impl RecentWords {
                 self.table.clear();
                 self.postings = 0;
             }
-            let near = engine.near_postings(word).into_boxed_slice();
+            engine.near_postings(word, &mut self.lookup);
+            let near: Box<[NearPosting]> = self.lookup.postings.as_slice().into();
             self.postings += near.len();
             self.table
                 .insert_unique(hash, (engine.serial, word.into(), near), |e| {
@@ -1019,6 +1077,7 @@ impl ScreeningEngine {
                 + self.anchor_postings.capacity() * std::mem::size_of::<Posting>()
                 + self.deletions.heap_bytes()
                 + self.signatures.capacity() * 4
+                + self.anchor_words.capacity() * std::mem::size_of::<AnchorWord>()
                 + self.entry_text.capacity()
                 + self.entry_ends.capacity() * 8
                 + self.entry_kinds.capacity()
@@ -1231,6 +1290,19 @@ impl ScreeningEngine {
         cands.sort_unstable();
         cands.dedup();
 
+        // Read every candidate's pattern, then its tokens, in loops of independent
+        // reads that overlap, so that verifying finds them in cache instead of
+        // waiting on each in turn.
+        let mut touched = 0u32;
+        for &(p, _) in cands.iter() {
+            touched ^= self.patterns[p as usize].tok_start;
+        }
+        for &(p, _) in cands.iter() {
+            let start = self.patterns[p as usize].tok_start as usize;
+            touched ^= self.tokens.get(start).copied().unwrap_or(0);
+        }
+        std::hint::black_box(touched);
+
         for &(p, s) in cands.iter() {
             if let Some(hit) = self.verify(&doc, p, s as usize) {
                 raw.push(hit);
@@ -1246,19 +1318,18 @@ impl ScreeningEngine {
     }
 
     /// The postings of the anchor tokens within the edit bound of `word` (not `word`
-    /// itself, which is looked up exactly). The reads of where each near token's
-    /// postings are, scattered over a large index, are made together so they overlap.
-    fn near_postings(&self, word: &str) -> Vec<NearPosting> {
-        let near = self.near_words(word);
-        let ranges: Vec<(u32, u32)> = near
-            .iter()
-            .map(|w| {
-                let id = w.id as usize;
-                (self.anchor_offsets[id], self.anchor_offsets[id + 1])
-            })
-            .collect();
-        let mut out = Vec::new();
-        for (w, &(start, end)) in near.iter().zip(&ranges) {
+    /// itself, which is looked up exactly).
+    /// The answer is left in `lookup.postings`.
+    fn near_postings(&self, word: &str, lookup: &mut NearLookup) {
+        self.near_words(word, lookup);
+        let NearLookup {
+            near,
+            postings: out,
+            ..
+        } = lookup;
+        out.clear();
+        for w in near.iter() {
+            let (start, end) = w.postings;
             for posting in &self.anchor_postings[start as usize..end as usize] {
                 out.push(NearPosting {
                     word: w.id,
@@ -1268,33 +1339,44 @@ impl ScreeningEngine {
                 });
             }
         }
-        out
     }
 
-    /// Anchor tokens within the edit bound of `word`, other than `word` itself.
-    fn near_words(&self, word: &str) -> Vec<NearWord> {
-        let mut ids = Vec::new();
+    /// Anchor tokens within the edit bound of `word`, other than `word` itself, into
+    /// `lookup.near`.
+    fn near_words(&self, word: &str, lookup: &mut NearLookup) {
+        let NearLookup {
+            ids, records, near, ..
+        } = lookup;
+        ids.clear();
         self.deletions
             .candidates(word.as_bytes(), |id| ids.push(id));
         ids.sort_unstable();
         ids.dedup();
+        // The candidates' records first, in a loop of independent reads that
+        // overlap, then the checks.
+        records.clear();
+        records.extend(ids.iter().map(|&id| self.anchor_words[id as usize]));
         let query = signature(word.as_bytes());
-        ids.into_iter()
-            .filter_map(|id| {
-                let sig = self.signatures[id as usize];
-                let bound = pair_bound(word.len(), (sig >> 26) as usize);
-                if !may_be_near(query, sig, bound) {
-                    return None;
-                }
-                let w = self.vocab.str(id);
-                let d = bounded_distance(word.as_bytes(), w.as_bytes(), bound)?;
-                (d > 0).then_some(NearWord {
-                    id,
-                    sim: similarity(word.len(), w.len(), d),
-                    len: w.len() as u32,
-                })
+        near.clear();
+        near.extend(ids.iter().zip(records.iter()).filter_map(|(&id, r)| {
+            let bound = pair_bound(word.len(), (r.sig >> 26) as usize);
+            if !may_be_near(query, r.sig, bound) {
+                return None;
+            }
+            let len = usize::from(r.len);
+            let w = if len <= INLINE_WORD {
+                &r.bytes[..len]
+            } else {
+                self.vocab.str(id).as_bytes()
+            };
+            let d = bounded_distance(word.as_bytes(), w, bound)?;
+            (d > 0).then_some(NearWord {
+                id,
+                postings: r.postings,
+                sim: similarity(word.len(), w.len(), d),
+                len: w.len() as u32,
             })
-            .collect()
+        }));
     }
 
     /// False when a name whose only core part is `near` (a near spelling of the

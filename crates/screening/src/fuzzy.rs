@@ -10,7 +10,9 @@
 //! string, so the lookup finds every candidate; candidates are then checked with the
 //! real distance. Entries are 32-bit fingerprints packed with the word id in one sorted
 //! `u64` array with a directory over the top bits: compact, and a false positive only
-//! costs one check.
+//! costs one check. Each directory bucket also carries a 32-bit filter of its
+//! fingerprints, so most lookups of deletions no word shares (the large majority)
+//! cost one read, not two; the filter never rules out a fingerprint that is there.
 
 use std::hash::Hasher;
 
@@ -34,7 +36,8 @@ pub fn pair_bound(a: usize, b: usize) -> usize {
 const ROW: usize = 65;
 
 /// Optimal-string-alignment distance between `a` and `b`, or `None` when it exceeds
-/// `bound`.
+/// `bound` (also when `b` has 65 bytes or more, or `a` 255 or more, which an edit
+/// bound of at most 2 never lets through).
 pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > bound {
         return None;
@@ -46,18 +49,27 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     if n >= ROW {
         return None;
     }
-    // Three rows on the stack: two back (for swaps), previous and current.
-    let mut prev2 = [0usize; ROW];
-    let mut prev = [0usize; ROW];
-    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
-        *v = j;
+    if bound <= BANDED {
+        return banded_distance(a, b, bound);
     }
-    let mut cur = [0usize; ROW];
+    // Three rows on the stack: two back (for swaps), previous and current. Bytes
+    // suffice: no value exceeds the longer length, and `a` is at most `b.len() +
+    // bound` long, which the caller keeps small (an edit bound is at most 2).
+    if a.len() >= 255 {
+        return None;
+    }
+    let mut prev2 = [0u8; ROW];
+    let mut prev = [0u8; ROW];
+    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+        *v = j as u8;
+    }
+    let mut cur = [0u8; ROW];
+    let bound8 = bound.min(254) as u8;
     for i in 1..=a.len() {
-        cur[0] = i;
+        cur[0] = i as u8;
         let mut row_min = cur[0];
         for j in 1..=n {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
@@ -65,13 +77,68 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
             cur[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > bound {
+        if row_min > bound8 {
             return None;
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    let d = prev[n];
+    let d = usize::from(prev[n]);
+    (d <= bound).then_some(d)
+}
+
+/// Largest bound [`banded_distance`] takes.
+const BANDED: usize = 4;
+
+/// [`bounded_distance`] for a small `bound` (at most [`BANDED`]), `a` and `b` at most
+/// `bound` bytes apart in length and `b` shorter than [`ROW`]. Only the cells of the
+/// table within `bound` of its diagonal are computed: every cell off that band is
+/// more than `bound` (a cell is at least the difference of its row and column), and
+/// all values are capped at `bound + 1`, which changes neither whether the distance
+/// is within the bound nor its value when it is, nor when a row is all over it.
+fn banded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
+    let (m, n) = (a.len(), b.len());
+    let cap = bound as u8 + 1;
+    // Rows `i - 2` (for swaps), `i - 1` and `i` in turn, as `rows[i % 3]` (turning
+    // round, not copied); each row holds its band and one capped cell on either side,
+    // which is all the next rows read.
+    let mut rows = [[cap; ROW]; 3];
+    for (j, v) in rows[0].iter_mut().enumerate().take(n + 1) {
+        *v = (j as u8).min(cap);
+    }
+    for i in 1..=m {
+        let [r0, r1, r2] = &mut rows;
+        let (prev2, prev, cur) = match i % 3 {
+            0 => (&*r1, &*r2, r0),
+            1 => (&*r2, &*r0, r1),
+            _ => (&*r0, &*r1, r2),
+        };
+        let lo = i.saturating_sub(bound).max(1);
+        let hi = (i + bound).min(n);
+        cur[lo - 1] = if lo == 1 {
+            i.min(cap as usize) as u8
+        } else {
+            cap
+        };
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            v = v.min(cap);
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if hi < n {
+            cur[hi + 1] = cap;
+        }
+        if usize::from(row_min) > bound {
+            return None;
+        }
+    }
+    let d = usize::from(rows[m % 3][n]);
     (d <= bound).then_some(d)
 }
 
@@ -145,9 +212,20 @@ pub fn may_be_near(a: u32, b: u32, bound: usize) -> bool {
 #[derive(Debug, Default)]
 pub struct DeletionIndex {
     bits: u32,
-    directory: Vec<u32>,
+    /// Per bucket of the top `bits` bits of the fingerprint: where its entries start
+    /// (low 32 bits; the next bucket's start is where they end) and, in the high 32
+    /// bits, a one-hash Bloom filter of the bucket's fingerprints ([`filter_bit`]), so
+    /// that most lookups of a deletion no word has read no entries at all.
+    directory: Vec<u64>,
     /// Sorted `fingerprint << 32 | word id`.
     entries: Vec<u64>,
+}
+
+/// The bit of a directory filter standing for entry or key `key` (a fingerprint in
+/// the top 32 bits): picked by the fingerprint's low five bits, which lie below the
+/// bucket bits (at most 24), so the bits of one bucket's keys are spread over all 32.
+fn filter_bit(key: u64) -> u64 {
+    1 << (32 + ((key >> 32) & 31))
 }
 
 /// How many strings [`for_each_deletion`] gives for a word of `n` bytes.
@@ -186,12 +264,21 @@ impl DeletionIndex {
         entries.dedup();
         entries.shrink_to_fit();
         let bits = (usize::BITS - entries.len().max(1).leading_zeros()).clamp(4, 24);
-        let mut directory = vec![0u32; (1usize << bits) + 1];
-        for e in &entries {
-            directory[(e >> (64 - bits)) as usize + 1] += 1;
+        // Entries are sorted, so buckets are filled in order: a bucket starts where
+        // the entries before it end. The start goes in the low half, the bucket's
+        // filter in the high half.
+        let mut directory = vec![0u64; (1usize << bits) + 1];
+        let mut next = 0usize;
+        for (i, &e) in entries.iter().enumerate() {
+            let bucket = (e >> (64 - bits)) as usize;
+            while next <= bucket {
+                directory[next] = i as u64;
+                next += 1;
+            }
+            directory[bucket] |= filter_bit(e);
         }
-        for i in 1..directory.len() {
-            directory[i] += directory[i - 1];
+        for d in &mut directory[next..] {
+            *d = entries.len() as u64;
         }
         DeletionIndex {
             bits,
@@ -231,9 +318,19 @@ impl DeletionIndex {
         let mut ranges = [(0u32, 0u32); LOOKUP_BATCH];
         for (r, &key) in ranges.iter_mut().zip(keys) {
             let bucket = (key >> (64 - self.bits)) as usize;
-            *r = (self.directory[bucket], self.directory[bucket + 1]);
+            let (here, next) = (self.directory[bucket], self.directory[bucket + 1]);
+            // An empty range when the bucket's filter rules the key out.
+            let end = if here & filter_bit(key) != 0 {
+                next
+            } else {
+                here
+            };
+            *r = (here as u32, end as u32);
         }
         for (&(lo, hi), &key) in ranges.iter().zip(keys) {
+            if lo == hi {
+                continue;
+            }
             let slice = &self.entries[lo as usize..hi as usize];
             let first = slice.partition_point(|&x| x < key);
             for &e in slice[first..].iter().take_while(|&&x| x >> 32 == key >> 32) {
@@ -254,7 +351,7 @@ impl DeletionIndex {
 
     /// Bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
-        self.directory.capacity() * 4 + self.entries.capacity() * 8
+        (self.directory.capacity() + self.entries.capacity()) * 8
     }
 }
 
@@ -297,6 +394,55 @@ mod tests {
         }
         assert!(!may_be_near(signature(b"putin"), signature(b"xyzzy"), 1));
         assert!(!may_be_near(signature(b"put"), signature(b"putinov"), 2));
+    }
+
+    /// The full table, for comparing with the band.
+    fn full_distance(a: &[u8], b: &[u8]) -> usize {
+        let (m, n) = (a.len(), b.len());
+        let mut d = vec![vec![0usize; n + 1]; m + 1];
+        for i in 0..=m {
+            for j in 0..=n {
+                d[i][j] = if i == 0 || j == 0 {
+                    i + j
+                } else {
+                    let cost = usize::from(a[i - 1] != b[j - 1]);
+                    let mut v = (d[i - 1][j] + 1)
+                        .min(d[i][j - 1] + 1)
+                        .min(d[i - 1][j - 1] + cost);
+                    if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                        v = v.min(d[i - 2][j - 2] + 1);
+                    }
+                    v
+                };
+            }
+        }
+        d[m][n]
+    }
+
+    #[test]
+    fn banded_distance_agrees_with_the_full_table() {
+        let mut x: u64 = 7;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        for _ in 0..50_000 {
+            let la = next(12) as usize;
+            let lb = next(12) as usize;
+            let a: Vec<u8> = (0..la).map(|_| b'a' + next(3) as u8).collect();
+            let b: Vec<u8> = (0..lb).map(|_| b'a' + next(3) as u8).collect();
+            let full = full_distance(&a, &b);
+            for bound in 0..=BANDED + 1 {
+                let expected = (full <= bound).then_some(full);
+                assert_eq!(
+                    bounded_distance(&a, &b, bound),
+                    expected,
+                    "{a:?} {b:?} {bound}"
+                );
+            }
+        }
     }
 
     #[test]
