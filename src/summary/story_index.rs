@@ -123,11 +123,12 @@ impl StoryIndex {
         );
         found.sort_unstable();
         found.dedup();
-        let window = chrono::Duration::hours(WINDOW_HOURS);
+        // In whole minutes, as `similarity` measures it.
+        let window_minutes = WINDOW_HOURS * 60;
         let mut by_story: Vec<(usize, usize)> = found
             .into_iter()
             .map(|id| &self.reports[id as usize])
-            .filter(|r| (r.published - fp.published).abs() <= window)
+            .filter(|r| (r.published - fp.published).num_minutes().abs() <= window_minutes)
             .filter(|r| could_share_authority(&r.authority, &fp.authority))
             .map(|r| (r.story as usize, r.member as usize))
             .collect();
