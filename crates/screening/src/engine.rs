@@ -692,7 +692,8 @@ struct Slot {
     native: u32,
     join: u32,
     /// The folded word's [`signature`] when fuzzy matching is on and the word is
-    /// worth a near spelling ([`ScreeningEngine::fuzzy_eligible`]), else 0.
+    /// worth a near spelling ([`word_fuzzy_eligible`]; four letters or more, so the
+    /// signature is never 0), else 0.
     sig: u32,
     /// For a one-letter word (an initial), its letter, else 0.
     initial: u8,
@@ -1311,12 +1312,6 @@ impl ScreeningEngine {
         self.finish_hits(&doc, raw, &ids_in_doc)
     }
 
-    /// A word of the text worth a near-spelling lookup: alphabetic, four letters or
-    /// more, and capitalised (unless the text does not use case).
-    fn fuzzy_eligible(&self, doc: &Doc, i: usize) -> bool {
-        word_fuzzy_eligible(&doc.tok.tokens[i], doc.tok.cased)
-    }
-
     /// The postings of the anchor tokens within the edit bound of `word` (not `word`
     /// itself, which is looked up exactly).
     /// The answer is left in `lookup.postings`.
@@ -1542,10 +1537,8 @@ impl ScreeningEngine {
                 return INITIAL_SIMILARITY;
             }
         }
-        if !self.options.fuzzy
-            || !self.fuzzy_eligible(doc, i)
-            || self.vocab.flags[part as usize] & (T_NUMERIC | T_NATIVE) != 0
-        {
+        // A signature is set only for words worth a near spelling, with fuzzy on.
+        if doc.slots[i].sig == 0 || self.vocab.flags[part as usize] & (T_NUMERIC | T_NATIVE) != 0 {
             return 0.0;
         }
         // Signatures rule out most pairs before either word is read.
@@ -1851,7 +1844,9 @@ impl ScreeningEngine {
     }
 }
 
-/// See [`ScreeningEngine::fuzzy_eligible`]; `cased` is [`Tokenizer::cased`].
+/// A word of the text worth a near-spelling lookup: alphabetic, four letters or
+/// more, and capitalised (unless the text does not use case, `cased` being
+/// [`Tokenizer::cased`]).
 fn word_fuzzy_eligible(t: &RawToken, cased: bool) -> bool {
     !t.numeric && !t.ideographic && (t.capitalised || !cased) && (t.folded.1 - t.folded.0) >= 4
 }
