@@ -834,22 +834,29 @@ struct Mention {
 
 /// True if the text is written in capitals (a shouting title): then case cannot
 /// tell "US" from "us".
-fn is_all_caps(text: &str) -> bool {
-    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    letters.len() >= 4 && letters.iter().all(|c| !c.is_lowercase())
+pub(crate) fn is_all_caps(text: &str) -> bool {
+    let mut letters = 0;
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        if c.is_lowercase() {
+            return false;
+        }
+        letters += 1;
+    }
+    letters >= 4
 }
 
 /// True if most longer words of `text` start with a capital (a headline).
 pub(crate) fn is_title_case(text: &str) -> bool {
-    let words: Vec<&str> = text
-        .split_whitespace()
-        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
-        .collect();
-    let capitalised = words
-        .iter()
-        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
-        .count();
-    words.len() >= 2 && capitalised * 10 >= words.len() * 6
+    let (mut words, mut capitalised) = (0, 0);
+    for word in text.split_whitespace() {
+        if word.chars().filter(|c| c.is_alphabetic()).count() >= 4 {
+            words += 1;
+            if word.chars().next().is_some_and(char::is_uppercase) {
+                capitalised += 1;
+            }
+        }
+    }
+    words >= 2 && capitalised * 10 >= words * 6
 }
 
 /// Action cues of one sentence, in order. In running text (`headline` false) a

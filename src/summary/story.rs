@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::recognise::{Action, Recognition, is_title_case, recognise};
+use super::recognise::{Action, Recognition, is_all_caps, is_title_case, recognise};
 use super::sentences::split_sentences;
 use super::story_index::StoryIndex;
 use crate::watch::normalize::tokens;
@@ -641,11 +641,6 @@ fn content_form(norm: &str) -> Option<String> {
         norm
     };
     Some(stem.to_string())
-}
-
-fn is_all_caps(text: &str) -> bool {
-    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    letters.len() >= 4 && letters.iter().all(|c| !c.is_lowercase())
 }
 
 /// Names in one sentence: capitalised words other than the first, not in
