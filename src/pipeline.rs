@@ -151,11 +151,15 @@ pub fn process_items(
     }
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
-    let stories = desk.finish(&mut batch);
-    app.store
-        .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)?;
-    *cached_stories = Some(stories);
-    drop(cached_stories);
+    let (batch_number, failures_seen) = desk.batch();
+    *cached_stories = Some(desk.finish(&mut batch));
+    // The next feed places its items while this batch is written.
+    app.stories
+        .write_turn(cached_stories)
+        .write(batch_number, failures_seen, || {
+            app.store
+                .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)
+        })?;
     app.metrics
         .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {
