@@ -273,9 +273,13 @@ pub struct BotProcess {
 }
 
 impl BotProcess {
-    /// Starts `sanctions-watch run --config CONFIG` and waits until it is ready.
+    /// Starts `sanctions-watch run --config CONFIG` and waits until it is ready. The
+    /// binary is the one cargo built for this test or bench, or the one named by
+    /// `SANCTIONS_WATCH_BIN` (to measure another build, e.g. a size-optimised one).
     pub async fn start(config: &Path) -> BotProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sanctions-watch"))
+        let binary = std::env::var_os("SANCTIONS_WATCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_sanctions-watch").into());
+        let mut child = Command::new(binary)
             .args(["run", "--config"])
             .arg(config)
             .env("RUST_LOG", "info,sanctions_watch=debug,matrix_sdk=warn,matrix_sdk_base=warn,matrix_sdk_crypto=warn")
