@@ -884,18 +884,29 @@ struct RecentWords {
     lookup: NearLookup,
 }
 
-/// Buffers of [`ScreeningEngine::near_postings`], reused so that looking a word up
-/// allocates only the answer.
+/// Buffers of [`ScreeningEngine::near_postings`], reused so that looking words up
+/// allocates only the answers.
 #[derive(Default)]
 struct NearLookup {
-    /// Candidate ids from the deletion index.
-    ids: Vec<u32>,
+    /// Deletion fingerprints of the words (see [`DeletionIndex::candidates_of_many`]).
+    keys: Vec<u64>,
+    /// Candidates from the deletion index: the word's index in the high half, the
+    /// candidate's id in the low half.
+    ids: Vec<u64>,
     /// Their [`AnchorWord`]s.
     records: Vec<AnchorWord>,
-    /// The candidates within the edit bound.
+    /// The candidates within the edit bound, word by word.
     near: Vec<NearWord>,
-    /// Their postings.
+    /// Where each word's near candidates end in `near`.
+    near_ends: Vec<u32>,
+    /// Their postings, word by word.
     postings: Vec<NearPosting>,
+    /// Where each word's postings end in `postings`.
+    posting_ends: Vec<u32>,
+    /// The words of a text not remembered yet: their key hashes and where they end
+    /// in `missing_text`.
+    missing: Vec<(u64, u32)>,
+    missing_text: String,
 }
 
 /// What checking an anchor token against a text word needs, in one 32-byte record
@@ -945,26 +956,24 @@ const RECENT_WORDS: usize = 8192;
 /// screening thread at most).
 const RECENT_POSTINGS: usize = 1 << 18;
 
+/// Words of one text looked up in the deletion index together, at most (see
+/// [`RecentWords::look_up_together`]).
+const LOOKUP_WORDS: usize = 64;
+
+/// The key under which [`RecentWords`] files `word` for the engine numbered `serial`.
+fn recent_key_hash(serial: u64, word: &str) -> u64 {
+    hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 impl RecentWords {
     /// The postings of the anchor tokens near `word` (see [`NearPosting`]).
     fn near_postings(&mut self, engine: &ScreeningEngine, word: &str) -> &[NearPosting] {
-        fn key_hash(serial: u64, word: &str) -> u64 {
-            hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        }
-        let hash = key_hash(engine.serial, word);
+        let hash = recent_key_hash(engine.serial, word);
         let same = |e: &(u64, Box<str>, Box<[NearPosting]>)| e.0 == engine.serial && &*e.1 == word;
         if self.table.find(hash, same).is_none() {
-            if self.table.len() >= RECENT_WORDS || self.postings >= RECENT_POSTINGS {
-                self.table.clear();
-                self.postings = 0;
-            }
-            engine.near_postings(word, &mut self.lookup);
-            let near: Box<[NearPosting]> = self.lookup.postings.as_slice().into();
-            self.postings += near.len();
-            self.table
-                .insert_unique(hash, (engine.serial, word.into(), near), |e| {
-                    key_hash(e.0, &e.1)
-                });
+            self.make_room(1);
+            engine.near_postings(&[word], &mut self.lookup);
+            self.remember(engine.serial, hash, word, 0);
         }
         &self
             .table
@@ -972,6 +981,85 @@ impl RecentWords {
             .expect("just found or inserted")
             .2
     }
+
+    /// Looks up, together, those of `words` (the words of one text) not remembered
+    /// yet, and remembers them, so that [`Self::near_postings`] then finds them: the
+    /// reads of the deletion index and of the near words' records and postings of
+    /// different words overlap instead of waiting word by word. Answers are the same
+    /// as one word at a time.
+    fn look_up_together<'w>(
+        &mut self,
+        engine: &ScreeningEngine,
+        words: impl Iterator<Item = &'w str>,
+    ) {
+        let mut words = words.peekable();
+        while words.peek().is_some() {
+            // The next words not remembered, each once.
+            self.lookup.missing.clear();
+            self.lookup.missing_text.clear();
+            for word in words.by_ref() {
+                let hash = recent_key_hash(engine.serial, word);
+                let lookup = &self.lookup;
+                let known = self
+                    .table
+                    .find(hash, |e| e.0 == engine.serial && &*e.1 == word)
+                    .is_some()
+                    || (lookup.missing.iter().enumerate()).any(|(i, &(h, _))| {
+                        h == hash && missing_word(&lookup.missing_text, &lookup.missing, i) == word
+                    });
+                if known {
+                    continue;
+                }
+                self.lookup.missing_text.push_str(word);
+                let end = self.lookup.missing_text.len() as u32;
+                self.lookup.missing.push((hash, end));
+                if self.lookup.missing.len() == LOOKUP_WORDS {
+                    break;
+                }
+            }
+            let n = self.lookup.missing.len();
+            if n == 0 {
+                return;
+            }
+            self.make_room(n);
+            let missing = std::mem::take(&mut self.lookup.missing);
+            let text = std::mem::take(&mut self.lookup.missing_text);
+            let batch: Vec<&str> = (0..n).map(|i| missing_word(&text, &missing, i)).collect();
+            engine.near_postings(&batch, &mut self.lookup);
+            for (i, word) in batch.iter().enumerate() {
+                self.remember(engine.serial, missing[i].0, word, i);
+            }
+            self.lookup.missing = missing;
+            self.lookup.missing_text = text;
+        }
+    }
+
+    /// Starts over if `more` words would not fit.
+    fn make_room(&mut self, more: usize) {
+        if self.table.len() + more > RECENT_WORDS || self.postings >= RECENT_POSTINGS {
+            self.table.clear();
+            self.postings = 0;
+        }
+    }
+
+    /// Remembers the postings of word `i` of the last [`ScreeningEngine::near_postings`]
+    /// as those of `word` (whose key hash is `hash`).
+    fn remember(&mut self, serial: u64, hash: u64, word: &str, i: usize) {
+        let ends = &self.lookup.posting_ends;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        let near: Box<[NearPosting]> = self.lookup.postings[start..ends[i] as usize].into();
+        self.postings += near.len();
+        self.table
+            .insert_unique(hash, (serial, word.into(), near), |e| {
+                recent_key_hash(e.0, &e.1)
+            });
+    }
+}
+
+/// Word `i` of [`NearLookup::missing`], in `text` (its `missing_text`).
+fn missing_word<'a>(text: &'a str, missing: &[(u64, u32)], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { missing[i - 1].1 as usize };
+    &text[start..missing[i].1 as usize]
 }
 
 /// Forgets the near words [`RecentWords`] remembers on this thread, so the next
@@ -1275,8 +1363,11 @@ impl ScreeningEngine {
         }
         if self.options.fuzzy && !self.deletions.is_empty() {
             // The postings of the words near each eligible word of the text (the
-            // marked words with a signature).
-            for m in doc.marks.iter().filter(|m| m.sig != 0) {
+            // marked words with a signature), the words not remembered looked up
+            // together first.
+            let eligible = || doc.marks.iter().filter(|m| m.sig != 0);
+            recent.look_up_together(self, eligible().map(|m| doc.folded(m.at as usize)));
+            for m in eligible() {
                 let (i, join) = (m.at as usize, m.join);
                 for near in recent.near_postings(self, doc.folded(i)) {
                     if near.too_far && near.word != join {
@@ -1312,66 +1403,103 @@ impl ScreeningEngine {
         self.finish_hits(&doc, raw, &ids_in_doc)
     }
 
-    /// The postings of the anchor tokens within the edit bound of `word` (not `word`
-    /// itself, which is looked up exactly).
-    /// The answer is left in `lookup.postings`.
-    fn near_postings(&self, word: &str, lookup: &mut NearLookup) {
-        self.near_words(word, lookup);
+    /// The postings of the anchor tokens within the edit bound of each of `words`
+    /// (not the word itself, which is looked up exactly). The answer is left in
+    /// `lookup.postings`, word by word as `lookup.posting_ends` says.
+    fn near_postings(&self, words: &[&str], lookup: &mut NearLookup) {
+        self.near_words(words, lookup);
         let NearLookup {
             near,
+            near_ends,
             postings: out,
+            posting_ends,
             ..
         } = lookup;
-        out.clear();
+        // The first posting of each near word, read ahead in a loop of independent
+        // reads that overlap.
+        let mut touched = 0u32;
         for w in near.iter() {
-            let (start, end) = w.postings;
-            for posting in &self.anchor_postings[start as usize..end as usize] {
-                out.push(NearPosting {
-                    word: w.id,
-                    too_far: posting.other_end == NONE
-                        && !self.one_word_may_pass(w, posting.legal_len),
-                    posting: *posting,
-                });
+            if let Some(p) = self.anchor_postings.get(w.postings.0 as usize) {
+                touched ^= p.pattern;
             }
+        }
+        std::hint::black_box(touched);
+        out.clear();
+        posting_ends.clear();
+        let mut start = 0;
+        for &end in near_ends.iter() {
+            for w in &near[start..end as usize] {
+                let (first, last) = w.postings;
+                for posting in &self.anchor_postings[first as usize..last as usize] {
+                    out.push(NearPosting {
+                        word: w.id,
+                        too_far: posting.other_end == NONE
+                            && !self.one_word_may_pass(w, posting.legal_len),
+                        posting: *posting,
+                    });
+                }
+            }
+            posting_ends.push(out.len() as u32);
+            start = end as usize;
         }
     }
 
-    /// Anchor tokens within the edit bound of `word`, other than `word` itself, into
-    /// `lookup.near`.
-    fn near_words(&self, word: &str, lookup: &mut NearLookup) {
+    /// Anchor tokens within the edit bound of each of `words`, other than the word
+    /// itself, into `lookup.near`, word by word as `lookup.near_ends` says.
+    fn near_words(&self, words: &[&str], lookup: &mut NearLookup) {
         let NearLookup {
-            ids, records, near, ..
+            keys,
+            ids,
+            records,
+            near,
+            near_ends,
+            ..
         } = lookup;
         ids.clear();
-        self.deletions
-            .candidates(word.as_bytes(), |id| ids.push(id));
+        let queries: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        self.deletions.candidates_of_many(&queries, keys, |q, id| {
+            ids.push(u64::from(q) << 32 | u64::from(id))
+        });
         ids.sort_unstable();
         ids.dedup();
         // The candidates' records first, in a loop of independent reads that
         // overlap, then the checks.
         records.clear();
-        records.extend(ids.iter().map(|&id| self.anchor_words[id as usize]));
-        let query = signature(word.as_bytes());
+        records.extend(ids.iter().map(|&x| self.anchor_words[x as u32 as usize]));
         near.clear();
-        near.extend(ids.iter().zip(records.iter()).filter_map(|(&id, r)| {
-            let bound = pair_bound(word.len(), (r.sig >> 26) as usize);
-            if !may_be_near(query, r.sig, bound) {
-                return None;
-            }
-            let len = usize::from(r.len);
-            let w = if len <= INLINE_WORD {
-                &r.bytes[..len]
-            } else {
-                self.vocab.str(id).as_bytes()
-            };
-            let d = bounded_distance(word.as_bytes(), w, bound)?;
-            (d > 0).then_some(NearWord {
-                id,
-                postings: r.postings,
-                sim: similarity(word.len(), w.len(), d),
-                len: w.len() as u32,
-            })
-        }));
+        near_ends.clear();
+        let mut at = 0;
+        for (q, word) in words.iter().enumerate() {
+            let query = signature(word.as_bytes());
+            let end = at + ids[at..].partition_point(|&x| (x >> 32) as usize == q);
+            near.extend(
+                ids[at..end]
+                    .iter()
+                    .zip(&records[at..end])
+                    .filter_map(|(&x, r)| {
+                        let id = x as u32;
+                        let bound = pair_bound(word.len(), (r.sig >> 26) as usize);
+                        if !may_be_near(query, r.sig, bound) {
+                            return None;
+                        }
+                        let len = usize::from(r.len);
+                        let w = if len <= INLINE_WORD {
+                            &r.bytes[..len]
+                        } else {
+                            self.vocab.str(id).as_bytes()
+                        };
+                        let d = bounded_distance(word.as_bytes(), w, bound)?;
+                        (d > 0).then_some(NearWord {
+                            id,
+                            postings: r.postings,
+                            sim: similarity(word.len(), w.len(), d),
+                            len: w.len() as u32,
+                        })
+                    }),
+            );
+            near_ends.push(near.len() as u32);
+            at = end;
+        }
     }
 
     /// False when a name whose only core part is `near` (a near spelling of the

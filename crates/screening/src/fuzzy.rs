@@ -184,8 +184,8 @@ pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
     }
 }
 
-/// Deletion fingerprints looked up together (see [`DeletionIndex::candidates`]).
-const LOOKUP_BATCH: usize = 64;
+/// Deletion fingerprints looked up together (see [`DeletionIndex::candidates_of_many`]).
+const LOOKUP_BATCH: usize = 128;
 
 /// A word's length and the set of letters in it, packed: a cheap test that rules out
 /// most words farther than an edit bound without reading them (see [`may_be_near`]).
@@ -291,30 +291,40 @@ impl DeletionIndex {
     /// (up to the query's own bound). Ids may repeat and include words farther away
     /// than the bound: check them with [`bounded_distance`].
     pub fn candidates(&self, query: &[u8], mut found: impl FnMut(u32)) {
+        self.candidates_of_many(&[query], &mut Vec::new(), |_, id| found(id));
+    }
+
+    /// [`Self::candidates`] of several words at once: calls `found` with the index
+    /// of a query in `queries` and a word id. The deletion fingerprints of all the
+    /// queries are gathered in `keys` (a buffer kept by the caller) and looked up
+    /// together, so that the memory reads of different words overlap too.
+    pub fn candidates_of_many(
+        &self,
+        queries: &[&[u8]],
+        keys: &mut Vec<u64>,
+        mut found: impl FnMut(u32, u32),
+    ) {
+        keys.clear();
         if self.entries.is_empty() {
             return;
         }
-        let k = max_edits(query.len());
-        if k == 0 {
-            return;
-        }
-        // Fingerprints are gathered in batches and each batch looked up in passes
-        // (directory, then entries), so the memory reads of one batch, which are
-        // independent of each other, overlap instead of waiting one by one.
-        let mut keys = [0u64; LOOKUP_BATCH];
-        let mut len = 0;
-        for_each_deletion(query, k, |d| {
-            keys[len] = fingerprint(d) << 32;
-            len += 1;
-            if len == LOOKUP_BATCH {
-                self.look_up(&keys, &mut found);
-                len = 0;
+        for (q, query) in queries.iter().enumerate() {
+            let k = max_edits(query.len());
+            if k == 0 {
+                continue;
             }
-        });
-        self.look_up(&keys[..len], &mut found);
+            // The fingerprint in the high half, the query in the low half.
+            for_each_deletion(query, k, |d| keys.push(fingerprint(d) << 32 | q as u64));
+        }
+        // Looked up in batches, each in passes (directory, a first read of each
+        // range of entries, then the search), so the memory reads of a batch, which
+        // are independent of each other, overlap instead of waiting one by one.
+        for batch in keys.chunks(LOOKUP_BATCH) {
+            self.look_up(batch, &mut found);
+        }
     }
 
-    fn look_up(&self, keys: &[u64], found: &mut impl FnMut(u32)) {
+    fn look_up(&self, keys: &[u64], found: &mut impl FnMut(u32, u32)) {
         let mut ranges = [(0u32, 0u32); LOOKUP_BATCH];
         for (r, &key) in ranges.iter_mut().zip(keys) {
             let bucket = (key >> (64 - self.bits)) as usize;
@@ -327,14 +337,25 @@ impl DeletionIndex {
             };
             *r = (here as u32, end as u32);
         }
+        let ranges = &ranges[..keys.len()];
+        // The first entry of each range, read ahead of the searches, which branch
+        // on what they read and so would otherwise wait for each range in turn.
+        let mut touched = 0u64;
+        for &(lo, hi) in ranges {
+            if lo != hi {
+                touched ^= self.entries[lo as usize];
+            }
+        }
+        std::hint::black_box(touched);
         for (&(lo, hi), &key) in ranges.iter().zip(keys) {
             if lo == hi {
                 continue;
             }
+            let fp = key >> 32;
             let slice = &self.entries[lo as usize..hi as usize];
-            let first = slice.partition_point(|&x| x < key);
-            for &e in slice[first..].iter().take_while(|&&x| x >> 32 == key >> 32) {
-                found(e as u32);
+            let first = slice.partition_point(|&x| x >> 32 < fp);
+            for &e in slice[first..].iter().take_while(|&&x| x >> 32 == fp) {
+                found(key as u32, e as u32);
             }
         }
     }
