@@ -880,8 +880,13 @@ struct RecentWords {
     table: HashTable<(u64, Box<str>, Box<[NearPosting]>)>,
     /// Postings held, over all words.
     postings: usize,
-    /// Buffers for looking a word up, kept from one word to the next.
+    /// Buffers for looking words up, kept from one text to the next.
     lookup: NearLookup,
+    /// The words of a text not remembered, each once: their key hashes and their
+    /// index among the text's words (see [`RecentWords::near_postings_of`]).
+    missing: Vec<(u64, u32)>,
+    /// Each word not remembered and its index in `missing`.
+    pending: Vec<(u32, u32)>,
 }
 
 /// Buffers of [`ScreeningEngine::near_postings`], reused so that looking words up
@@ -903,10 +908,6 @@ struct NearLookup {
     postings: Vec<NearPosting>,
     /// Where each word's postings end in `postings`.
     posting_ends: Vec<u32>,
-    /// The words of a text not remembered yet: their key hashes and where they end
-    /// in `missing_text`.
-    missing: Vec<(u64, u32)>,
-    missing_text: String,
 }
 
 /// What checking an anchor token against a text word needs, in one 32-byte record
@@ -957,7 +958,7 @@ const RECENT_WORDS: usize = 8192;
 const RECENT_POSTINGS: usize = 1 << 18;
 
 /// Words of one text looked up in the deletion index together, at most (see
-/// [`RecentWords::look_up_together`]).
+/// [`RecentWords::near_postings_of`]).
 const LOOKUP_WORDS: usize = 64;
 
 /// The key under which [`RecentWords`] files `word` for the engine numbered `serial`.
@@ -966,71 +967,57 @@ fn recent_key_hash(serial: u64, word: &str) -> u64 {
 }
 
 impl RecentWords {
-    /// The postings of the anchor tokens near `word` (see [`NearPosting`]).
-    fn near_postings(&mut self, engine: &ScreeningEngine, word: &str) -> &[NearPosting] {
-        let hash = recent_key_hash(engine.serial, word);
-        let same = |e: &(u64, Box<str>, Box<[NearPosting]>)| e.0 == engine.serial && &*e.1 == word;
-        if self.table.find(hash, same).is_none() {
-            self.make_room(1);
-            engine.near_postings(&[word], &mut self.lookup);
-            self.remember(engine.serial, hash, word, 0);
-        }
-        &self
-            .table
-            .find(hash, same)
-            .expect("just found or inserted")
-            .2
-    }
-
-    /// Looks up, together, those of `words` (the words of one text) not remembered
-    /// yet, and remembers them, so that [`Self::near_postings`] then finds them: the
-    /// reads of the deletion index and of the near words' records and postings of
-    /// different words overlap instead of waiting word by word. Answers are the same
-    /// as one word at a time.
-    fn look_up_together<'w>(
+    /// Calls `each` with the index of each of `words` (the eligible words of one
+    /// text, in order) and the postings of the anchor tokens near it (see
+    /// [`NearPosting`]). Remembered words are answered at once; the others are
+    /// looked up together, [`LOOKUP_WORDS`] at a time, each once, and remembered:
+    /// the reads of the deletion index and of the near words' records and postings
+    /// of different words overlap instead of waiting word by word. The answers are
+    /// the same as one word at a time.
+    fn near_postings_of(
         &mut self,
         engine: &ScreeningEngine,
-        words: impl Iterator<Item = &'w str>,
+        words: &[&str],
+        mut each: impl FnMut(usize, &[NearPosting]),
     ) {
-        let mut words = words.peekable();
-        while words.peek().is_some() {
-            // The next words not remembered, each once.
-            self.lookup.missing.clear();
-            self.lookup.missing_text.clear();
-            for word in words.by_ref() {
-                let hash = recent_key_hash(engine.serial, word);
-                let lookup = &self.lookup;
-                let known = self
-                    .table
-                    .find(hash, |e| e.0 == engine.serial && &*e.1 == word)
-                    .is_some()
-                    || (lookup.missing.iter().enumerate()).any(|(i, &(h, _))| {
-                        h == hash && missing_word(&lookup.missing_text, &lookup.missing, i) == word
-                    });
-                if known {
+        let serial = engine.serial;
+        for start in (0..words.len()).step_by(LOOKUP_WORDS) {
+            let end = (start + LOOKUP_WORDS).min(words.len());
+            self.missing.clear();
+            self.pending.clear();
+            for (i, &word) in words.iter().enumerate().take(end).skip(start) {
+                let hash = recent_key_hash(serial, word);
+                if let Some(e) = self.table.find(hash, |e| e.0 == serial && &*e.1 == word) {
+                    each(i, &e.2);
                     continue;
                 }
-                self.lookup.missing_text.push_str(word);
-                let end = self.lookup.missing_text.len() as u32;
-                self.lookup.missing.push((hash, end));
-                if self.lookup.missing.len() == LOOKUP_WORDS {
-                    break;
-                }
+                let same = |&(h, w): &(u64, u32)| h == hash && words[w as usize] == word;
+                let j = self.missing.iter().position(same).unwrap_or_else(|| {
+                    self.missing.push((hash, i as u32));
+                    self.missing.len() - 1
+                });
+                self.pending.push((i as u32, j as u32));
             }
-            let n = self.lookup.missing.len();
-            if n == 0 {
-                return;
+            if self.missing.is_empty() {
+                continue;
             }
-            self.make_room(n);
-            let missing = std::mem::take(&mut self.lookup.missing);
-            let text = std::mem::take(&mut self.lookup.missing_text);
-            let batch: Vec<&str> = (0..n).map(|i| missing_word(&text, &missing, i)).collect();
+            let batch: Vec<&str> = (self.missing.iter())
+                .map(|&(_, w)| words[w as usize])
+                .collect();
             engine.near_postings(&batch, &mut self.lookup);
-            for (i, word) in batch.iter().enumerate() {
-                self.remember(engine.serial, missing[i].0, word, i);
+            for &(i, j) in &self.pending {
+                each(i as usize, self.lookup.postings_of(j as usize));
             }
-            self.lookup.missing = missing;
-            self.lookup.missing_text = text;
+            self.make_room(batch.len());
+            for (j, &(hash, w)) in self.missing.iter().enumerate() {
+                let near: Box<[NearPosting]> = self.lookup.postings_of(j).into();
+                self.postings += near.len();
+                let word = words[w as usize];
+                self.table
+                    .insert_unique(hash, (serial, word.into(), near), |e| {
+                        recent_key_hash(e.0, &e.1)
+                    });
+            }
         }
     }
 
@@ -1041,25 +1028,15 @@ impl RecentWords {
             self.postings = 0;
         }
     }
-
-    /// Remembers the postings of word `i` of the last [`ScreeningEngine::near_postings`]
-    /// as those of `word` (whose key hash is `hash`).
-    fn remember(&mut self, serial: u64, hash: u64, word: &str, i: usize) {
-        let ends = &self.lookup.posting_ends;
-        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-        let near: Box<[NearPosting]> = self.lookup.postings[start..ends[i] as usize].into();
-        self.postings += near.len();
-        self.table
-            .insert_unique(hash, (serial, word.into(), near), |e| {
-                recent_key_hash(e.0, &e.1)
-            });
-    }
 }
 
-/// Word `i` of [`NearLookup::missing`], in `text` (its `missing_text`).
-fn missing_word<'a>(text: &'a str, missing: &[(u64, u32)], i: usize) -> &'a str {
-    let start = if i == 0 { 0 } else { missing[i - 1].1 as usize };
-    &text[start..missing[i].1 as usize]
+impl NearLookup {
+    /// The postings of word `i` of the last [`ScreeningEngine::near_postings`].
+    fn postings_of(&self, i: usize) -> &[NearPosting] {
+        let ends = &self.posting_ends;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &self.postings[start..ends[i] as usize]
+    }
 }
 
 /// Forgets the near words [`RecentWords`] remembers on this thread, so the next
@@ -1363,13 +1340,14 @@ impl ScreeningEngine {
         }
         if self.options.fuzzy && !self.deletions.is_empty() {
             // The postings of the words near each eligible word of the text (the
-            // marked words with a signature), the words not remembered looked up
-            // together first.
-            let eligible = || doc.marks.iter().filter(|m| m.sig != 0);
-            recent.look_up_together(self, eligible().map(|m| doc.folded(m.at as usize)));
-            for m in eligible() {
-                let (i, join) = (m.at as usize, m.join);
-                for near in recent.near_postings(self, doc.folded(i)) {
+            // marked words with a signature).
+            let eligible: Vec<&Mark> = doc.marks.iter().filter(|m| m.sig != 0).collect();
+            let words: Vec<&str> = (eligible.iter())
+                .map(|m| doc.folded(m.at as usize))
+                .collect();
+            recent.near_postings_of(self, &words, |k, near| {
+                let (i, join) = (eligible[k].at as usize, eligible[k].join);
+                for near in near {
                     if near.too_far && near.word != join {
                         continue;
                     }
@@ -1377,7 +1355,7 @@ impl ScreeningEngine {
                         cands.push((near.posting.pattern, i as u32));
                     }
                 }
-            }
+            });
         }
         cands.sort_unstable();
         cands.dedup();
