@@ -49,6 +49,10 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     if n >= ROW {
         return None;
     }
+    if a.len() <= 64 {
+        let d = bit_parallel_distance(a, b);
+        return (d <= bound).then_some(d);
+    }
     if bound <= BANDED {
         return banded_distance(a, b, bound);
     }
@@ -85,6 +89,61 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     }
     let d = usize::from(prev[n]);
     (d <= bound).then_some(d)
+}
+
+/// The optimal-string-alignment distance between `a` (at most 64 bytes) and `b`, computed a column of the table at a time as bit vectors (Hyyrö's
+/// extension for swaps of Myers' algorithm, "A bit-vector algorithm for computing
+/// Levenshtein and Damerau edit distances", 2003): a few word operations per byte
+/// of `b` instead of a cell per pair of bytes. Bit `i` of a column stands for row
+/// `i + 1` of the table: `vp`/`vn` mark where a cell is one more/less than the one
+/// above it, `d0` where a cell equals the one diagonally before it.
+fn bit_parallel_distance(a: &[u8], b: &[u8]) -> usize {
+    let m = a.len();
+    debug_assert!(m <= 64);
+    if m == 0 {
+        return b.len();
+    }
+    // The rows of `a` holding each lower-case letter, when both words are made of
+    // them (as nearly all are), else found byte by byte.
+    let mut letters = [0u64; 32];
+    let lower = a.iter().chain(b).all(u8::is_ascii_lowercase);
+    if lower {
+        for (i, &x) in a.iter().enumerate() {
+            letters[usize::from(x & 31)] |= 1 << i;
+        }
+    }
+    let rows_of = |c: u8| {
+        if lower {
+            return letters[usize::from(c & 31)];
+        }
+        let mut bits = 0u64;
+        for (i, &x) in a.iter().enumerate() {
+            bits |= u64::from(x == c) << i;
+        }
+        bits
+    };
+    let last = 1u64 << (m - 1);
+    let (mut vp, mut vn, mut d0, mut prev_eq) = (u64::MAX, 0u64, 0u64, 0u64);
+    let mut dist = m;
+    for &c in b {
+        let eq = rows_of(c);
+        // A swap: this byte matches the row above, and the previous byte this row.
+        let swap = ((!d0 & eq) << 1) & prev_eq;
+        d0 = ((((eq & vp).wrapping_add(vp)) ^ vp) | eq | vn) | swap;
+        let hp = vn | !(d0 | vp);
+        let hn = d0 & vp;
+        if hp & last != 0 {
+            dist += 1;
+        } else if hn & last != 0 {
+            dist -= 1;
+        }
+        let hp = (hp << 1) | 1;
+        let hn = hn << 1;
+        vp = hn | !(d0 | hp);
+        vn = hp & d0;
+        prev_eq = eq;
+    }
+    dist
 }
 
 /// Largest bound [`banded_distance`] takes.
@@ -455,6 +514,7 @@ mod tests {
             let a: Vec<u8> = (0..la).map(|_| b'a' + next(3) as u8).collect();
             let b: Vec<u8> = (0..lb).map(|_| b'a' + next(3) as u8).collect();
             let full = full_distance(&a, &b);
+            assert_eq!(bit_parallel_distance(&a, &b), full, "{a:?} {b:?}");
             for bound in 0..=BANDED + 1 {
                 let expected = (full <= bound).then_some(full);
                 assert_eq!(
@@ -462,7 +522,51 @@ mod tests {
                     expected,
                     "{a:?} {b:?} {bound}"
                 );
+                if a.len().abs_diff(b.len()) <= bound && bound <= BANDED {
+                    assert_eq!(banded_distance(&a, &b, bound), expected, "{a:?} {b:?}");
+                }
             }
+        }
+    }
+
+    #[test]
+    fn bit_parallel_distance_agrees_with_the_full_table_up_to_64_bytes() {
+        let mut x: u64 = 11;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        for _ in 0..3_000 {
+            // Lower-case letters only, or not (two ways of finding a byte's rows).
+            let alphabet: &[u8] = if next(2) == 0 { b"abcd" } else { b"ab1Z" };
+            let la = next(65) as usize;
+            let a: Vec<u8> = (0..la).map(|_| alphabet[next(4) as usize]).collect();
+            // Another word, or a few edits of this one.
+            let b: Vec<u8> = if next(2) == 0 {
+                let lb = next(65);
+                (0..lb).map(|_| alphabet[next(4) as usize]).collect()
+            } else {
+                let mut b = a.clone();
+                for _ in 0..next(4) {
+                    let i = next(b.len() as u64 + 1) as usize;
+                    match next(4) {
+                        0 if i < b.len() => {
+                            b.remove(i);
+                        }
+                        1 if i + 1 < b.len() => b.swap(i, i + 1),
+                        2 if i < b.len() => b[i] = alphabet[next(4) as usize],
+                        _ => b.insert(i, alphabet[next(4) as usize]),
+                    }
+                }
+                b
+            };
+            assert_eq!(
+                bit_parallel_distance(&a, &b),
+                full_distance(&a, &b),
+                "{a:?} {b:?}"
+            );
         }
     }
 
