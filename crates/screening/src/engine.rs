@@ -23,9 +23,11 @@
 //! that may stand for a name part (in the vocabulary, initials, words eligible for
 //! near spellings) are *marked*; candidates come from the postings of marked words
 //! and of the anchors near eligible words (remembered per thread for words seen
-//! lately), and a candidate is kept only if the other end of its name is among the
-//! marked words within reach. A near spelling of a one-word name that cannot reach
-//! the threshold, whatever legal forms follow it, is not a candidate.
+//! lately; the words of a text not remembered are looked up in the deletion index
+//! together, so that their scattered reads overlap), and a candidate is kept only
+//! if the other end of its name is among the marked words within reach. A near
+//! spelling of a one-word name that cannot reach the threshold, whatever legal
+//! forms follow it, is not a candidate.
 //!
 //! # Rules a candidate must pass
 //!
