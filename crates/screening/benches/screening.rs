@@ -407,7 +407,8 @@ fn main() {
     // `--show-hits`: print the hits in the first article, to see what is matched.
     let show_hits = std::env::args().any(|a| a == "--show-hits");
     // `--profile exact` or `--profile fuzzy`: build and screen with that engine only,
-    // for 20 s, for a profiler to watch (`--cold`: nothing remembered between articles).
+    // for 20 s, for a profiler to watch (`--cold`: nothing remembered between articles;
+    // `--stream`: the stream of distinct articles rather than the 200 in turn).
     let profile = std::env::args().skip_while(|a| a != "--profile").nth(1);
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
@@ -447,6 +448,14 @@ fn main() {
             println!("tokenizing alone: {rate:.0} articles/s");
             let (engine, took, _, _) = measure_build(&entries, mode == "fuzzy");
             let cold = std::env::args().any(|a| a == "--cold");
+            // `--stream`: the stream of distinct articles instead of the cycle.
+            let articles = if std::env::args().any(|a| a == "--stream") {
+                (0..STREAM_ARTICLES)
+                    .map(|_| article(&mut rng, &entries))
+                    .collect()
+            } else {
+                articles
+            };
             let (rate, _) = throughput(&articles, Duration::from_secs(20), |a| {
                 if cold {
                     forget_recent_words();

@@ -23,9 +23,11 @@
 //! that may stand for a name part (in the vocabulary, initials, words eligible for
 //! near spellings) are *marked*; candidates come from the postings of marked words
 //! and of the anchors near eligible words (remembered per thread for words seen
-//! lately), and a candidate is kept only if the other end of its name is among the
-//! marked words within reach. A near spelling of a one-word name that cannot reach
-//! the threshold, whatever legal forms follow it, is not a candidate.
+//! lately; the words of a text not remembered are looked up in the deletion index
+//! together, so that their scattered reads overlap), and a candidate is kept only
+//! if the other end of its name is among the marked words within reach. A near
+//! spelling of a one-word name that cannot reach the threshold, whatever legal
+//! forms follow it, is not a candidate.
 //!
 //! # Rules a candidate must pass
 //!
@@ -880,22 +882,34 @@ struct RecentWords {
     table: HashTable<(u64, Box<str>, Box<[NearPosting]>)>,
     /// Postings held, over all words.
     postings: usize,
-    /// Buffers for looking a word up, kept from one word to the next.
+    /// Buffers for looking words up, kept from one text to the next.
     lookup: NearLookup,
+    /// The words of a text not remembered, each once: their key hashes and their
+    /// index among the text's words (see [`RecentWords::near_postings_of`]).
+    missing: Vec<(u64, u32)>,
+    /// Each word not remembered and its index in `missing`.
+    pending: Vec<(u32, u32)>,
 }
 
-/// Buffers of [`ScreeningEngine::near_postings`], reused so that looking a word up
-/// allocates only the answer.
+/// Buffers of [`ScreeningEngine::near_postings`], reused so that looking words up
+/// allocates only the answers.
 #[derive(Default)]
 struct NearLookup {
-    /// Candidate ids from the deletion index.
-    ids: Vec<u32>,
+    /// Deletion fingerprints of the words (see [`DeletionIndex::candidates_of_many`]).
+    keys: Vec<u64>,
+    /// Candidates from the deletion index: the word's index in the high half, the
+    /// candidate's id in the low half.
+    ids: Vec<u64>,
     /// Their [`AnchorWord`]s.
     records: Vec<AnchorWord>,
-    /// The candidates within the edit bound.
+    /// The candidates within the edit bound, word by word.
     near: Vec<NearWord>,
-    /// Their postings.
+    /// Where each word's near candidates end in `near`.
+    near_ends: Vec<u32>,
+    /// Their postings, word by word.
     postings: Vec<NearPosting>,
+    /// Where each word's postings end in `postings`.
+    posting_ends: Vec<u32>,
 }
 
 /// What checking an anchor token against a text word needs, in one 32-byte record
@@ -945,32 +959,85 @@ const RECENT_WORDS: usize = 8192;
 /// screening thread at most).
 const RECENT_POSTINGS: usize = 1 << 18;
 
+/// Words of one text looked up in the deletion index together, at most (see
+/// [`RecentWords::near_postings_of`]).
+const LOOKUP_WORDS: usize = 64;
+
+/// The key under which [`RecentWords`] files `word` for the engine numbered `serial`.
+fn recent_key_hash(serial: u64, word: &str) -> u64 {
+    hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 impl RecentWords {
-    /// The postings of the anchor tokens near `word` (see [`NearPosting`]).
-    fn near_postings(&mut self, engine: &ScreeningEngine, word: &str) -> &[NearPosting] {
-        fn key_hash(serial: u64, word: &str) -> u64 {
-            hash_str(word) ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        }
-        let hash = key_hash(engine.serial, word);
-        let same = |e: &(u64, Box<str>, Box<[NearPosting]>)| e.0 == engine.serial && &*e.1 == word;
-        if self.table.find(hash, same).is_none() {
-            if self.table.len() >= RECENT_WORDS || self.postings >= RECENT_POSTINGS {
-                self.table.clear();
-                self.postings = 0;
-            }
-            engine.near_postings(word, &mut self.lookup);
-            let near: Box<[NearPosting]> = self.lookup.postings.as_slice().into();
-            self.postings += near.len();
-            self.table
-                .insert_unique(hash, (engine.serial, word.into(), near), |e| {
-                    key_hash(e.0, &e.1)
+    /// Calls `each` with the index of each of `words` (the eligible words of one
+    /// text, in order) and the postings of the anchor tokens near it (see
+    /// [`NearPosting`]). Remembered words are answered at once; the others are
+    /// looked up together, [`LOOKUP_WORDS`] at a time, each once, and remembered:
+    /// the reads of the deletion index and of the near words' records and postings
+    /// of different words overlap instead of waiting word by word. The answers are
+    /// the same as one word at a time.
+    fn near_postings_of(
+        &mut self,
+        engine: &ScreeningEngine,
+        words: &[&str],
+        mut each: impl FnMut(usize, &[NearPosting]),
+    ) {
+        let serial = engine.serial;
+        for start in (0..words.len()).step_by(LOOKUP_WORDS) {
+            let end = (start + LOOKUP_WORDS).min(words.len());
+            self.missing.clear();
+            self.pending.clear();
+            for (i, &word) in words.iter().enumerate().take(end).skip(start) {
+                let hash = recent_key_hash(serial, word);
+                if let Some(e) = self.table.find(hash, |e| e.0 == serial && &*e.1 == word) {
+                    each(i, &e.2);
+                    continue;
+                }
+                let same = |&(h, w): &(u64, u32)| h == hash && words[w as usize] == word;
+                let j = self.missing.iter().position(same).unwrap_or_else(|| {
+                    self.missing.push((hash, i as u32));
+                    self.missing.len() - 1
                 });
+                self.pending.push((i as u32, j as u32));
+            }
+            if self.missing.is_empty() {
+                continue;
+            }
+            let batch: Vec<&str> = (self.missing.iter())
+                .map(|&(_, w)| words[w as usize])
+                .collect();
+            engine.near_postings(&batch, &mut self.lookup);
+            for &(i, j) in &self.pending {
+                each(i as usize, self.lookup.postings_of(j as usize));
+            }
+            self.make_room(batch.len());
+            for (j, &(hash, w)) in self.missing.iter().enumerate() {
+                let near: Box<[NearPosting]> = self.lookup.postings_of(j).into();
+                self.postings += near.len();
+                let word = words[w as usize];
+                self.table
+                    .insert_unique(hash, (serial, word.into(), near), |e| {
+                        recent_key_hash(e.0, &e.1)
+                    });
+            }
         }
-        &self
-            .table
-            .find(hash, same)
-            .expect("just found or inserted")
-            .2
+    }
+
+    /// Starts over if `more` words would not fit.
+    fn make_room(&mut self, more: usize) {
+        if self.table.len() + more > RECENT_WORDS || self.postings >= RECENT_POSTINGS {
+            self.table.clear();
+            self.postings = 0;
+        }
+    }
+}
+
+impl NearLookup {
+    /// The postings of word `i` of the last [`ScreeningEngine::near_postings`].
+    fn postings_of(&self, i: usize) -> &[NearPosting] {
+        let ends = &self.posting_ends;
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &self.postings[start..ends[i] as usize]
     }
 }
 
@@ -1276,9 +1343,13 @@ impl ScreeningEngine {
         if self.options.fuzzy && !self.deletions.is_empty() {
             // The postings of the words near each eligible word of the text (the
             // marked words with a signature).
-            for m in doc.marks.iter().filter(|m| m.sig != 0) {
-                let (i, join) = (m.at as usize, m.join);
-                for near in recent.near_postings(self, doc.folded(i)) {
+            let eligible: Vec<&Mark> = doc.marks.iter().filter(|m| m.sig != 0).collect();
+            let words: Vec<&str> = (eligible.iter())
+                .map(|m| doc.folded(m.at as usize))
+                .collect();
+            recent.near_postings_of(self, &words, |k, near| {
+                let (i, join) = (eligible[k].at as usize, eligible[k].join);
+                for near in near {
                     if near.too_far && near.word != join {
                         continue;
                     }
@@ -1286,7 +1357,7 @@ impl ScreeningEngine {
                         cands.push((near.posting.pattern, i as u32));
                     }
                 }
-            }
+            });
         }
         cands.sort_unstable();
         cands.dedup();
@@ -1312,66 +1383,103 @@ impl ScreeningEngine {
         self.finish_hits(&doc, raw, &ids_in_doc)
     }
 
-    /// The postings of the anchor tokens within the edit bound of `word` (not `word`
-    /// itself, which is looked up exactly).
-    /// The answer is left in `lookup.postings`.
-    fn near_postings(&self, word: &str, lookup: &mut NearLookup) {
-        self.near_words(word, lookup);
+    /// The postings of the anchor tokens within the edit bound of each of `words`
+    /// (not the word itself, which is looked up exactly). The answer is left in
+    /// `lookup.postings`, word by word as `lookup.posting_ends` says.
+    fn near_postings(&self, words: &[&str], lookup: &mut NearLookup) {
+        self.near_words(words, lookup);
         let NearLookup {
             near,
+            near_ends,
             postings: out,
+            posting_ends,
             ..
         } = lookup;
-        out.clear();
+        // The first posting of each near word, read ahead in a loop of independent
+        // reads that overlap.
+        let mut touched = 0u32;
         for w in near.iter() {
-            let (start, end) = w.postings;
-            for posting in &self.anchor_postings[start as usize..end as usize] {
-                out.push(NearPosting {
-                    word: w.id,
-                    too_far: posting.other_end == NONE
-                        && !self.one_word_may_pass(w, posting.legal_len),
-                    posting: *posting,
-                });
+            if let Some(p) = self.anchor_postings.get(w.postings.0 as usize) {
+                touched ^= p.pattern;
             }
+        }
+        std::hint::black_box(touched);
+        out.clear();
+        posting_ends.clear();
+        let mut start = 0;
+        for &end in near_ends.iter() {
+            for w in &near[start..end as usize] {
+                let (first, last) = w.postings;
+                for posting in &self.anchor_postings[first as usize..last as usize] {
+                    out.push(NearPosting {
+                        word: w.id,
+                        too_far: posting.other_end == NONE
+                            && !self.one_word_may_pass(w, posting.legal_len),
+                        posting: *posting,
+                    });
+                }
+            }
+            posting_ends.push(out.len() as u32);
+            start = end as usize;
         }
     }
 
-    /// Anchor tokens within the edit bound of `word`, other than `word` itself, into
-    /// `lookup.near`.
-    fn near_words(&self, word: &str, lookup: &mut NearLookup) {
+    /// Anchor tokens within the edit bound of each of `words`, other than the word
+    /// itself, into `lookup.near`, word by word as `lookup.near_ends` says.
+    fn near_words(&self, words: &[&str], lookup: &mut NearLookup) {
         let NearLookup {
-            ids, records, near, ..
+            keys,
+            ids,
+            records,
+            near,
+            near_ends,
+            ..
         } = lookup;
         ids.clear();
-        self.deletions
-            .candidates(word.as_bytes(), |id| ids.push(id));
+        let queries: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        self.deletions.candidates_of_many(&queries, keys, |q, id| {
+            ids.push(u64::from(q) << 32 | u64::from(id))
+        });
         ids.sort_unstable();
         ids.dedup();
         // The candidates' records first, in a loop of independent reads that
         // overlap, then the checks.
         records.clear();
-        records.extend(ids.iter().map(|&id| self.anchor_words[id as usize]));
-        let query = signature(word.as_bytes());
+        records.extend(ids.iter().map(|&x| self.anchor_words[x as u32 as usize]));
         near.clear();
-        near.extend(ids.iter().zip(records.iter()).filter_map(|(&id, r)| {
-            let bound = pair_bound(word.len(), (r.sig >> 26) as usize);
-            if !may_be_near(query, r.sig, bound) {
-                return None;
-            }
-            let len = usize::from(r.len);
-            let w = if len <= INLINE_WORD {
-                &r.bytes[..len]
-            } else {
-                self.vocab.str(id).as_bytes()
-            };
-            let d = bounded_distance(word.as_bytes(), w, bound)?;
-            (d > 0).then_some(NearWord {
-                id,
-                postings: r.postings,
-                sim: similarity(word.len(), w.len(), d),
-                len: w.len() as u32,
-            })
-        }));
+        near_ends.clear();
+        let mut at = 0;
+        for (q, word) in words.iter().enumerate() {
+            let query = signature(word.as_bytes());
+            let end = at + ids[at..].partition_point(|&x| (x >> 32) as usize == q);
+            near.extend(
+                ids[at..end]
+                    .iter()
+                    .zip(&records[at..end])
+                    .filter_map(|(&x, r)| {
+                        let id = x as u32;
+                        let bound = pair_bound(word.len(), (r.sig >> 26) as usize);
+                        if !may_be_near(query, r.sig, bound) {
+                            return None;
+                        }
+                        let len = usize::from(r.len);
+                        let w = if len <= INLINE_WORD {
+                            &r.bytes[..len]
+                        } else {
+                            self.vocab.str(id).as_bytes()
+                        };
+                        let d = bounded_distance(word.as_bytes(), w, bound)?;
+                        (d > 0).then_some(NearWord {
+                            id,
+                            postings: r.postings,
+                            sim: similarity(word.len(), w.len(), d),
+                            len: w.len() as u32,
+                        })
+                    }),
+            );
+            near_ends.push(near.len() as u32);
+            at = end;
+        }
     }
 
     /// False when a name whose only core part is `near` (a near spelling of the

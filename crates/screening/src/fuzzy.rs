@@ -49,6 +49,10 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     if n >= ROW {
         return None;
     }
+    if a.len() <= 64 {
+        let d = bit_parallel_distance(a, b);
+        return (d <= bound).then_some(d);
+    }
     if bound <= BANDED {
         return banded_distance(a, b, bound);
     }
@@ -85,6 +89,61 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     }
     let d = usize::from(prev[n]);
     (d <= bound).then_some(d)
+}
+
+/// The optimal-string-alignment distance between `a` (at most 64 bytes) and `b`, computed a column of the table at a time as bit vectors (Hyyrö's
+/// extension for swaps of Myers' algorithm, "A bit-vector algorithm for computing
+/// Levenshtein and Damerau edit distances", 2003): a few word operations per byte
+/// of `b` instead of a cell per pair of bytes. Bit `i` of a column stands for row
+/// `i + 1` of the table: `vp`/`vn` mark where a cell is one more/less than the one
+/// above it, `d0` where a cell equals the one diagonally before it.
+fn bit_parallel_distance(a: &[u8], b: &[u8]) -> usize {
+    let m = a.len();
+    debug_assert!(m <= 64);
+    if m == 0 {
+        return b.len();
+    }
+    // The rows of `a` holding each lower-case letter, when both words are made of
+    // them (as nearly all are), else found byte by byte.
+    let mut letters = [0u64; 32];
+    let lower = a.iter().chain(b).all(u8::is_ascii_lowercase);
+    if lower {
+        for (i, &x) in a.iter().enumerate() {
+            letters[usize::from(x & 31)] |= 1 << i;
+        }
+    }
+    let rows_of = |c: u8| {
+        if lower {
+            return letters[usize::from(c & 31)];
+        }
+        let mut bits = 0u64;
+        for (i, &x) in a.iter().enumerate() {
+            bits |= u64::from(x == c) << i;
+        }
+        bits
+    };
+    let last = 1u64 << (m - 1);
+    let (mut vp, mut vn, mut d0, mut prev_eq) = (u64::MAX, 0u64, 0u64, 0u64);
+    let mut dist = m;
+    for &c in b {
+        let eq = rows_of(c);
+        // A swap: this byte matches the row above, and the previous byte this row.
+        let swap = ((!d0 & eq) << 1) & prev_eq;
+        d0 = ((((eq & vp).wrapping_add(vp)) ^ vp) | eq | vn) | swap;
+        let hp = vn | !(d0 | vp);
+        let hn = d0 & vp;
+        if hp & last != 0 {
+            dist += 1;
+        } else if hn & last != 0 {
+            dist -= 1;
+        }
+        let hp = (hp << 1) | 1;
+        let hn = hn << 1;
+        vp = hn | !(d0 | hp);
+        vn = hp & d0;
+        prev_eq = eq;
+    }
+    dist
 }
 
 /// Largest bound [`banded_distance`] takes.
@@ -184,8 +243,8 @@ pub fn for_each_deletion(word: &[u8], k: usize, mut f: impl FnMut(&[u8])) {
     }
 }
 
-/// Deletion fingerprints looked up together (see [`DeletionIndex::candidates`]).
-const LOOKUP_BATCH: usize = 64;
+/// Deletion fingerprints looked up together (see [`DeletionIndex::candidates_of_many`]).
+const LOOKUP_BATCH: usize = 128;
 
 /// A word's length and the set of letters in it, packed: a cheap test that rules out
 /// most words farther than an edit bound without reading them (see [`may_be_near`]).
@@ -291,30 +350,40 @@ impl DeletionIndex {
     /// (up to the query's own bound). Ids may repeat and include words farther away
     /// than the bound: check them with [`bounded_distance`].
     pub fn candidates(&self, query: &[u8], mut found: impl FnMut(u32)) {
+        self.candidates_of_many(&[query], &mut Vec::new(), |_, id| found(id));
+    }
+
+    /// [`Self::candidates`] of several words at once: calls `found` with the index
+    /// of a query in `queries` and a word id. The deletion fingerprints of all the
+    /// queries are gathered in `keys` (a buffer kept by the caller) and looked up
+    /// together, so that the memory reads of different words overlap too.
+    pub fn candidates_of_many(
+        &self,
+        queries: &[&[u8]],
+        keys: &mut Vec<u64>,
+        mut found: impl FnMut(u32, u32),
+    ) {
+        keys.clear();
         if self.entries.is_empty() {
             return;
         }
-        let k = max_edits(query.len());
-        if k == 0 {
-            return;
-        }
-        // Fingerprints are gathered in batches and each batch looked up in passes
-        // (directory, then entries), so the memory reads of one batch, which are
-        // independent of each other, overlap instead of waiting one by one.
-        let mut keys = [0u64; LOOKUP_BATCH];
-        let mut len = 0;
-        for_each_deletion(query, k, |d| {
-            keys[len] = fingerprint(d) << 32;
-            len += 1;
-            if len == LOOKUP_BATCH {
-                self.look_up(&keys, &mut found);
-                len = 0;
+        for (q, query) in queries.iter().enumerate() {
+            let k = max_edits(query.len());
+            if k == 0 {
+                continue;
             }
-        });
-        self.look_up(&keys[..len], &mut found);
+            // The fingerprint in the high half, the query in the low half.
+            for_each_deletion(query, k, |d| keys.push(fingerprint(d) << 32 | q as u64));
+        }
+        // Looked up in batches, each in passes (directory, a first read of each
+        // range of entries, then the search), so the memory reads of a batch, which
+        // are independent of each other, overlap instead of waiting one by one.
+        for batch in keys.chunks(LOOKUP_BATCH) {
+            self.look_up(batch, &mut found);
+        }
     }
 
-    fn look_up(&self, keys: &[u64], found: &mut impl FnMut(u32)) {
+    fn look_up(&self, keys: &[u64], found: &mut impl FnMut(u32, u32)) {
         let mut ranges = [(0u32, 0u32); LOOKUP_BATCH];
         for (r, &key) in ranges.iter_mut().zip(keys) {
             let bucket = (key >> (64 - self.bits)) as usize;
@@ -327,14 +396,25 @@ impl DeletionIndex {
             };
             *r = (here as u32, end as u32);
         }
+        let ranges = &ranges[..keys.len()];
+        // The first entry of each range, read ahead of the searches, which branch
+        // on what they read and so would otherwise wait for each range in turn.
+        let mut touched = 0u64;
+        for &(lo, hi) in ranges {
+            if lo != hi {
+                touched ^= self.entries[lo as usize];
+            }
+        }
+        std::hint::black_box(touched);
         for (&(lo, hi), &key) in ranges.iter().zip(keys) {
             if lo == hi {
                 continue;
             }
+            let fp = key >> 32;
             let slice = &self.entries[lo as usize..hi as usize];
-            let first = slice.partition_point(|&x| x < key);
-            for &e in slice[first..].iter().take_while(|&&x| x >> 32 == key >> 32) {
-                found(e as u32);
+            let first = slice.partition_point(|&x| x >> 32 < fp);
+            for &e in slice[first..].iter().take_while(|&&x| x >> 32 == fp) {
+                found(key as u32, e as u32);
             }
         }
     }
@@ -434,6 +514,7 @@ mod tests {
             let a: Vec<u8> = (0..la).map(|_| b'a' + next(3) as u8).collect();
             let b: Vec<u8> = (0..lb).map(|_| b'a' + next(3) as u8).collect();
             let full = full_distance(&a, &b);
+            assert_eq!(bit_parallel_distance(&a, &b), full, "{a:?} {b:?}");
             for bound in 0..=BANDED + 1 {
                 let expected = (full <= bound).then_some(full);
                 assert_eq!(
@@ -441,7 +522,51 @@ mod tests {
                     expected,
                     "{a:?} {b:?} {bound}"
                 );
+                if a.len().abs_diff(b.len()) <= bound && bound <= BANDED {
+                    assert_eq!(banded_distance(&a, &b, bound), expected, "{a:?} {b:?}");
+                }
             }
+        }
+    }
+
+    #[test]
+    fn bit_parallel_distance_agrees_with_the_full_table_up_to_64_bytes() {
+        let mut x: u64 = 11;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        for _ in 0..3_000 {
+            // Lower-case letters only, or not (two ways of finding a byte's rows).
+            let alphabet: &[u8] = if next(2) == 0 { b"abcd" } else { b"ab1Z" };
+            let la = next(65) as usize;
+            let a: Vec<u8> = (0..la).map(|_| alphabet[next(4) as usize]).collect();
+            // Another word, or a few edits of this one.
+            let b: Vec<u8> = if next(2) == 0 {
+                let lb = next(65);
+                (0..lb).map(|_| alphabet[next(4) as usize]).collect()
+            } else {
+                let mut b = a.clone();
+                for _ in 0..next(4) {
+                    let i = next(b.len() as u64 + 1) as usize;
+                    match next(4) {
+                        0 if i < b.len() => {
+                            b.remove(i);
+                        }
+                        1 if i + 1 < b.len() => b.swap(i, i + 1),
+                        2 if i < b.len() => b[i] = alphabet[next(4) as usize],
+                        _ => b.insert(i, alphabet[next(4) as usize]),
+                    }
+                }
+                b
+            };
+            assert_eq!(
+                bit_parallel_distance(&a, &b),
+                full_distance(&a, &b),
+                "{a:?} {b:?}"
+            );
         }
     }
 
