@@ -91,8 +91,9 @@ pub fn bounded_distance(a: &[u8], b: &[u8], bound: usize) -> Option<usize> {
     (d <= bound).then_some(d)
 }
 
-/// The optimal-string-alignment distance between `a` (at most 64 bytes) and `b`, computed a column of the table at a time as bit vectors (Hyyrö's
-/// extension for swaps of Myers' algorithm, "A bit-vector algorithm for computing
+/// The optimal-string-alignment distance between `a` (at most 64 bytes) and `b`,
+/// computed a column of the table at a time as bit vectors (Hyyrö's extension for
+/// swaps of Myers' algorithm, "A bit-vector algorithm for computing
 /// Levenshtein and Damerau edit distances", 2003): a few word operations per byte
 /// of `b` instead of a cell per pair of bytes. Bit `i` of a column stands for row
 /// `i + 1` of the table: `vp`/`vn` mark where a cell is one more/less than the one
