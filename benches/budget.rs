@@ -686,6 +686,8 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
 }
 
 fn main() {
+    // The pipeline runs here in this process: with the bot's allocator settings.
+    sanctions_watch::process::limit_malloc_arenas();
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     // `--only poll|pipeline|matrix` runs one part (for profiling).

@@ -17,6 +17,7 @@
 //! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
 //! - [`metrics`]: counters, histograms, and the `/metrics`, `/live`, `/ready` endpoint.
 //! - [`pipeline`]: fresh items to outbox entries, atomically.
+//! - [`process`]: process-wide settings made first thing in `main` (malloc arenas).
 //! - [`watch`]: watchlist entries, importers, and the screening engine that finds them
 //!   in text: the `sanctions-screening` crate (`crates/screening`), pure and with no
 //!   I/O, so its benchmark builds without the rest of the bot.
@@ -37,6 +38,7 @@ pub mod digest;
 pub mod feeds;
 pub mod metrics;
 pub mod pipeline;
+pub mod process;
 pub mod rooms;
 pub mod store;
 pub mod story_file;

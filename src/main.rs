@@ -301,7 +301,7 @@ fn state(config: &Config, action: StateCommand) -> anyhow::Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    limit_malloc_arenas();
+    sanctions_watch::process::limit_malloc_arenas();
     let cli = Cli::parse();
     let log_format = |config: &Config| match cli.log_format {
         Some(LogFormatArg::Json) => LogFormat::Json,
@@ -351,16 +351,4 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .max_blocking_threads(8)
         .build()
         .context("cannot start the async runtime")
-}
-
-/// Caps glibc's malloc arenas at two. By default it keeps up to eight per core, one
-/// for each thread that allocates at the same time as another; their free space is
-/// not shared, so a long-running bot's resident memory creeps up with them.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called at the start of
-    // main, before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
 }
