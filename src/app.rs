@@ -1,11 +1,9 @@
 //! The state every task shares: the validated config, the store, the cache of built
 //! watchlist screeners, and the notifications that wake the poller (feeds changed) and
 //! the delivery loop (outbox changed), and the recent stories kept in memory between
-//! polls with the locks that order placing items in them and writing the results.
-//! Also where config-defined feeds and watchlists meet the ones added by command.
+//! polls. Also where config-defined feeds and watchlists meet the ones added by command.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -68,120 +66,23 @@ impl WatchIndex {
 }
 
 /// The stories of the last days, kept in memory between polls so that placing an item
-/// in a story does not read and decode every recent story from the store, and the two
-/// locks that order the work on them:
-///
-/// - the story lock makes placing items one feed at a time: two feeds reporting one
-///   announcement at the same moment must land in one story, not in two;
-/// - the write turn makes the feeds' batches (seen marks, stories, posts) reach the
-///   store in the order they were decided. A feed takes it before it lets the stories
-///   go, so the next feed places its items while the previous batch is written.
-///
-/// A batch decided on the stories in memory rests on the batches decided before it.
-/// If one of those fails to be written, the later ones are refused too (their feeds
-/// process the items again at the next poll) and the stories are read from the store
-/// again: see [`WriteTurn::write`].
+/// in a story does not read and decode every recent story from the store, and the lock
+/// that makes placing items one feed at a time: two feeds reporting one announcement
+/// at the same moment must land in one story, not in two.
 #[derive(Default)]
 pub struct StoryCache {
     recent: Mutex<Option<RecentStories>>,
-    write_turn: Mutex<()>,
-    /// Batches numbered so far (numbers are taken under the story lock).
-    numbered: AtomicU64,
-    /// The number of the last batch written.
-    written: AtomicU64,
-    /// How many batches failed to be written.
-    failed_writes: AtomicU64,
 }
 
 impl StoryCache {
     /// Holds the stories until the guard is dropped. `None` inside means not loaded
-    /// (or dropped after a failure): the holder loads them from the store, after
-    /// [`StoryCache::wait_for_writes`].
+    /// (or dropped after a failed commit): the holder loads them from the store.
     pub fn lock(&self) -> MutexGuard<'_, Option<RecentStories>> {
         // A panic while holding it leaves `None` (the stories are taken out while in
         // use), so a poisoned lock holds nothing wrong.
         self.recent
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The next batch's number; call it holding the story lock, so numbers follow
-    /// the order batches are decided (and written) in.
-    pub fn number_batch(&self) -> u64 {
-        self.numbered.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// The number of the last batch written to the store.
-    pub fn last_written(&self) -> u64 {
-        self.written.load(Ordering::SeqCst)
-    }
-
-    /// How many batches have failed to be written so far.
-    pub fn failed_writes(&self) -> u64 {
-        self.failed_writes.load(Ordering::SeqCst)
-    }
-
-    /// Waits until no batch is being written. Called holding the story lock, before
-    /// reading stories from the store: no later batch can start meanwhile.
-    pub fn wait_for_writes(&self) {
-        drop(self.take_write_turn());
-    }
-
-    fn take_write_turn(&self) -> MutexGuard<'_, ()> {
-        // The guarded value is `()`: a panic while writing leaves nothing half-done
-        // here (sled's transaction is all or nothing).
-        self.write_turn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Waits for the batches decided before this one to be written, then lets the
-    /// stories go (the next feed can place its items while this batch is written).
-    pub fn write_turn<'a>(
-        &'a self,
-        stories: MutexGuard<'a, Option<RecentStories>>,
-    ) -> WriteTurn<'a> {
-        let turn = self.take_write_turn();
-        drop(stories);
-        WriteTurn {
-            cache: self,
-            _turn: turn,
-        }
-    }
-}
-
-/// The turn to write one batch, from [`StoryCache::write_turn`].
-pub struct WriteTurn<'a> {
-    cache: &'a StoryCache,
-    _turn: MutexGuard<'a, ()>,
-}
-
-impl WriteTurn<'_> {
-    /// Writes batch number `batch` with `write`, unless a batch failed to be written
-    /// since the stories it was decided on were loaded (`failures_seen`, from
-    /// [`StoryCache::failed_writes`] at that time): it may rest on that batch's
-    /// stories and posts, so it is refused with [`StoreError::Superseded`]. A failed
-    /// write is counted, so the batches decided after it are refused in turn and the
-    /// next feed reads the stories from the store.
-    pub fn write<T>(
-        self,
-        batch: u64,
-        failures_seen: u64,
-        write: impl FnOnce() -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        if self.cache.failed_writes() != failures_seen {
-            return Err(StoreError::Superseded);
-        }
-        match write() {
-            Ok(value) => {
-                self.cache.written.store(batch, Ordering::SeqCst);
-                Ok(value)
-            }
-            Err(e) => {
-                self.cache.failed_writes.fetch_add(1, Ordering::SeqCst);
-                Err(e)
-            }
-        }
     }
 }
 
@@ -344,87 +245,5 @@ impl App {
     /// One feed by id.
     pub fn feed(&self, id: &str) -> Result<Option<FeedRecord>, StoreError> {
         Ok(self.feeds()?.into_iter().find(|f| f.id == id))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn refused() -> Result<(), StoreError> {
-        Err(StoreError::Corrupt {
-            tree: "test",
-            message: "disk full".into(),
-        })
-    }
-
-    #[test]
-    fn the_write_turn_lets_the_stories_go() {
-        let cache = StoryCache::default();
-        let stories = cache.lock();
-        let turn = cache.write_turn(stories);
-        assert!(
-            cache.recent.try_lock().is_ok(),
-            "the next feed can place items while a batch is written"
-        );
-        assert!(
-            cache.write_turn.try_lock().is_err(),
-            "but not write before it"
-        );
-        drop(turn);
-        assert!(cache.write_turn.try_lock().is_ok());
-    }
-
-    #[test]
-    fn written_batches_are_counted_in_order() {
-        let cache = StoryCache::default();
-        let first = cache.number_batch();
-        let second = cache.number_batch();
-        assert!(first < second);
-        cache
-            .write_turn(cache.lock())
-            .write(first, 0, || Ok(()))
-            .unwrap();
-        assert_eq!(cache.last_written(), first);
-        cache
-            .write_turn(cache.lock())
-            .write(second, 0, || Ok(()))
-            .unwrap();
-        assert_eq!(cache.last_written(), second);
-        assert_eq!(cache.failed_writes(), 0);
-    }
-
-    #[test]
-    fn a_failed_write_refuses_the_batches_decided_on_it() {
-        let cache = StoryCache::default();
-        let (a, b) = (cache.number_batch(), cache.number_batch());
-        let seen = cache.failed_writes();
-        let err = cache
-            .write_turn(cache.lock())
-            .write(a, seen, refused)
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-        assert_eq!(cache.failed_writes(), seen + 1);
-        assert_eq!(cache.last_written(), 0, "nothing was written");
-
-        // B was decided before A failed: it may rest on A's stories and posts.
-        let mut wrote = false;
-        let err = cache
-            .write_turn(cache.lock())
-            .write(b, seen, || {
-                wrote = true;
-                Ok(())
-            })
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Superseded), "{err}");
-        assert!(!wrote, "a refused batch is not written at all");
-
-        // A batch decided on stories read after the failure is written.
-        let c = cache.number_batch();
-        cache
-            .write_turn(cache.lock())
-            .write(c, cache.failed_writes(), || Ok(()))
-            .unwrap();
-        assert_eq!(cache.last_written(), c);
     }
 }

@@ -151,15 +151,11 @@ pub fn process_items(
     }
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
-    let (batch_number, failures_seen) = desk.batch();
-    *cached_stories = Some(desk.finish(&mut batch));
-    // The next feed places its items while this batch is written.
-    app.stories
-        .write_turn(cached_stories)
-        .write(batch_number, failures_seen, || {
-            app.store
-                .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)
-        })?;
+    let stories = desk.finish(&mut batch);
+    app.store
+        .commit_batch(&feed.id, &assignment.record, &posts, &state, &batch)?;
+    *cached_stories = Some(stories);
+    drop(cached_stories);
     app.metrics
         .record_items(report.new_items, report.matched_items);
     if !posts.is_empty() {

@@ -47,12 +47,6 @@ pub enum StoreError {
         /// The decoding error.
         message: String,
     },
-    /// A batch was not written because one decided before it failed to be written
-    /// (it may rest on that batch's stories); its items are processed again later.
-    #[error(
-        "not written: an earlier feed's batch failed to be written, and this one may rest on it; its items will be processed again at the next poll"
-    )]
-    Superseded,
     /// The store was written by a newer, incompatible version.
     #[error("the store has schema version {found}; this build understands up to {SCHEMA_VERSION}")]
     Schema {

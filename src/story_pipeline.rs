@@ -88,35 +88,22 @@ pub struct Delivery {
 
 /// The stories of the last days, oldest first, with a [`StoryIndex`] of their
 /// reports, so that an item is scored only against the reports it could share a
-/// story with instead of against every recent report. Also what the batches not yet
-/// written decided (first posts, digest lines): the store does not have them yet.
+/// story with instead of against every recent report.
 #[derive(Debug, Default)]
 pub struct RecentStories {
     stories: Vec<StoryRecord>,
     index: StoryIndex,
-    /// [`crate::app::StoryCache::failed_writes`] when they were read from the store.
-    failures_seen: u64,
-    /// Rooms' first posts of stories, by (room, story), with their batch's number.
-    unwritten_posts: HashMap<(String, String), u64>,
-    /// Digest lines, by (room, story), with their batch's number.
-    unwritten_digest: HashMap<(String, String), (u64, DigestLine)>,
 }
 
 impl RecentStories {
-    fn new(stories: Vec<StoryRecord>, failures_seen: u64) -> RecentStories {
+    fn new(stories: Vec<StoryRecord>) -> RecentStories {
         let mut index = StoryIndex::new();
         for (i, story) in stories.iter().enumerate() {
             for (member, fp) in story.fingerprints.iter().enumerate() {
                 index.add_member(i, member, fp);
             }
         }
-        RecentStories {
-            stories,
-            index,
-            failures_seen,
-            unwritten_posts: HashMap::new(),
-            unwritten_digest: HashMap::new(),
-        }
+        RecentStories { stories, index }
     }
 }
 
@@ -124,8 +111,6 @@ impl RecentStories {
 pub struct StoryDesk<'a> {
     app: &'a App,
     recent: RecentStories,
-    /// This batch's number, from [`crate::app::StoryCache::number_batch`].
-    batch: u64,
     changed: BTreeSet<usize>,
     settings: HashMap<String, RoomSettings>,
     posted: HashMap<(String, String), StoryPost>,
@@ -134,58 +119,32 @@ pub struct StoryDesk<'a> {
 }
 
 impl<'a> StoryDesk<'a> {
-    /// Takes the recent stories (`cached`, or from the store when `None` or when a
-    /// batch failed to be written since they were read). Call it holding the story
-    /// lock.
+    /// Takes the recent stories (`cached`, or from the store when `None`).
     pub fn open(app: &'a App, cached: Option<RecentStories>) -> Result<StoryDesk<'a>, StoreError> {
         let since = Utc::now() - chrono::Duration::days(STORY_LOOKBACK_DAYS);
-        let failures = app.stories.failed_writes();
-        let mut recent = match cached {
-            Some(recent) if recent.failures_seen != failures => Self::load(app, since)?,
+        let recent = match cached {
             Some(recent) if recent.stories.first().is_none_or(|s| s.created >= since) => recent,
             Some(mut recent) => {
                 // Some have aged out: drop them and index the rest again.
                 recent.stories.retain(|s| s.created >= since);
-                let mut fresh = RecentStories::new(recent.stories, recent.failures_seen);
-                fresh.unwritten_posts = recent.unwritten_posts;
-                fresh.unwritten_digest = recent.unwritten_digest;
-                fresh
+                RecentStories::new(recent.stories)
             }
-            None => Self::load(app, since)?,
+            None => {
+                // Oldest first, as they are kept in memory.
+                let mut stories = app.store.recent_stories(since)?;
+                stories.reverse();
+                RecentStories::new(stories)
+            }
         };
-        // What has been written since is in the store.
-        let written = app.stories.last_written();
-        recent.unwritten_posts.retain(|_, batch| *batch > written);
-        recent
-            .unwritten_digest
-            .retain(|_, (batch, _)| *batch > written);
         Ok(StoryDesk {
             app,
             recent,
-            batch: app.stories.number_batch(),
             changed: BTreeSet::new(),
             settings: HashMap::new(),
             posted: HashMap::new(),
             pending_digest: HashMap::new(),
             links: Vec::new(),
         })
-    }
-
-    /// The stories created since `since`, read from the store once no batch is
-    /// being written.
-    fn load(app: &App, since: chrono::DateTime<Utc>) -> Result<RecentStories, StoreError> {
-        app.stories.wait_for_writes();
-        let failures = app.stories.failed_writes();
-        // Oldest first, as they are kept in memory.
-        let mut stories = app.store.recent_stories(since)?;
-        stories.reverse();
-        Ok(RecentStories::new(stories, failures))
-    }
-
-    /// This batch's number and the failed writes its stories were read after, for
-    /// [`crate::app::WriteTurn::write`].
-    pub fn batch(&self) -> (u64, u64) {
-        (self.batch, self.recent.failures_seen)
     }
 
     /// Places an announcement, fingerprinted by [`item_fingerprint`], in a story (an
@@ -276,16 +235,17 @@ impl<'a> StoryDesk<'a> {
         }
         let txn_id = new_txn_id();
         let key = (room.to_string(), story.id.clone());
-        let earlier = self.posted.contains_key(&key)
-            || self.recent.unwritten_posts.contains_key(&key)
-            || self.app.store.story_post(room, &story.id)?.is_some();
-        let reply = settings.stories && earlier && !story.is_new;
+        let earlier = match self.posted.get(&key) {
+            Some(p) => Some(p.clone()),
+            None => self.app.store.story_post(room, &story.id)?,
+        };
+        let reply = settings.stories && earlier.is_some() && !story.is_new;
         let post = if reply {
             compose_also_reported(item, &feed.name)
         } else {
             compose_post(item, &feed.name, hits)
         };
-        if !earlier {
+        if earlier.is_none() {
             self.posted.insert(
                 key,
                 StoryPost {
@@ -315,15 +275,12 @@ impl<'a> StoryDesk<'a> {
     ) -> Result<(), StoreError> {
         let key = (room.to_string(), story.id.clone());
         if !self.pending_digest.contains_key(&key) {
-            let stored = match self.recent.unwritten_digest.get(&key) {
-                Some((_, line)) => Some(line.clone()),
-                None => self
-                    .app
-                    .store
-                    .digest_lines(room)?
-                    .into_iter()
-                    .find(|l| l.story == story.id),
-            };
+            let stored = self
+                .app
+                .store
+                .digest_lines(room)?
+                .into_iter()
+                .find(|l| l.story == story.id);
             let line = stored.unwrap_or_else(|| {
                 let first = &self.recent.stories[story.index].members[0];
                 let recognition = recognise(&item.title, &item.text, &feed.name);
@@ -356,24 +313,18 @@ impl<'a> StoryDesk<'a> {
         Ok(())
     }
 
+    /// Moves the decisions into `batch`.
     /// Adds the desk's decisions to `batch`; returns the recent stories, for the
-    /// [`crate::app::StoryCache`], with this batch's posts and digest lines noted as
-    /// not yet written.
-    pub fn finish(mut self, batch: &mut ItemBatch) -> RecentStories {
+    /// [`crate::app::StoryCache`] once the batch is committed.
+    pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
         for i in &self.changed {
             batch.stories.push(self.recent.stories[*i].clone());
         }
         for ((room, story), post) in self.posted {
-            self.recent
-                .unwritten_posts
-                .insert((room.clone(), story.clone()), self.batch);
             batch.story_posts.push((room, story, post));
         }
         batch.links.extend(self.links);
-        for ((room, story), line) in self.pending_digest {
-            self.recent
-                .unwritten_digest
-                .insert((room.clone(), story), (self.batch, line.clone()));
+        for ((room, _), line) in self.pending_digest {
             batch.digest_lines.push((room, line));
         }
         self.recent

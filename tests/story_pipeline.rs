@@ -3,9 +3,7 @@
 //! threaded "also reported by" replies; a restart neither re-posts the story nor
 //! forgets it; the same names on another day are a new story; `stories off` posts
 //! every report; `search` finds recent items; a digest-only room gets one digest a
-//! day and no live posts, also across a restart. A report placed while the previous
-//! feed's batch is still being written sees that batch's post; after a failed write
-//! the stories are read from the store again.
+//! day and no live posts, also across a restart.
 
 mod support;
 
@@ -18,9 +16,7 @@ use sanctions_watch::commands::{CommandContext, handle_line};
 use sanctions_watch::feeds::parse::parse_feed;
 use sanctions_watch::pipeline::process_items;
 use sanctions_watch::rooms::{RoomSink, SendError, ThreadRoot, run_delivery};
-use sanctions_watch::store::{ItemBatch, OutboxEntry};
-use sanctions_watch::story_pipeline::{RecentStories, StoryDesk, item_fingerprint};
-use sanctions_watch::summary::{Field, ItemHit};
+use sanctions_watch::store::OutboxEntry;
 use support::feed_server::FeedServer;
 use support::*;
 
@@ -400,113 +396,4 @@ async fn three_feeds_reporting_one_story_at_the_same_moment_make_one_story() {
     assert_eq!(sent.len(), 3, "{sent:#?}");
     let top_level = sent.iter().filter(|(_, thread)| thread.is_none()).count();
     assert_eq!(top_level, 1, "one post, two replies: {sent:#?}");
-}
-
-/// Places one report with a [`StoryDesk`] and decides the console room's post, as
-/// `process_items` does; returns the recent stories and the batch to write.
-fn place_report(
-    app: &App,
-    cached: Option<RecentStories>,
-    feed_id: &str,
-    report: Item,
-) -> (RecentStories, ItemBatch) {
-    let feed = app.feed(feed_id).unwrap().expect("feed exists");
-    let item = parse_feed(feed_id, rss(&[report]).as_bytes(), None)
-        .unwrap()
-        .remove(0);
-    let lists = vec!["vessels".to_string()];
-    let hits: Vec<ItemHit> = app
-        .watch
-        .screen(&app.store, &lists, &item.text)
-        .unwrap()
-        .into_iter()
-        .map(|hit| ItemHit {
-            field: Field::Text,
-            hit,
-        })
-        .collect();
-    assert!(!hits.is_empty(), "the report names a watched vessel");
-    let fp = item_fingerprint(&feed, &item, &hits);
-    let mut desk = StoryDesk::open(app, cached).unwrap();
-    let key = item.guid.clone().expect("the report has a guid");
-    let story = desk.place(&feed, &key, &item, fp).unwrap();
-    desk.deliver("console", &story, &feed, &item, &hits)
-        .unwrap()
-        .expect("the console room takes live posts");
-    let mut batch = ItemBatch::default();
-    let recent = desk.finish(&mut batch);
-    (recent, batch)
-}
-
-#[tokio::test]
-async fn a_report_placed_while_the_first_is_being_written_threads_under_it() {
-    let server = FeedServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = open_app(dir.path(), &feeds(&server));
-    // The release is placed and its first post decided; its batch is not written
-    // yet (the write runs after the story lock is let go) when the wire's report
-    // of the same announcement is placed.
-    let (recent, first) = place_report(
-        &app,
-        None,
-        "mofa",
-        item("kr-1", KR_RELEASE, "Fri, 24 May 2024 01:00:00 GMT"),
-    );
-    assert_eq!(first.story_posts.len(), 1, "the story's first post");
-    assert!(!first.links[0].1.reply);
-    assert!(
-        app.store
-            .story_post("console", &first.stories[0].id)
-            .unwrap()
-            .is_none(),
-        "not in the store yet"
-    );
-    let (_, second) = place_report(
-        &app,
-        Some(recent),
-        "wire",
-        item("w-1", KR_WIRE, "Fri, 24 May 2024 02:12:00 GMT"),
-    );
-    assert_eq!(second.stories[0].id, first.stories[0].id, "one story");
-    assert!(
-        second.links[0].1.reply && second.story_posts.is_empty(),
-        "a reply under the post not yet written, not a second first post"
-    );
-}
-
-#[tokio::test]
-async fn after_a_failed_write_the_stories_are_read_from_the_store_again() {
-    let server = FeedServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = open_app(dir.path(), &feeds(&server));
-    let (recent, first) = place_report(
-        &app,
-        None,
-        "mofa",
-        item("kr-1", KR_RELEASE, "Fri, 24 May 2024 01:00:00 GMT"),
-    );
-    // The release's batch fails to be written: its story exists only in memory.
-    let failures_seen = app.stories.failed_writes();
-    let err = app
-        .stories
-        .write_turn(app.stories.lock())
-        .write(app.stories.number_batch(), failures_seen, || {
-            Err::<(), _>(sanctions_watch::store::StoreError::Superseded)
-        })
-        .unwrap_err();
-    assert!(matches!(
-        err,
-        sanctions_watch::store::StoreError::Superseded
-    ));
-    // The wire's report is placed with the stories read from the store, where the
-    // release's story never arrived: it starts a story of its own, with a first post.
-    let (_, second) = place_report(
-        &app,
-        Some(recent),
-        "wire",
-        item("w-1", KR_WIRE, "Fri, 24 May 2024 02:12:00 GMT"),
-    );
-    assert_ne!(second.stories[0].id, first.stories[0].id);
-    assert_eq!(second.stories[0].members.len(), 1);
-    assert!(!second.links[0].1.reply && second.story_posts.len() == 1);
 }
