@@ -313,7 +313,6 @@ impl<'a> StoryDesk<'a> {
         Ok(())
     }
 
-    /// Moves the decisions into `batch`.
     /// Adds the desk's decisions to `batch`; returns the recent stories, for the
     /// [`crate::app::StoryCache`] once the batch is committed.
     pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
