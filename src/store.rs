@@ -302,10 +302,12 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
         let db = sled::Config::new()
             .path(&path)
-            // sled's default page cache is a gigabyte; the bot's working set (feed
-            // states, recent stories, the outbox) is small, and the whole bot should
-            // stay within 40 MB resident.
-            .cache_capacity(8 * 1024 * 1024)
+            // sled's default page cache is a gigabyte. The bot's working set (feed
+            // states, the seen marks being checked, the outbox) is small: the
+            // recent stories are kept decoded in memory anyway, and search reads
+            // the recent items rarely. The whole bot should stay within 40 MB
+            // resident.
+            .cache_capacity(2 * 1024 * 1024)
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| match e {
