@@ -685,6 +685,9 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
     bot.terminate().await;
 }
 
+// The bot's allocator (see `sanctions_watch::process`).
+sanctions_watch::bot_allocator!();
+
 fn main() {
     // The pipeline runs here in this process: with the bot's allocator settings.
     sanctions_watch::process::limit_malloc_arenas();

@@ -300,6 +300,9 @@ fn state(config: &Config, action: StateCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+// The bot's allocator (see `sanctions_watch::process`).
+sanctions_watch::bot_allocator!();
+
 fn main() -> std::process::ExitCode {
     sanctions_watch::process::limit_malloc_arenas();
     let cli = Cli::parse();
