@@ -500,15 +500,20 @@ mod tests {
         d[m][n]
     }
 
-    #[test]
-    fn banded_distance_agrees_with_the_full_table() {
-        let mut x: u64 = 7;
-        let mut next = |m: u64| {
+    /// A seeded pseudo-random source: each call gives a number below its argument.
+    fn random_below(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut x = seed;
+        move |m| {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             (x >> 33) % m
-        };
+        }
+    }
+
+    #[test]
+    fn banded_distance_agrees_with_the_full_table() {
+        let mut next = random_below(7);
         for _ in 0..50_000 {
             let la = next(12) as usize;
             let lb = next(12) as usize;
@@ -532,13 +537,7 @@ mod tests {
 
     #[test]
     fn bit_parallel_distance_agrees_with_the_full_table_up_to_64_bytes() {
-        let mut x: u64 = 11;
-        let mut next = |m: u64| {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (x >> 33) % m
-        };
+        let mut next = random_below(11);
         for _ in 0..3_000 {
             // Lower-case letters only, or not (two ways of finding a byte's rows).
             let alphabet: &[u8] = if next(2) == 0 { b"abcd" } else { b"ab1Z" };
