@@ -745,16 +745,19 @@ fn is_specific(action: Action) -> bool {
     action != Action::Other
 }
 
+/// True if two reports were published within [`WINDOW_HOURS`] of each other,
+/// measured in whole minutes: outside it they are never one story.
+pub(crate) fn within_window(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    (a - b).num_minutes().abs() <= WINDOW_HOURS * 60
+}
+
 /// How alike two items are as reports of one announcement, in [0, 1]. Zero when they
 /// come from the same source or lie further apart than [`WINDOW_HOURS`].
 pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
-    if a.source == b.source {
+    if a.source == b.source || !within_window(a.published, b.published) {
         return 0.0;
     }
     let hours = (a.published - b.published).num_minutes().abs() as f32 / 60.0;
-    if hours > WINDOW_HOURS as f32 {
-        return 0.0;
-    }
     let words = overlap(&a.words, &b.words, 2.0);
     let mut score = if a.names.is_empty() || b.names.is_empty() {
         words

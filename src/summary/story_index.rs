@@ -9,7 +9,8 @@
 //! - **Authority** (exact): a different acting authority multiplies a score, which
 //!   is at most one, by [`OTHER_AUTHORITY_FACTOR`], and that keeps the pair below
 //!   [`SAME_STORY_THRESHOLD`]; such reports are not candidates.
-//! - **Time** (exact): reports further apart than [`WINDOW_HOURS`] score 0.
+//! - **Time** (exact): reports further apart than
+//!   [`WINDOW_HOURS`](super::story::WINDOW_HOURS) score 0.
 //! - **Shared terms** (rarity-weighted): bonuses add at most 0.2, so a pair reaching
 //!   the threshold shares a name, or at least two content words, or one when either
 //!   side has at most two. Only *distinctive* terms count for this: a word or name
@@ -26,7 +27,7 @@
 
 use std::collections::HashMap;
 
-use super::story::{Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, WINDOW_HOURS};
+use super::story::{Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, within_window};
 
 /// Content words at or under which a single shared word can make a story.
 const SHORT_WORDS: usize = 2;
@@ -123,12 +124,10 @@ impl StoryIndex {
         );
         found.sort_unstable();
         found.dedup();
-        // In whole minutes, as `similarity` measures it.
-        let window_minutes = WINDOW_HOURS * 60;
         let mut by_story: Vec<(usize, usize)> = found
             .into_iter()
             .map(|id| &self.reports[id as usize])
-            .filter(|r| (r.published - fp.published).num_minutes().abs() <= window_minutes)
+            .filter(|r| within_window(r.published, fp.published))
             .filter(|r| could_share_authority(&r.authority, &fp.authority))
             .map(|r| (r.story as usize, r.member as usize))
             .collect();
@@ -167,8 +166,8 @@ const _: () = assert!(OTHER_AUTHORITY_FACTOR < SAME_STORY_THRESHOLD);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::summary::story::similarity;
     use crate::summary::story::tests::fp as fp_at;
+    use crate::summary::story::{WINDOW_HOURS, similarity};
 
     fn fp(source: &str, title: &str, text: &str) -> Fingerprint {
         fp_at(source, title, text, 0)

@@ -365,6 +365,11 @@ fn article(rng: &mut StdRng, list: &[WatchEntry]) -> String {
 /// measurement comes round to it again.
 const STREAM_ARTICLES: usize = 4000;
 
+/// The articles of the stream measurement.
+fn stream_articles(rng: &mut StdRng, list: &[WatchEntry]) -> Vec<String> {
+    (0..STREAM_ARTICLES).map(|_| article(rng, list)).collect()
+}
+
 /// Screens articles round-robin for about `budget`; returns articles per second.
 fn throughput(
     articles: &[String],
@@ -450,9 +455,7 @@ fn main() {
             let cold = std::env::args().any(|a| a == "--cold");
             // `--stream`: the stream of distinct articles instead of the cycle.
             let articles = if std::env::args().any(|a| a == "--stream") {
-                (0..STREAM_ARTICLES)
-                    .map(|_| article(&mut rng, &entries))
-                    .collect()
+                stream_articles(&mut rng, &entries)
             } else {
                 articles
             };
@@ -513,9 +516,7 @@ fn main() {
         });
         // A stream: articles that do not come round again before the memory has
         // filled and started over (its recurring words are remembered, as in news).
-        let stream: Vec<String> = (0..STREAM_ARTICLES)
-            .map(|_| article(&mut rng, &entries))
-            .collect();
+        let stream = stream_articles(&mut rng, &entries);
         forget_recent_words();
         let (fuzzy_stream_rate, _) = throughput(&stream, budget, |a| fuzzy.screen_text(a).len());
         drop(stream);
