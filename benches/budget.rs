@@ -411,6 +411,8 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
 
     let started = Instant::now();
     let posts = each_feed(&|feed, body| {
+        // As the poller's blocking task for a feed does.
+        let _release = sanctions_watch::process::ReleaseThreadCacheOnDrop;
         let items = parse_feed(&feed.id, body.as_bytes(), None).unwrap();
         let state = app.store.feed_state(&feed.id).unwrap();
         process_items(&app, feed, items, state).unwrap().posts
@@ -690,7 +692,7 @@ sanctions_watch::bot_allocator!();
 
 fn main() {
     // The pipeline runs here in this process: with the bot's allocator settings.
-    sanctions_watch::process::limit_malloc_arenas();
+    sanctions_watch::process::apply_bot_allocator_settings();
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     // `--only poll|pipeline|matrix` runs one part (for profiling).

@@ -306,6 +306,7 @@ async fn poll_once(
             let app = app.clone();
             let feed = feed.clone();
             let worker = tokio::task::spawn_blocking(move || {
+                let _release = crate::process::ReleaseThreadCacheOnDrop;
                 let charset = content_type.as_deref().and_then(charset_of_content_type);
                 let parsed =
                     parse_feed_document(&feed.id, &body, Some(&final_url), charset.as_deref());
