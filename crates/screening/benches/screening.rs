@@ -2,7 +2,8 @@
 //!
 //! Run with `cargo bench --bench screening` (add `-- 10000 100000` to pick list sizes;
 //! the default is 10k, 100k and 1M names; `-- --show-hits` prints the first article's
-//! hits). For each size it generates a synthetic list
+//! hits; `-- --dump-hits FILE` writes every hit of the measured articles to FILE, to
+//! check that a change leaves the hits as they were). For each size it generates a synthetic list
 //! (persons with middle names and transliterated aliases, companies with legal forms,
 //! vessels with numbers and IMO numbers), and 5 KB news-like articles that mention a
 //! few listed names, a near spelling, given names on their own and many unlisted
@@ -408,6 +409,32 @@ fn measure_build(entries: &[WatchEntry], fuzzy: bool) -> (ScreeningEngine, Durat
     (engine, took, peak, retained)
 }
 
+/// Writes every hit of `articles` and then `stream`, screened in that order by an
+/// engine over `entries` with fuzzy matching off and then on, one line per hit:
+/// list size, fuzzy, article set and number, and the hit in full.
+fn dump_hits(
+    out: &mut impl std::io::Write,
+    n: usize,
+    entries: &[WatchEntry],
+    articles: &[String],
+    stream: &[String],
+) {
+    for fuzzy in [false, true] {
+        let (engine, _, _, _) = measure_build(entries, fuzzy);
+        forget_recent_words();
+        let mut count = 0usize;
+        for (set, texts) in [("cycle", articles), ("stream", stream)] {
+            for (i, a) in texts.iter().enumerate() {
+                for h in engine.screen_text(a) {
+                    writeln!(out, "{n} fuzzy={fuzzy} {set} {i}: {h:?}").expect("dump");
+                    count += 1;
+                }
+            }
+        }
+        println!("dumped {count} hits (fuzzy {fuzzy})");
+    }
+}
+
 fn main() {
     // `--show-hits`: print the hits in the first article, to see what is matched.
     let show_hits = std::env::args().any(|a| a == "--show-hits");
@@ -415,6 +442,11 @@ fn main() {
     // for 20 s, for a profiler to watch (`--cold`: nothing remembered between articles;
     // `--stream`: the stream of distinct articles rather than the 200 in turn).
     let profile = std::env::args().skip_while(|a| a != "--profile").nth(1);
+    // `--dump-hits FILE`: only write every hit of the articles measured (the 200 in
+    // turn and the stream), fuzzy off and on, one line each, to FILE.
+    let dump = std::env::args().skip_while(|a| a != "--dump-hits").nth(1);
+    let mut dump_file =
+        dump.map(|path| std::io::BufWriter::new(std::fs::File::create(&path).expect("dump file")));
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -444,6 +476,11 @@ fn main() {
             avg_len
         );
 
+        if let Some(out) = &mut dump_file {
+            let stream = stream_articles(&mut rng, &entries);
+            dump_hits(out, n, &entries, &articles, &stream);
+            continue;
+        }
         if let Some(mode) = &profile {
             let mut tok = sanctions_screening::normalize::Tokenizer::new();
             let (rate, _) = throughput(&articles, Duration::from_secs(3), |a| {
