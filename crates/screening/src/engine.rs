@@ -1362,16 +1362,29 @@ impl ScreeningEngine {
         cands.sort_unstable();
         cands.dedup();
 
-        // Read every candidate's pattern, then its tokens, in loops of independent
-        // reads that overlap, so that verifying finds them in cache instead of
-        // waiting on each in turn.
+        // Read every candidate's pattern, then its tokens and entry kind, then
+        // where the tokens' spellings are, then the spellings, in loops of
+        // independent reads that overlap, so that verifying finds them in cache
+        // instead of waiting on each in turn.
         let mut touched = 0u32;
         for &(p, _) in cands.iter() {
             touched ^= self.patterns[p as usize].tok_start;
         }
         for &(p, _) in cands.iter() {
-            let start = self.patterns[p as usize].tok_start as usize;
-            touched ^= self.tokens.get(start).copied().unwrap_or(0);
+            let pat = &self.patterns[p as usize];
+            touched ^= self.pattern_tokens(pat)[0];
+            touched ^= self.entry_kinds[pat.entry as usize] as u32;
+        }
+        for &(p, _) in cands.iter() {
+            for &t in self.pattern_tokens(&self.patterns[p as usize]) {
+                touched ^= self.vocab.ends[t as usize];
+            }
+        }
+        for &(p, _) in cands.iter() {
+            for &t in self.pattern_tokens(&self.patterns[p as usize]) {
+                let end = self.vocab.ends[t as usize] as usize;
+                touched ^= u32::from(self.vocab.text.as_bytes()[end - 1]);
+            }
         }
         std::hint::black_box(touched);
 
@@ -1887,6 +1900,18 @@ impl ScreeningEngine {
             }
         }
         kept.sort_by(|a, b| a.start.cmp(&b.start).then(a.entry.cmp(&b.entry)));
+        // What the hits are made of, read ahead in loops of independent reads.
+        let mut touched = 0u32;
+        for h in &kept {
+            let e = h.entry as usize;
+            touched ^= self.entry_ends[e].0 ^ u32::from(self.entry_lists[e]);
+            touched ^= self.entry_kinds[e] as u32;
+        }
+        for h in &kept {
+            let at = self.entry_ends[h.entry as usize].0 as usize;
+            touched ^= u32::from(self.entry_text.as_bytes().get(at).copied().unwrap_or(0));
+        }
+        std::hint::black_box(touched);
         kept.into_iter().map(|h| self.to_hit(doc, &h)).collect()
     }
 
