@@ -25,7 +25,9 @@
 //! and of the anchors near eligible words (remembered per thread for words seen
 //! lately; the words of a text not remembered are looked up in the deletion index
 //! together, so that their scattered reads overlap), and a candidate is kept only
-//! if the other end of its name is among the marked words within reach. A near
+//! if the other end of its name is among the marked words within reach (for the
+//! postings found through a near spelling, the marks around the word are summed up
+//! first, which rules most of them out at once). A near
 //! spelling of a one-word name that cannot reach the threshold, whatever legal
 //! forms follow it, is not a candidate.
 //!
@@ -1086,6 +1088,101 @@ impl Doc<'_> {
     }
 }
 
+/// What the marked words within [`AROUND`] words of a word (not the word itself)
+/// hold, summed up so that most postings found through that word are ruled out
+/// without reading the words one by one: a common word spelt nearly like many
+/// indexed anchors brings hundreds of postings to [`ScreeningEngine::other_end_may_be_near`],
+/// and nearly all fail it.
+struct MarksAround {
+    /// A bit for each id a mark has (as folded, written or joined), picked by
+    /// [`id_bit`]: an id whose bit is clear is none of them.
+    ids: u64,
+    /// A bit for the letter of each initial.
+    initials: u32,
+    /// The [`Mark::sig`]s of the words eligible for near spellings (the first
+    /// [`AROUND_SIGS`] of them).
+    sigs: [u32; AROUND_SIGS],
+    /// How many of `sigs` are set, or `usize::MAX` if the words had more: then
+    /// nothing is ruled out.
+    sig_count: usize,
+}
+
+/// Words either side that [`MarksAround`] sums up: the reach of a name of up to
+/// four parts ([`Posting::reach`]). Postings that reach farther are not ruled out.
+const AROUND: usize = 6;
+
+/// Eligible words [`MarksAround`] keeps.
+const AROUND_SIGS: usize = 6;
+
+/// The bit standing for vocabulary id `id` in [`MarksAround::ids`].
+fn id_bit(id: u32) -> u64 {
+    1 << (id.wrapping_mul(0x9e37_79b9) >> 26)
+}
+
+impl MarksAround {
+    /// The marks within [`AROUND`] words of word `s` of `doc`, but `s`.
+    fn new(doc: &Doc, s: usize) -> MarksAround {
+        let lo = s.saturating_sub(AROUND);
+        let hi = (s + AROUND + 1).min(doc.slots.len());
+        let mut around = MarksAround {
+            ids: 0,
+            initials: 0,
+            sigs: [0; AROUND_SIGS],
+            sig_count: 0,
+        };
+        for m in &doc.marks[doc.first_mark[lo] as usize..doc.first_mark[hi] as usize] {
+            if m.at as usize == s {
+                continue;
+            }
+            for id in [m.id, m.native, m.join] {
+                if id != NONE {
+                    around.ids |= id_bit(id);
+                }
+            }
+            if m.initial.is_ascii_lowercase() {
+                around.initials |= 1 << (m.initial - b'a');
+            }
+            if m.sig != 0 && around.sig_count != usize::MAX {
+                if around.sig_count == AROUND_SIGS {
+                    around.sig_count = usize::MAX;
+                } else {
+                    around.sigs[around.sig_count] = m.sig;
+                    around.sig_count += 1;
+                }
+            }
+        }
+        around
+    }
+
+    /// False when [`ScreeningEngine::other_end_may_be_near`] is sure to be false
+    /// for `posting`, found through the word these marks are around: no mark
+    /// within reach can be the other end, its initial or, by [`signature`], a near
+    /// spelling of it. (Each test is one that method makes, or implied by one.)
+    fn may_hold(&self, posting: &Posting) -> bool {
+        let part = posting.other_end;
+        if part == NONE || posting.reach as usize > AROUND || self.sig_count == usize::MAX {
+            return true;
+        }
+        if self.ids & id_bit(part) != 0 {
+            return true;
+        }
+        let sig = posting.other_sig;
+        if sig == EXACT_ONLY {
+            return false;
+        }
+        if posting.initial.is_ascii_lowercase()
+            && self.initials & (1 << (posting.initial - b'a')) != 0
+        {
+            return true;
+        }
+        let other_len = (sig >> 26) as usize;
+        self.sigs[..self.sig_count].iter().any(|&m| {
+            let bound = pair_bound((m >> 26) as usize, other_len);
+            bound > 0 && may_be_near(m, sig, bound)
+        })
+    }
+}
+
 /// How a candidate matched, before it becomes a [`Hit`].
 #[derive(Debug, Clone, Copy)]
 enum Basis {
@@ -1299,22 +1396,7 @@ impl ScreeningEngine {
             ..
         } = scratch;
         cands.clear();
-        marks.clear();
-        first_mark.clear();
-        for (i, s) in slots.iter().enumerate() {
-            first_mark.push(marks.len() as u32);
-            if s.id != NONE || s.native != NONE || s.join != NONE || s.sig != 0 || s.initial != 0 {
-                marks.push(Mark {
-                    at: i as u32,
-                    id: s.id,
-                    native: s.native,
-                    join: s.join,
-                    sig: s.sig,
-                    initial: s.initial,
-                });
-            }
-        }
-        first_mark.push(marks.len() as u32);
+        mark_words(slots, marks, first_mark);
         let doc = Doc {
             text,
             tok,
@@ -1349,11 +1431,14 @@ impl ScreeningEngine {
                 .collect();
             recent.near_postings_of(self, &words, |k, near| {
                 let (i, join) = (eligible[k].at as usize, eligible[k].join);
+                let around = MarksAround::new(&doc, i);
                 for near in near {
                     if near.too_far && near.word != join {
                         continue;
                     }
-                    if self.other_end_may_be_near(&doc, i, &near.posting) {
+                    if around.may_hold(&near.posting)
+                        && self.other_end_may_be_near(&doc, i, &near.posting)
+                    {
                         cands.push((near.posting.pattern, i as u32));
                     }
                 }
@@ -1984,6 +2069,27 @@ fn word_fuzzy_eligible(t: &RawToken, cased: bool) -> bool {
     !t.numeric && !t.ideographic && (t.capitalised || !cased) && (t.folded.1 - t.folded.0) >= 4
 }
 
+/// The [`Mark`]s of the words `slots` into `marks`, and [`Doc::first_mark`] into
+/// `first_mark`.
+fn mark_words(slots: &[Slot], marks: &mut Vec<Mark>, first_mark: &mut Vec<u32>) {
+    marks.clear();
+    first_mark.clear();
+    for (i, s) in slots.iter().enumerate() {
+        first_mark.push(marks.len() as u32);
+        if s.id != NONE || s.native != NONE || s.join != NONE || s.sig != 0 || s.initial != 0 {
+            marks.push(Mark {
+                at: i as u32,
+                id: s.id,
+                native: s.native,
+                join: s.join,
+                sig: s.sig,
+                initial: s.initial,
+            });
+        }
+    }
+    first_mark.push(marks.len() as u32);
+}
+
 /// True if a vessel word is within [`CONTEXT_WINDOW`] words of the hit.
 fn has_vessel_context(doc: &Doc, h: &RawHit) -> bool {
     let lo = h.start.saturating_sub(CONTEXT_WINDOW);
@@ -2258,6 +2364,60 @@ mod tests {
         assert!(hits[0].reason.contains("legal form"));
         // Company names keep their order.
         assert!(e.screen("General Ryonbong Korea").is_empty());
+    }
+
+    #[test]
+    fn marks_around_rule_out_only_what_the_other_end_test_rules_out() {
+        let mut kim = entry("Kim Jong Un", EntryKind::Person, &["김정은"]);
+        kim.weak_aliases = vec!["Supreme Leader".into()];
+        let e = engine(&[
+            entry("Vladimir Vladimirovich Putin", EntryKind::Person, &[]),
+            entry("Muammar Gaddafi", EntryKind::Person, &["Gaddafi Muammar"]),
+            entry("Ivan Petrov", EntryKind::Person, &["Иван Петров"]),
+            entry("Mohammed bin Salman", EntryKind::Person, &[]),
+            entry(
+                "Korea Ryonbong General Corporation",
+                EntryKind::Organization,
+                &[],
+            ),
+            entry("Lady R", EntryKind::Vessel, &[]),
+            entry("Maia-1", EntryKind::Vessel, &[]),
+            kim,
+        ]);
+        let texts = [
+            "Vladimir V. Putin met Ivan Petrov, Kim Jong-un and Muhammad bin Salman in Moscow.",
+            "Muammar al-Gaddafi and GADDAFI, Muammar; Vladimir Putim; Petrov I. spoke.",
+            "Korea Ryonbong General Corp. and the ship Lady R, then Maia 1, and Korea Ryonbong.",
+            "Владимир Путин и Иван Петров; 위원장 김정은은; the Supreme Leader said.",
+            "vladimir vladimirovich putin met ivan petrova in kim's house near maia-1",
+        ];
+        for text in texts {
+            let mut scratch = Scratch::default();
+            e.prepare(text, &mut scratch);
+            let (mut marks, mut first_mark) = (Vec::new(), Vec::new());
+            mark_words(&scratch.slots, &mut marks, &mut first_mark);
+            let doc = Doc {
+                text,
+                tok: &scratch.tok,
+                slots: &scratch.slots,
+                marks: &marks,
+                first_mark: &first_mark,
+            };
+            let (mut held, mut ruled_out) = (0, 0);
+            for s in 0..doc.slots.len() {
+                let around = MarksAround::new(&doc, s);
+                for posting in &e.anchor_postings {
+                    let may_hold = around.may_hold(posting);
+                    if e.other_end_may_be_near(&doc, s, posting) {
+                        assert!(may_hold, "{text:?}, word {s}, pattern {}", posting.pattern);
+                        held += 1;
+                    } else if !may_hold {
+                        ruled_out += 1;
+                    }
+                }
+            }
+            assert!(held > 0 && ruled_out > 0, "{text:?}: {held} {ruled_out}");
+        }
     }
 
     #[test]
