@@ -747,6 +747,12 @@ struct Scratch {
     /// See [`Doc::first_mark`].
     first_mark: Vec<u32>,
     recent: RecentWords,
+    /// Words the cache of words did not have, with the slot each is for and whether
+    /// it is the slot's word or its word joined with the next (see
+    /// [`ScreeningEngine::prepare`]).
+    uncached: Vec<(u32, bool, ShortWord)>,
+    /// What the vocabulary says of them.
+    uncached_info: Vec<WordInfo>,
 }
 
 /// A word of up to [`SHORT_WORD`] bytes as two little-endian integers, zero-padded,
@@ -801,6 +807,14 @@ impl ShortWord {
         })
     }
 
+    /// The word's bytes.
+    fn bytes(&self) -> [u8; SHORT_WORD] {
+        let mut w = [0u8; SHORT_WORD];
+        w[..8].copy_from_slice(&self.a.to_le_bytes());
+        w[8..].copy_from_slice(&self.b.to_le_bytes());
+        w
+    }
+
     fn hash(&self) -> u64 {
         fold_mul(
             self.a ^ 0x243f_6a88_85a3_08d3,
@@ -849,27 +863,34 @@ impl Default for WordCache {
 }
 
 impl WordCache {
-    /// What the engine numbered `serial` knows of `word`, from the cache or else from
-    /// `look_up`, which the cache then remembers.
-    fn info(
-        &mut self,
-        serial: u64,
-        word: ShortWord,
-        look_up: impl FnOnce() -> WordInfo,
-    ) -> WordInfo {
+    /// The set `word` of the engine numbered `serial` belongs to.
+    fn set(&mut self, serial: u64, word: &ShortWord) -> &mut [CachedWord; 2] {
         let hash = word.hash() ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let set = &mut self.sets[hash as usize & (WORD_CACHE_SETS - 1)];
+        &mut self.sets[hash as usize & (WORD_CACHE_SETS - 1)]
+    }
+
+    /// What the engine numbered `serial` knows of `word`, if the cache has it.
+    fn get(&mut self, serial: u64, word: ShortWord) -> Option<WordInfo> {
+        let set = self.set(serial, &word);
         if set[0].0 == serial && set[0].1 == word {
-            return set[0].2;
+            return Some(set[0].2);
         }
         if set[1].0 == serial && set[1].1 == word {
             set.swap(0, 1);
-            return set[0].2;
+            return Some(set[0].2);
         }
-        let info = look_up();
+        None
+    }
+
+    /// Remembers what the engine numbered `serial` knows of `word`, unless the
+    /// cache has it already.
+    fn put(&mut self, serial: u64, word: ShortWord, info: WordInfo) {
+        let set = self.set(serial, &word);
+        if set.iter().any(|e| e.0 == serial && e.1 == word) {
+            return;
+        }
         set[1] = set[0];
         set[0] = (serial, word, info);
-        info
     }
 }
 
@@ -1299,10 +1320,13 @@ impl ScreeningEngine {
             slots,
             words,
             joined,
+            uncached,
+            uncached_info,
             ..
         } = scratch;
         tok.tokenize(text);
         slots.clear();
+        uncached.clear();
         let mut identifier_word = false;
         let folded = tok.folded.as_bytes();
         for t in &tok.tokens {
@@ -1314,7 +1338,10 @@ impl ScreeningEngine {
                 vessel_word: is_vessel_word(f),
             };
             let info = match ShortWord::new(folded, start, end) {
-                Some(w) => words.info(self.serial, w, look_up),
+                Some(w) => words.get(self.serial, w).unwrap_or_else(|| {
+                    uncached.push((slots.len() as u32, false, w));
+                    WordInfo::NONE
+                }),
                 None if f.is_empty() => WordInfo::NONE,
                 None => look_up(),
             };
@@ -1365,9 +1392,37 @@ impl ScreeningEngine {
                 vessel_word: is_vessel_word(joined),
             };
             slots[i].join = match ShortWord::new(joined.as_bytes(), 0, joined.len()) {
-                Some(w) => words.info(self.serial, w, look_up).id,
+                Some(w) => words.get(self.serial, w).map_or_else(
+                    || {
+                        uncached.push((i as u32, true, w));
+                        NONE
+                    },
+                    |info| info.id,
+                ),
                 None => look_up().id,
             };
+        }
+        // The words the cache did not have, looked up in a loop of their own: the
+        // lookups are independent, so their scattered reads overlap instead of
+        // waiting word by word.
+        uncached_info.clear();
+        uncached_info.extend(uncached.iter().map(|(_, _, w)| {
+            let bytes = w.bytes();
+            let word = std::str::from_utf8(&bytes[..w.len as usize]).expect("a whole &str");
+            WordInfo {
+                id: self.vocab.get(word),
+                vessel_word: is_vessel_word(word),
+            }
+        }));
+        for (&(i, join, w), &info) in uncached.iter().zip(uncached_info.iter()) {
+            words.put(self.serial, w, info);
+            let slot = &mut slots[i as usize];
+            if join {
+                slot.join = info.id;
+            } else {
+                slot.id = info.id;
+                slot.vessel_word = info.vessel_word;
+            }
         }
         identifier_word
     }
