@@ -19,7 +19,8 @@
 //! # Screening a text
 //!
 //! The text is tokenised and its words looked up in the vocabulary, through a small
-//! per-thread cache of recent short words that answers most lookups. Words
+//! per-thread cache of recent short words that answers most lookups (the words it
+//! lacks are looked up together afterwards, so that their reads overlap). Words
 //! that may stand for a name part (in the vocabulary, initials, words eligible for
 //! near spellings) are *marked*; candidates come from the postings of marked words
 //! and of the anchors near eligible words (remembered per thread for words seen
