@@ -2,7 +2,8 @@
 //!
 //! Run with `cargo bench --bench screening` (add `-- 10000 100000` to pick list sizes;
 //! the default is 10k, 100k and 1M names; `-- --show-hits` prints the first article's
-//! hits). For each size it generates a synthetic list
+//! hits; `-- --dump-hits FILE` writes every hit of the measured articles to FILE, to
+//! check that a change leaves the hits as they were). For each size it generates a synthetic list
 //! (persons with middle names and transliterated aliases, companies with legal forms,
 //! vessels with numbers and IMO numbers), and 5 KB news-like articles that mention a
 //! few listed names, a near spelling, given names on their own and many unlisted
@@ -386,6 +387,19 @@ fn throughput(
     (done as f64 / started.elapsed().as_secs_f64(), hits)
 }
 
+/// CPU time this process has used (user and system), from `/proc/self/stat`, in
+/// seconds, if there is such a file: unlike the clock, it does not count the time
+/// other work on a busy machine takes the core.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): utime and stime are
+    // the 12th and 13th, in clock ticks (100 a second on Linux).
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
 fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1_048_576.0
 }
@@ -408,13 +422,46 @@ fn measure_build(entries: &[WatchEntry], fuzzy: bool) -> (ScreeningEngine, Durat
     (engine, took, peak, retained)
 }
 
+/// Writes every hit of `articles` and then `stream`, screened in that order by an
+/// engine over `entries` with fuzzy matching off and then on, one line per hit:
+/// list size, fuzzy, article set and number, and the hit in full.
+fn dump_hits(
+    out: &mut impl std::io::Write,
+    n: usize,
+    entries: &[WatchEntry],
+    articles: &[String],
+    stream: &[String],
+) {
+    for fuzzy in [false, true] {
+        let (engine, _, _, _) = measure_build(entries, fuzzy);
+        forget_recent_words();
+        let mut count = 0usize;
+        for (set, texts) in [("cycle", articles), ("stream", stream)] {
+            for (i, a) in texts.iter().enumerate() {
+                for h in engine.screen_text(a) {
+                    writeln!(out, "{n} fuzzy={fuzzy} {set} {i}: {h:?}").expect("dump");
+                    count += 1;
+                }
+            }
+        }
+        println!("dumped {count} hits (fuzzy {fuzzy})");
+    }
+}
+
 fn main() {
     // `--show-hits`: print the hits in the first article, to see what is matched.
     let show_hits = std::env::args().any(|a| a == "--show-hits");
     // `--profile exact` or `--profile fuzzy`: build and screen with that engine only,
-    // for 20 s, for a profiler to watch (`--cold`: nothing remembered between articles;
+    // for 20 s, for a profiler to watch, and print the rate with the best and median
+    // of its seconds and per second of CPU time, which say more on a busy machine
+    // (`--cold`: nothing remembered between articles;
     // `--stream`: the stream of distinct articles rather than the 200 in turn).
     let profile = std::env::args().skip_while(|a| a != "--profile").nth(1);
+    // `--dump-hits FILE`: only write every hit of the articles measured (the 200 in
+    // turn and the stream), fuzzy off and on, one line each, to FILE.
+    let dump = std::env::args().skip_while(|a| a != "--dump-hits").nth(1);
+    let mut dump_file =
+        dump.map(|path| std::io::BufWriter::new(std::fs::File::create(&path).expect("dump file")));
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -444,6 +491,11 @@ fn main() {
             avg_len
         );
 
+        if let Some(out) = &mut dump_file {
+            let stream = stream_articles(&mut rng, &entries);
+            dump_hits(out, n, &entries, &articles, &stream);
+            continue;
+        }
         if let Some(mode) = &profile {
             let mut tok = sanctions_screening::normalize::Tokenizer::new();
             let (rate, _) = throughput(&articles, Duration::from_secs(3), |a| {
@@ -459,15 +511,33 @@ fn main() {
             } else {
                 articles
             };
-            let (rate, _) = throughput(&articles, Duration::from_secs(20), |a| {
-                if cold {
-                    forget_recent_words();
+            // The rate of each second too: on a busy machine, the best seconds say
+            // more than the average.
+            let started = Instant::now();
+            let cpu_started = cpu_seconds();
+            let mut done = 0usize;
+            let mut rates = Vec::new();
+            while started.elapsed() < Duration::from_secs(20) {
+                let second = Instant::now();
+                let before = done;
+                while second.elapsed() < Duration::from_secs(1) {
+                    if cold {
+                        forget_recent_words();
+                    }
+                    black_box(engine.screen_text(&articles[done % articles.len()]).len());
+                    done += 1;
                 }
-                engine.screen_text(a).len()
-            });
+                rates.push((done - before) as f64 / second.elapsed().as_secs_f64());
+            }
+            let rate = done as f64 / started.elapsed().as_secs_f64();
+            let cpu_rate = (cpu_started.zip(cpu_seconds())).map(|(a, b)| done as f64 / (b - a));
+            rates.sort_by(f64::total_cmp);
             println!(
-                "profile {mode}: built in {:.2}s, {rate:.0} articles/s",
-                took.as_secs_f64()
+                "profile {mode}: built in {:.2}s, {rate:.0} articles/s (seconds: best {:.0}, median {:.0}; per second of CPU time: {:.0})",
+                took.as_secs_f64(),
+                rates[rates.len() - 1],
+                rates[rates.len() / 2],
+                cpu_rate.unwrap_or(f64::NAN)
             );
             continue;
         }

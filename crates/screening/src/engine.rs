@@ -19,13 +19,16 @@
 //! # Screening a text
 //!
 //! The text is tokenised and its words looked up in the vocabulary, through a small
-//! per-thread cache of recent short words that answers most lookups. Words
+//! per-thread cache of recent short words that answers most lookups (the words it
+//! lacks are looked up together afterwards, so that their reads overlap). Words
 //! that may stand for a name part (in the vocabulary, initials, words eligible for
 //! near spellings) are *marked*; candidates come from the postings of marked words
 //! and of the anchors near eligible words (remembered per thread for words seen
 //! lately; the words of a text not remembered are looked up in the deletion index
 //! together, so that their scattered reads overlap), and a candidate is kept only
-//! if the other end of its name is among the marked words within reach. A near
+//! if the other end of its name is among the marked words within reach (for the
+//! postings found through a near spelling, the marks around the word are summed up
+//! first, which rules most of them out at once). A near
 //! spelling of a one-word name that cannot reach the threshold, whatever legal
 //! forms follow it, is not a candidate.
 //!
@@ -745,6 +748,12 @@ struct Scratch {
     /// See [`Doc::first_mark`].
     first_mark: Vec<u32>,
     recent: RecentWords,
+    /// Words the cache of words did not have, with the slot each is for and whether
+    /// it is the slot's word or its word joined with the next (see
+    /// [`ScreeningEngine::prepare`]).
+    uncached: Vec<(u32, bool, ShortWord)>,
+    /// What the vocabulary says of them.
+    uncached_info: Vec<WordInfo>,
 }
 
 /// A word of up to [`SHORT_WORD`] bytes as two little-endian integers, zero-padded,
@@ -799,6 +808,14 @@ impl ShortWord {
         })
     }
 
+    /// The word's bytes.
+    fn bytes(&self) -> [u8; SHORT_WORD] {
+        let mut w = [0u8; SHORT_WORD];
+        w[..8].copy_from_slice(&self.a.to_le_bytes());
+        w[8..].copy_from_slice(&self.b.to_le_bytes());
+        w
+    }
+
     fn hash(&self) -> u64 {
         fold_mul(
             self.a ^ 0x243f_6a88_85a3_08d3,
@@ -847,27 +864,34 @@ impl Default for WordCache {
 }
 
 impl WordCache {
-    /// What the engine numbered `serial` knows of `word`, from the cache or else from
-    /// `look_up`, which the cache then remembers.
-    fn info(
-        &mut self,
-        serial: u64,
-        word: ShortWord,
-        look_up: impl FnOnce() -> WordInfo,
-    ) -> WordInfo {
+    /// The set `word` of the engine numbered `serial` belongs to.
+    fn set(&mut self, serial: u64, word: &ShortWord) -> &mut [CachedWord; 2] {
         let hash = word.hash() ^ serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let set = &mut self.sets[hash as usize & (WORD_CACHE_SETS - 1)];
+        &mut self.sets[hash as usize & (WORD_CACHE_SETS - 1)]
+    }
+
+    /// What the engine numbered `serial` knows of `word`, if the cache has it.
+    fn get(&mut self, serial: u64, word: ShortWord) -> Option<WordInfo> {
+        let set = self.set(serial, &word);
         if set[0].0 == serial && set[0].1 == word {
-            return set[0].2;
+            return Some(set[0].2);
         }
         if set[1].0 == serial && set[1].1 == word {
             set.swap(0, 1);
-            return set[0].2;
+            return Some(set[0].2);
         }
-        let info = look_up();
+        None
+    }
+
+    /// Remembers what the engine numbered `serial` knows of `word`, unless the
+    /// cache has it already.
+    fn put(&mut self, serial: u64, word: ShortWord, info: WordInfo) {
+        let set = self.set(serial, &word);
+        if set.iter().any(|e| e.0 == serial && e.1 == word) {
+            return;
+        }
         set[1] = set[0];
         set[0] = (serial, word, info);
-        info
     }
 }
 
@@ -1086,6 +1110,101 @@ impl Doc<'_> {
     }
 }
 
+/// What the marked words within [`AROUND`] words of a word (not the word itself)
+/// hold, summed up so that most postings found through that word are ruled out
+/// without reading the words one by one: a common word spelt nearly like many
+/// indexed anchors brings hundreds of postings to [`ScreeningEngine::other_end_may_be_near`],
+/// and nearly all fail it.
+struct MarksAround {
+    /// A bit for each id a mark has (as folded, written or joined), picked by
+    /// [`id_bit`]: an id whose bit is clear is none of them.
+    ids: u64,
+    /// A bit for the letter of each initial.
+    initials: u32,
+    /// The [`Mark::sig`]s of the words eligible for near spellings (the first
+    /// [`AROUND_SIGS`] of them).
+    sigs: [u32; AROUND_SIGS],
+    /// How many of `sigs` are set, or `usize::MAX` if the words had more: then
+    /// nothing is ruled out.
+    sig_count: usize,
+}
+
+/// Words either side that [`MarksAround`] sums up: the reach of a name of up to
+/// four parts ([`Posting::reach`]). Postings that reach farther are not ruled out.
+const AROUND: usize = 6;
+
+/// Eligible words [`MarksAround`] keeps.
+const AROUND_SIGS: usize = 6;
+
+/// The bit standing for vocabulary id `id` in [`MarksAround::ids`].
+fn id_bit(id: u32) -> u64 {
+    1 << (id.wrapping_mul(0x9e37_79b9) >> 26)
+}
+
+impl MarksAround {
+    /// The marks within [`AROUND`] words of word `s` of `doc`, but `s`.
+    fn new(doc: &Doc, s: usize) -> MarksAround {
+        let lo = s.saturating_sub(AROUND);
+        let hi = (s + AROUND + 1).min(doc.slots.len());
+        let mut around = MarksAround {
+            ids: 0,
+            initials: 0,
+            sigs: [0; AROUND_SIGS],
+            sig_count: 0,
+        };
+        for m in &doc.marks[doc.first_mark[lo] as usize..doc.first_mark[hi] as usize] {
+            if m.at as usize == s {
+                continue;
+            }
+            for id in [m.id, m.native, m.join] {
+                if id != NONE {
+                    around.ids |= id_bit(id);
+                }
+            }
+            if m.initial.is_ascii_lowercase() {
+                around.initials |= 1 << (m.initial - b'a');
+            }
+            if m.sig != 0 && around.sig_count != usize::MAX {
+                if around.sig_count == AROUND_SIGS {
+                    around.sig_count = usize::MAX;
+                } else {
+                    around.sigs[around.sig_count] = m.sig;
+                    around.sig_count += 1;
+                }
+            }
+        }
+        around
+    }
+
+    /// False when [`ScreeningEngine::other_end_may_be_near`] is sure to be false
+    /// for `posting`, found through the word these marks are around: no mark
+    /// within reach can be the other end, its initial or, by [`signature`], a near
+    /// spelling of it. (Each test is one that method makes, or implied by one.)
+    fn may_hold(&self, posting: &Posting) -> bool {
+        let part = posting.other_end;
+        if part == NONE || posting.reach as usize > AROUND || self.sig_count == usize::MAX {
+            return true;
+        }
+        if self.ids & id_bit(part) != 0 {
+            return true;
+        }
+        let sig = posting.other_sig;
+        if sig == EXACT_ONLY {
+            return false;
+        }
+        if posting.initial.is_ascii_lowercase()
+            && self.initials & (1 << (posting.initial - b'a')) != 0
+        {
+            return true;
+        }
+        let other_len = (sig >> 26) as usize;
+        self.sigs[..self.sig_count].iter().any(|&m| {
+            let bound = pair_bound((m >> 26) as usize, other_len);
+            bound > 0 && may_be_near(m, sig, bound)
+        })
+    }
+}
+
 /// How a candidate matched, before it becomes a [`Hit`].
 #[derive(Debug, Clone, Copy)]
 enum Basis {
@@ -1202,10 +1321,13 @@ impl ScreeningEngine {
             slots,
             words,
             joined,
+            uncached,
+            uncached_info,
             ..
         } = scratch;
         tok.tokenize(text);
         slots.clear();
+        uncached.clear();
         let mut identifier_word = false;
         let folded = tok.folded.as_bytes();
         for t in &tok.tokens {
@@ -1217,7 +1339,10 @@ impl ScreeningEngine {
                 vessel_word: is_vessel_word(f),
             };
             let info = match ShortWord::new(folded, start, end) {
-                Some(w) => words.info(self.serial, w, look_up),
+                Some(w) => words.get(self.serial, w).unwrap_or_else(|| {
+                    uncached.push((slots.len() as u32, false, w));
+                    WordInfo::NONE
+                }),
                 None if f.is_empty() => WordInfo::NONE,
                 None => look_up(),
             };
@@ -1268,9 +1393,37 @@ impl ScreeningEngine {
                 vessel_word: is_vessel_word(joined),
             };
             slots[i].join = match ShortWord::new(joined.as_bytes(), 0, joined.len()) {
-                Some(w) => words.info(self.serial, w, look_up).id,
+                Some(w) => words.get(self.serial, w).map_or_else(
+                    || {
+                        uncached.push((i as u32, true, w));
+                        NONE
+                    },
+                    |info| info.id,
+                ),
                 None => look_up().id,
             };
+        }
+        // The words the cache did not have, looked up in a loop of their own: the
+        // lookups are independent, so their scattered reads overlap instead of
+        // waiting word by word.
+        uncached_info.clear();
+        uncached_info.extend(uncached.iter().map(|(_, _, w)| {
+            let bytes = w.bytes();
+            let word = std::str::from_utf8(&bytes[..w.len as usize]).expect("a whole &str");
+            WordInfo {
+                id: self.vocab.get(word),
+                vessel_word: is_vessel_word(word),
+            }
+        }));
+        for (&(i, join, w), &info) in uncached.iter().zip(uncached_info.iter()) {
+            words.put(self.serial, w, info);
+            let slot = &mut slots[i as usize];
+            if join {
+                slot.join = info.id;
+            } else {
+                slot.id = info.id;
+                slot.vessel_word = info.vessel_word;
+            }
         }
         identifier_word
     }
@@ -1299,22 +1452,7 @@ impl ScreeningEngine {
             ..
         } = scratch;
         cands.clear();
-        marks.clear();
-        first_mark.clear();
-        for (i, s) in slots.iter().enumerate() {
-            first_mark.push(marks.len() as u32);
-            if s.id != NONE || s.native != NONE || s.join != NONE || s.sig != 0 || s.initial != 0 {
-                marks.push(Mark {
-                    at: i as u32,
-                    id: s.id,
-                    native: s.native,
-                    join: s.join,
-                    sig: s.sig,
-                    initial: s.initial,
-                });
-            }
-        }
-        first_mark.push(marks.len() as u32);
+        mark_words(slots, marks, first_mark);
         let doc = Doc {
             text,
             tok,
@@ -1349,11 +1487,14 @@ impl ScreeningEngine {
                 .collect();
             recent.near_postings_of(self, &words, |k, near| {
                 let (i, join) = (eligible[k].at as usize, eligible[k].join);
+                let around = MarksAround::new(&doc, i);
                 for near in near {
                     if near.too_far && near.word != join {
                         continue;
                     }
-                    if self.other_end_may_be_near(&doc, i, &near.posting) {
+                    if around.may_hold(&near.posting)
+                        && self.other_end_may_be_near(&doc, i, &near.posting)
+                    {
                         cands.push((near.posting.pattern, i as u32));
                     }
                 }
@@ -1362,16 +1503,29 @@ impl ScreeningEngine {
         cands.sort_unstable();
         cands.dedup();
 
-        // Read every candidate's pattern, then its tokens, in loops of independent
-        // reads that overlap, so that verifying finds them in cache instead of
-        // waiting on each in turn.
+        // Read every candidate's pattern, then its tokens and entry kind, then
+        // where the tokens' spellings are, then the spellings, in loops of
+        // independent reads that overlap, so that verifying finds them in cache
+        // instead of waiting on each in turn.
         let mut touched = 0u32;
         for &(p, _) in cands.iter() {
             touched ^= self.patterns[p as usize].tok_start;
         }
         for &(p, _) in cands.iter() {
-            let start = self.patterns[p as usize].tok_start as usize;
-            touched ^= self.tokens.get(start).copied().unwrap_or(0);
+            let pat = &self.patterns[p as usize];
+            touched ^= self.pattern_tokens(pat)[0];
+            touched ^= self.entry_kinds[pat.entry as usize] as u32;
+        }
+        for &(p, _) in cands.iter() {
+            for &t in self.pattern_tokens(&self.patterns[p as usize]) {
+                touched ^= self.vocab.ends[t as usize];
+            }
+        }
+        for &(p, _) in cands.iter() {
+            for &t in self.pattern_tokens(&self.patterns[p as usize]) {
+                let end = self.vocab.ends[t as usize] as usize;
+                touched ^= u32::from(self.vocab.text.as_bytes()[end - 1]);
+            }
         }
         std::hint::black_box(touched);
 
@@ -1887,6 +2041,18 @@ impl ScreeningEngine {
             }
         }
         kept.sort_by(|a, b| a.start.cmp(&b.start).then(a.entry.cmp(&b.entry)));
+        // What the hits are made of, read ahead in loops of independent reads.
+        let mut touched = 0u32;
+        for h in &kept {
+            let e = h.entry as usize;
+            touched ^= self.entry_ends[e].0 ^ u32::from(self.entry_lists[e]);
+            touched ^= self.entry_kinds[e] as u32;
+        }
+        for h in &kept {
+            let at = self.entry_ends[h.entry as usize].0 as usize;
+            touched ^= u32::from(self.entry_text.as_bytes().get(at).copied().unwrap_or(0));
+        }
+        std::hint::black_box(touched);
         kept.into_iter().map(|h| self.to_hit(doc, &h)).collect()
     }
 
@@ -1957,6 +2123,27 @@ impl ScreeningEngine {
 /// [`Tokenizer::cased`]).
 fn word_fuzzy_eligible(t: &RawToken, cased: bool) -> bool {
     !t.numeric && !t.ideographic && (t.capitalised || !cased) && (t.folded.1 - t.folded.0) >= 4
+}
+
+/// The [`Mark`]s of the words `slots` into `marks`, and [`Doc::first_mark`] into
+/// `first_mark`.
+fn mark_words(slots: &[Slot], marks: &mut Vec<Mark>, first_mark: &mut Vec<u32>) {
+    marks.clear();
+    first_mark.clear();
+    for (i, s) in slots.iter().enumerate() {
+        first_mark.push(marks.len() as u32);
+        if s.id != NONE || s.native != NONE || s.join != NONE || s.sig != 0 || s.initial != 0 {
+            marks.push(Mark {
+                at: i as u32,
+                id: s.id,
+                native: s.native,
+                join: s.join,
+                sig: s.sig,
+                initial: s.initial,
+            });
+        }
+    }
+    first_mark.push(marks.len() as u32);
 }
 
 /// True if a vessel word is within [`CONTEXT_WINDOW`] words of the hit.
@@ -2233,6 +2420,60 @@ mod tests {
         assert!(hits[0].reason.contains("legal form"));
         // Company names keep their order.
         assert!(e.screen("General Ryonbong Korea").is_empty());
+    }
+
+    #[test]
+    fn marks_around_rule_out_only_what_the_other_end_test_rules_out() {
+        let mut kim = entry("Kim Jong Un", EntryKind::Person, &["김정은"]);
+        kim.weak_aliases = vec!["Supreme Leader".into()];
+        let e = engine(&[
+            entry("Vladimir Vladimirovich Putin", EntryKind::Person, &[]),
+            entry("Muammar Gaddafi", EntryKind::Person, &["Gaddafi Muammar"]),
+            entry("Ivan Petrov", EntryKind::Person, &["Иван Петров"]),
+            entry("Mohammed bin Salman", EntryKind::Person, &[]),
+            entry(
+                "Korea Ryonbong General Corporation",
+                EntryKind::Organization,
+                &[],
+            ),
+            entry("Lady R", EntryKind::Vessel, &[]),
+            entry("Maia-1", EntryKind::Vessel, &[]),
+            kim,
+        ]);
+        let texts = [
+            "Vladimir V. Putin met Ivan Petrov, Kim Jong-un and Muhammad bin Salman in Moscow.",
+            "Muammar al-Gaddafi and GADDAFI, Muammar; Vladimir Putim; Petrov I. spoke.",
+            "Korea Ryonbong General Corp. and the ship Lady R, then Maia 1, and Korea Ryonbong.",
+            "Владимир Путин и Иван Петров; 위원장 김정은은; the Supreme Leader said.",
+            "vladimir vladimirovich putin met ivan petrova in kim's house near maia-1",
+        ];
+        for text in texts {
+            let mut scratch = Scratch::default();
+            e.prepare(text, &mut scratch);
+            let (mut marks, mut first_mark) = (Vec::new(), Vec::new());
+            mark_words(&scratch.slots, &mut marks, &mut first_mark);
+            let doc = Doc {
+                text,
+                tok: &scratch.tok,
+                slots: &scratch.slots,
+                marks: &marks,
+                first_mark: &first_mark,
+            };
+            let (mut held, mut ruled_out) = (0, 0);
+            for s in 0..doc.slots.len() {
+                let around = MarksAround::new(&doc, s);
+                for posting in &e.anchor_postings {
+                    let may_hold = around.may_hold(posting);
+                    if e.other_end_may_be_near(&doc, s, posting) {
+                        assert!(may_hold, "{text:?}, word {s}, pattern {}", posting.pattern);
+                        held += 1;
+                    } else if !may_hold {
+                        ruled_out += 1;
+                    }
+                }
+            }
+            assert!(held > 0 && ruled_out > 0, "{text:?}: {held} {ruled_out}");
+        }
     }
 
     #[test]
