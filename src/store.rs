@@ -838,6 +838,21 @@ mod tests {
     use super::*;
     use crate::watch::EntryKind;
 
+    /// Opens a store that this process has just dropped. sled's background flusher
+    /// can hold the store's lock for a moment after the last handle is gone, so a
+    /// `Locked` answer is retried for up to five seconds.
+    fn reopen(dir: &Path) -> Store {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match Store::open(dir) {
+                Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other.unwrap(),
+            }
+        }
+    }
+
     fn post(room: &str) -> OutboxEntry {
         OutboxEntry {
             txn_id: "t1".into(),
@@ -872,7 +887,7 @@ mod tests {
                 .unwrap();
             store.flush_blocking().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert!(store.is_seen("f", "k1").unwrap() && store.is_seen("f", "k2").unwrap());
         assert!(!store.is_seen("g", "k1").unwrap(), "seen is per feed");
         let outbox = store.outbox().unwrap();
