@@ -15,7 +15,7 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo bench --bench budget --no-run
-cp target/release/sanctions-watch "$work/bot"
+cp "${CARGO_TARGET_DIR:-target}/release/sanctions-watch" "$work/bot"
 cat >"$work/bot-under-callgrind" <<EOF
 #!/usr/bin/env bash
 exec valgrind --tool=callgrind --demangle=no --dump-instr=no \

@@ -17,8 +17,9 @@
 //! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
 //! - [`metrics`]: counters, histograms, and the `/metrics`, `/live`, `/ready` endpoint.
 //! - [`pipeline`]: fresh items to outbox entries, atomically.
-//! - [`process`]: process-wide settings made first thing in `main`: the allocator
-//!   (jemalloc) and the cap on glibc's malloc arenas.
+//! - [`process`]: process-wide settings made first thing in `main` (the allocator,
+//!   jemalloc, and the cap on glibc's malloc arenas), and handing a thread's
+//!   allocator cache back when its work ends.
 //! - [`watch`]: watchlist entries, importers, and the screening engine that finds them
 //!   in text: the `sanctions-screening` crate (`crates/screening`), pure and with no
 //!   I/O, so its benchmark builds without the rest of the bot.

@@ -1,9 +1,9 @@
 //! Settings of the whole process that must be made before anything else runs: the
 //! allocator ([`bot_allocator!`](crate::bot_allocator)) and the cap on glibc's malloc
 //! arenas (for the C code that still uses glibc's malloc, SQLite); and handing a
-//! thread's cached memory back when its work is done. `main` applies
-//! them first; the performance budget bench applies them too, so that what it
-//! measures runs as the bot does.
+//! thread's cached memory back when its work is done. `main` applies the settings
+//! first; the performance budget bench applies them too, so that what it measures
+//! runs as the bot does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +15,8 @@ pub use tikv_jemallocator::Jemalloc;
 /// glibc's malloc took about two fifths of the pipeline's time (sled's nodes, tokens,
 /// item keys, JSON). Measured with `cargo bench --bench budget`, back to back:
 /// pipeline throughput 9,588-10,970 items/s over five runs against 8,031-8,498 with
-/// glibc; the memory soak 66.1-66.5 MiB resident against 61.3-64.9 with glibc.
+/// glibc; the memory soak 66.1-66.5 MiB resident against 61.3-64.9 with glibc (both
+/// before the hot-function link of `scripts/link-hot-first`).
 /// jemalloc's defaults (eight arenas, freed pages kept for 10 s) ran at 12,000
 /// items/s but held 74 MiB; mimalloc ran at 11,400 but held 76-150 MiB.
 #[macro_export]
@@ -57,9 +58,11 @@ pub fn apply_bot_allocator_settings() {
 /// has gone idle keeps them until it allocates again. The bot calls this where a
 /// thread's burst of work ends: a feed processed on a blocking thread, a runtime
 /// worker with nothing left to run. In the memory soak of `cargo bench --bench
-/// budget` (100 feeds at 1 s) this kept about 1.5 MiB less resident, at no cost in
-/// pipeline throughput measurable there. Does nothing where jemalloc is not the
-/// allocator (the tests).
+/// budget` (100 feeds at 1 s) this kept about 1.5 MiB less resident, at no cost
+/// measurable in its pipeline throughput (which releases after each feed, but does
+/// not run the runtime's workers: the cost of releasing on every park was not
+/// measured on its own). Does nothing where jemalloc is not the allocator (the
+/// tests).
 pub fn release_thread_cache() {
     if !JEMALLOC_IN_USE.load(Ordering::Relaxed) {
         return;
