@@ -18,11 +18,17 @@ mod stories;
 use stories::StoryTrees;
 pub use stories::{
     DigestLine, DigestSetting, ItemBatch, OutboxLink, RECENT_ITEMS_CAP, RecentItem, RoomSettings,
-    StoryMember, StoryPost, StoryRecord,
+    StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord,
 };
 
 /// The store format written by this version.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// - 1: the first.
+/// - 2: a story's reports are stored apart from its record (`story_reports`), so a
+///   report joining a story writes only itself. Schema-1 stories stay readable as
+///   they are: opening a schema-1 store only records the new version, and an older
+///   build then refuses the store instead of misreading it.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Separates the parts of composite keys (`room \0 list`).
 const SEP: u8 = 0;
@@ -363,6 +369,15 @@ impl Store {
                     })?;
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::Schema { found });
+                }
+                if found < SCHEMA_VERSION {
+                    tracing::info!(
+                        from = found,
+                        to = SCHEMA_VERSION,
+                        "store format upgraded (earlier records are read as they are)"
+                    );
+                    self.db
+                        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 }
                 Ok(())
             }
@@ -732,7 +747,7 @@ impl Store {
                 .problems
                 .push(format!("{tree} {}: {message}", printable_key(key)));
         };
-        let decoders: [(&str, &sled::Tree, RecordCheck); 8] = [
+        let decoders: [(&str, &sled::Tree, RecordCheck); 10] = [
             ("feeds", &self.feeds, |v| decode_err::<FeedRecord>(v)),
             ("feed_state", &self.feed_state, |v| {
                 decode_err::<FeedState>(v)
@@ -748,6 +763,12 @@ impl Store {
             ("outbox", &self.outbox, |v| decode_err::<OutboxEntry>(v)),
             ("outbox_dead", &self.dead_letters, |v| {
                 decode_err::<OutboxEntry>(v)
+            }),
+            ("stories", &self.story_trees.stories, |v| {
+                decode_err::<StoryRecord>(v)
+            }),
+            ("story_reports", &self.story_trees.story_reports, |v| {
+                decode_err::<StoredReport>(v)
             }),
         ];
         for (name, tree, decode_error) in decoders {
@@ -842,14 +863,45 @@ mod tests {
     /// can hold the store's lock for a moment after the last handle is gone, so a
     /// `Locked` answer is retried for up to five seconds.
     fn reopen(dir: &Path) -> Store {
+        try_reopen(dir).unwrap()
+    }
+
+    /// [`reopen`], returning what opening gave.
+    fn try_reopen(dir: &Path) -> Result<Store, StoreError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             match Store::open(dir) {
                 Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                other => return other.unwrap(),
+                other => return other,
             }
+        }
+    }
+
+    fn schema_version(store: &Store) -> String {
+        let v = store.db.get("schema_version").unwrap().unwrap();
+        String::from_utf8(v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn an_older_schema_is_upgraded_on_open_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(schema_version(&store), SCHEMA_VERSION.to_string());
+        store.db.insert("schema_version", "1").unwrap();
+        drop(store);
+        let store = reopen(dir.path());
+        assert_eq!(schema_version(&store), SCHEMA_VERSION.to_string());
+        let newer = (SCHEMA_VERSION + 1).to_string();
+        store.db.insert("schema_version", newer.as_bytes()).unwrap();
+        drop(store);
+        match try_reopen(dir.path()) {
+            Err(StoreError::Schema { found }) => assert_eq!(found, SCHEMA_VERSION + 1),
+            other => panic!(
+                "expected the newer schema to be refused, got {:?}",
+                other.err()
+            ),
         }
     }
 

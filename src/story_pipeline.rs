@@ -6,7 +6,7 @@
 //! decides is returned as an [`ItemBatch`] and written with the item's seen mark in
 //! one transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 
@@ -14,8 +14,8 @@ use crate::app::App;
 use crate::feeds::FeedItem;
 use crate::pipeline::new_txn_id;
 use crate::store::{
-    DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryMember,
-    StoryPost, StoryRecord,
+    DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryAddition,
+    StoryMember, StoryPost, StoryRecord,
 };
 use crate::summary::story::{Fingerprint, StoryInput, best_story, fingerprint_with};
 use crate::summary::story_index::StoryIndex;
@@ -111,7 +111,9 @@ impl RecentStories {
 pub struct StoryDesk<'a> {
     app: &'a App,
     recent: RecentStories,
-    changed: BTreeSet<usize>,
+    /// The stories this fetch added reports to: the position of the first added
+    /// report, and whether the story is new.
+    changed: BTreeMap<usize, (usize, bool)>,
     settings: HashMap<String, RoomSettings>,
     posted: HashMap<(String, String), StoryPost>,
     pending_digest: HashMap<(String, String), DigestLine>,
@@ -139,7 +141,7 @@ impl<'a> StoryDesk<'a> {
         Ok(StoryDesk {
             app,
             recent,
-            changed: BTreeSet::new(),
+            changed: BTreeMap::new(),
             settings: HashMap::new(),
             posted: HashMap::new(),
             pending_digest: HashMap::new(),
@@ -175,6 +177,9 @@ impl<'a> StoryDesk<'a> {
             Some((index, score)) => {
                 let story = &mut self.recent.stories[index];
                 tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
+                self.changed
+                    .entry(index)
+                    .or_insert((story.members.len(), false));
                 story.members.push(member);
                 story.fingerprints.push(fp);
                 PlacedStory {
@@ -191,6 +196,8 @@ impl<'a> StoryDesk<'a> {
                     members: vec![member],
                     fingerprints: vec![fp],
                 });
+                self.changed
+                    .insert(self.recent.stories.len() - 1, (0, true));
                 PlacedStory {
                     index: self.recent.stories.len() - 1,
                     id,
@@ -203,7 +210,6 @@ impl<'a> StoryDesk<'a> {
         self.recent
             .index
             .add_member(placed.index, newest, &reports[newest]);
-        self.changed.insert(placed.index);
         Ok(placed)
     }
 
@@ -316,8 +322,19 @@ impl<'a> StoryDesk<'a> {
     /// Adds the desk's decisions to `batch`; returns the recent stories, for the
     /// [`crate::app::StoryCache`] once the batch is committed.
     pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
-        for i in &self.changed {
-            batch.stories.push(self.recent.stories[*i].clone());
+        for (&index, &(first, is_new)) in &self.changed {
+            let story = &self.recent.stories[index];
+            batch.stories.push(StoryAddition {
+                id: story.id.clone(),
+                created: story.created,
+                is_new,
+                first,
+                reports: story.members[first..]
+                    .iter()
+                    .cloned()
+                    .zip(story.fingerprints[first..].iter().cloned())
+                    .collect(),
+            });
         }
         for ((room, story), post) in self.posted {
             batch.story_posts.push((room, story, post));

@@ -1,5 +1,7 @@
-//! The store's part of stories, digests and search: story records with the
-//! fingerprints of their members, the post each room got for a story (and, once
+//! The store's part of stories, digests and search: stories (a small record each,
+//! and each report with its fingerprint stored apart under the story id and its
+//! position, so a report joining a story writes only itself), the post each room
+//! got for a story (and, once
 //! delivered, its event id, so later reports can be threaded under it), the link
 //! from an outbox entry to its story, each room's story and digest settings, the
 //! digest lines waiting for a room's next digest, and a bounded list of recent
@@ -37,6 +39,11 @@ pub struct StoryMember {
 }
 
 /// A story: reports of one announcement from different feeds.
+///
+/// Stored as the record without its reports in `stories`, and each report in
+/// `story_reports` under the story id and its position ([`StoredReport`]). Records
+/// written before that layout carry their first reports inline: they are read
+/// first, and later reports continue at the next position.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoryRecord {
     /// `s` and 16 hex digits, increasing with creation.
@@ -44,9 +51,48 @@ pub struct StoryRecord {
     /// When the first report arrived.
     pub created: DateTime<Utc>,
     /// The reports, first first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<StoryMember>,
     /// Their fingerprints, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fingerprints: Vec<Fingerprint>,
+}
+
+/// One report of a story as `story_reports` holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReport {
+    /// The report.
+    pub member: StoryMember,
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+}
+
+/// [`StoredReport`] by reference, for writing.
+#[derive(Serialize)]
+struct StoredReportRef<'a> {
+    member: &'a StoryMember,
+    fingerprint: &'a Fingerprint,
+}
+
+/// What one fetch adds to a story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryAddition {
+    /// The story's id.
+    pub id: String,
+    /// When the story was created.
+    pub created: DateTime<Utc>,
+    /// True if the story is new: its record is written too.
+    pub is_new: bool,
+    /// The position of the first added report among all the story's reports.
+    pub first: usize,
+    /// The added reports, in order, with their fingerprints.
+    pub reports: Vec<(StoryMember, Fingerprint)>,
+}
+
+/// The `story_reports` key of a story's report at `position`: positions are
+/// zero-padded, so a story's reports sort in order under its id.
+fn report_key(story: &str, position: usize) -> Vec<u8> {
+    composite(story, &format!("{position:010}"))
 }
 
 /// The post a room got for a story.
@@ -147,8 +193,8 @@ pub struct DigestLine {
 /// Everything one fetch adds besides seen items, posts and feed state.
 #[derive(Debug, Clone, Default)]
 pub struct ItemBatch {
-    /// Stories created or extended (whole records, written over the old).
-    pub stories: Vec<StoryRecord>,
+    /// Stories created or extended: their new reports (and records, when new).
+    pub stories: Vec<StoryAddition>,
     /// First posts of stories in rooms: (room, story, post).
     pub story_posts: Vec<(String, String, StoryPost)>,
     /// Story links of the enqueued posts, by transaction id.
@@ -163,6 +209,7 @@ pub struct ItemBatch {
 #[derive(Clone)]
 pub(super) struct StoryTrees {
     pub(super) stories: sled::Tree,
+    pub(super) story_reports: sled::Tree,
     pub(super) story_posts: sled::Tree,
     pub(super) links: sled::Tree,
     pub(super) recent: sled::Tree,
@@ -179,6 +226,7 @@ impl StoryTrees {
         let recent = db.open_tree("recent_items")?;
         Ok(StoryTrees {
             stories: db.open_tree("stories")?,
+            story_reports: db.open_tree("story_reports")?,
             story_posts: db.open_tree("story_posts")?,
             links: db.open_tree("outbox_story_links")?,
             recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent.len())),
@@ -221,13 +269,24 @@ impl Store {
             &self.outbox,
             &self.feed_state,
             &t.stories,
+            &t.story_reports,
             &t.story_posts,
             &t.links,
             &t.recent,
             &t.digest_lines,
         )
             .transaction(
-                |(seen, outbox, feed_state, stories, story_posts, links, recent, digest)| {
+                |(
+                    seen,
+                    outbox,
+                    feed_state,
+                    stories,
+                    reports,
+                    story_posts,
+                    links,
+                    recent,
+                    digest,
+                )| {
                     for key in item_keys {
                         seen.insert(composite(feed_id, key), now.clone())?;
                     }
@@ -235,8 +294,26 @@ impl Store {
                         outbox.insert(&id.to_be_bytes(), encode(post))?;
                     }
                     feed_state.insert(feed_id.as_bytes(), encode(state))?;
-                    for story in &batch.stories {
-                        stories.insert(story.id.as_bytes(), encode(story))?;
+                    for added in &batch.stories {
+                        if added.is_new {
+                            let record = StoryRecord {
+                                id: added.id.clone(),
+                                created: added.created,
+                                members: Vec::new(),
+                                fingerprints: Vec::new(),
+                            };
+                            stories.insert(added.id.as_bytes(), encode(&record))?;
+                        }
+                        for (offset, (member, fingerprint)) in added.reports.iter().enumerate() {
+                            let report = StoredReportRef {
+                                member,
+                                fingerprint,
+                            };
+                            reports.insert(
+                                report_key(&added.id, added.first + offset),
+                                encode(&report),
+                            )?;
+                        }
                     }
                     for (room, story, post) in &batch.story_posts {
                         let key = composite(room, story);
@@ -275,13 +352,34 @@ impl Store {
         Ok(())
     }
 
-    /// Stories created at or after `since`, newest first.
+    /// Stories created at or after `since`, newest first, with all their reports.
     pub fn recent_stories(&self, since: DateTime<Utc>) -> Result<Vec<StoryRecord>, StoreError> {
         let mut out = Vec::new();
         for value in self.story_trees.stories.iter().values().rev() {
-            let story: StoryRecord = decode("stories", &value?)?;
+            let mut story: StoryRecord = decode("stories", &value?)?;
             if story.created < since {
                 break;
+            }
+            for kv in self
+                .story_trees
+                .story_reports
+                .scan_prefix(prefix(&story.id))
+            {
+                let (key, value) = kv?;
+                let position = story.members.len();
+                if key != report_key(&story.id, position) {
+                    return Err(StoreError::Corrupt {
+                        tree: "story_reports",
+                        message: format!(
+                            "story {} has no report at position {position} but one under {}",
+                            story.id,
+                            super::printable_key(&key)
+                        ),
+                    });
+                }
+                let report: StoredReport = decode("story_reports", &value)?;
+                story.members.push(report.member);
+                story.fingerprints.push(report.fingerprint);
             }
             out.push(story);
         }
@@ -446,5 +544,129 @@ impl Store {
                 },
             );
         result.map_err(tx_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::FeedState;
+    use crate::summary::Action;
+
+    fn report(n: usize) -> (StoryMember, Fingerprint) {
+        let published = Utc::now();
+        let member = StoryMember {
+            feed_id: format!("f{n}"),
+            item_key: format!("v1:g:{n}"),
+            source: format!("Source {n}"),
+            title: format!("Report {n}"),
+            link: None,
+            published,
+        };
+        let fingerprint = Fingerprint {
+            source: member.source.clone(),
+            published,
+            action: Action::Designation,
+            authority: Some("US".into()),
+            words: vec![n as u64, 1_000 + n as u64],
+            names: vec![7],
+            watched: vec![],
+        };
+        (member, fingerprint)
+    }
+
+    fn add(store: &Store, id: &str, is_new: bool, first: usize, reports: Vec<usize>) {
+        let batch = ItemBatch {
+            stories: vec![StoryAddition {
+                id: id.into(),
+                created: Utc::now(),
+                is_new,
+                first,
+                reports: reports.into_iter().map(report).collect(),
+            }],
+            ..ItemBatch::default()
+        };
+        store
+            .commit_batch("f", &[], &[], &FeedState::default(), &batch)
+            .unwrap();
+    }
+
+    fn titles(story: &StoryRecord) -> Vec<&str> {
+        story.members.iter().map(|m| m.title.as_str()).collect()
+    }
+
+    #[test]
+    fn a_report_joining_a_story_is_stored_apart_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = store.new_story_id().unwrap();
+        add(&store, &id, true, 0, vec![0, 1]);
+        add(&store, &id, false, 2, vec![2]);
+
+        let record: StoryRecord = decode(
+            "stories",
+            &store.story_trees.stories.get(&id).unwrap().unwrap(),
+        )
+        .unwrap();
+        assert!(record.members.is_empty(), "the record holds no reports");
+        assert_eq!(store.story_trees.story_reports.len(), 3);
+
+        let stories = store
+            .recent_stories(Utc::now() - chrono::Duration::hours(1))
+            .unwrap();
+        assert_eq!(stories.len(), 1);
+        assert_eq!(titles(&stories[0]), ["Report 0", "Report 1", "Report 2"]);
+        assert_eq!(stories[0].fingerprints[2].words, [2, 1_002]);
+        assert!(store.check().problems.is_empty());
+    }
+
+    #[test]
+    fn a_story_stored_whole_by_schema_1_keeps_its_reports_and_takes_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = store.new_story_id().unwrap();
+        let (members, fingerprints) = [0, 1].into_iter().map(report).unzip();
+        let whole = StoryRecord {
+            id: id.clone(),
+            created: Utc::now(),
+            members,
+            fingerprints,
+        };
+        let schema_1 = encode(&whole);
+        assert!(String::from_utf8_lossy(&schema_1).contains("\"members\":[{"));
+        store
+            .insert_raw("stories", id.as_bytes(), &schema_1)
+            .unwrap();
+
+        add(&store, &id, false, 2, vec![2, 3]);
+
+        let stories = store
+            .recent_stories(Utc::now() - chrono::Duration::hours(1))
+            .unwrap();
+        assert_eq!(
+            titles(&stories[0]),
+            ["Report 0", "Report 1", "Report 2", "Report 3"]
+        );
+        assert_eq!(stories[0].fingerprints.len(), 4);
+        assert!(store.check().problems.is_empty());
+    }
+
+    #[test]
+    fn a_missing_report_position_is_reported_with_the_story() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = store.new_story_id().unwrap();
+        add(&store, &id, true, 0, vec![0]);
+        add(&store, &id, false, 2, vec![2]);
+        match store.recent_stories(Utc::now() - chrono::Duration::hours(1)) {
+            Err(StoreError::Corrupt { tree, message }) => {
+                assert_eq!(tree, "story_reports");
+                assert!(
+                    message.contains(&id) && message.contains("position 1"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a corrupt store, got {other:?}"),
+        }
     }
 }
