@@ -24,10 +24,12 @@ pub use stories::{
 /// The store format written by this version.
 ///
 /// - 1: the first.
-/// - 2: a story's reports are stored apart from its record (`story_reports`), so a
-///   report joining a story writes only itself. Schema-1 stories stay readable as
-///   they are: opening a schema-1 store only records the new version, and an older
-///   build then refuses the store instead of misreading it.
+/// - 2: a report joining a story is stored apart from the story's record
+///   (`story_reports`), so it writes only itself, not the whole story again; the
+///   items a fetch keeps for `search` are one record, not one each. Schema-1
+///   records stay readable as they are: opening a schema-1 store only records the
+///   new version, and an older build then refuses the store instead of misreading
+///   it.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Separates the parts of composite keys (`room \0 list`).
@@ -862,7 +864,7 @@ mod tests {
     /// Opens a store that this process has just dropped. sled's background flusher
     /// can hold the store's lock for a moment after the last handle is gone, so a
     /// `Locked` answer is retried for up to five seconds.
-    fn reopen(dir: &Path) -> Store {
+    pub(super) fn reopen(dir: &Path) -> Store {
         try_reopen(dir).unwrap()
     }
 

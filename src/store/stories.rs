@@ -1,11 +1,11 @@
-//! The store's part of stories, digests and search: stories (a small record each,
-//! and each report with its fingerprint stored apart under the story id and its
-//! position, so a report joining a story writes only itself), the post each room
-//! got for a story (and, once
+//! The store's part of stories, digests and search: stories (a record with the
+//! reports it began with, and each later report with its fingerprint stored apart
+//! under the story id and its position, so a report joining a story writes only
+//! itself), the post each room got for a story (and, once
 //! delivered, its event id, so later reports can be threaded under it), the link
 //! from an outbox entry to its story, each room's story and digest settings, the
 //! digest lines waiting for a room's next digest, and a bounded list of recent
-//! items for `search`. Everything an item adds is written in the same transaction
+//! items for `search` (one record per fetch). Everything an item adds is written in the same transaction
 //! that marks it seen ([`Store::commit_batch`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -40,10 +40,11 @@ pub struct StoryMember {
 
 /// A story: reports of one announcement from different feeds.
 ///
-/// Stored as the record without its reports in `stories`, and each report in
-/// `story_reports` under the story id and its position ([`StoredReport`]). Records
-/// written before that layout carry their first reports inline: they are read
-/// first, and later reports continue at the next position.
+/// Stored in `stories` with the reports it began with (those of the fetch that
+/// created it), and each later report in `story_reports` under the story id and its
+/// position ([`StoredReport`]): a story is read as its record's reports followed by
+/// its stored reports in order. Schema 1 rewrote the whole record for each report;
+/// such records read the same way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoryRecord {
     /// `s` and 16 hex digits, increasing with creation.
@@ -81,12 +82,32 @@ pub struct StoryAddition {
     pub id: String,
     /// When the story was created.
     pub created: DateTime<Utc>,
-    /// True if the story is new: its record is written too.
+    /// True if the story is new: its record is written, with these reports in it.
     pub is_new: bool,
-    /// The position of the first added report among all the story's reports.
+    /// The position of the first added report among all the story's reports (0
+    /// for a new story).
     pub first: usize,
     /// The added reports, in order, with their fingerprints.
     pub reports: Vec<(StoryMember, Fingerprint)>,
+}
+
+/// The items of a `recent_items` record: the items one fetch added (schema 2), or
+/// a single item (schema 1).
+fn decode_recent(value: &[u8]) -> Result<Vec<RecentItem>, StoreError> {
+    if value.first() == Some(&b'[') {
+        decode("recent_items", value)
+    } else {
+        Ok(vec![decode("recent_items", value)?])
+    }
+}
+
+/// How many items a `recent_items` record holds, without decoding them.
+fn count_recent(value: &[u8]) -> usize {
+    if value.first() == Some(&b'[') {
+        serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(value).map_or(0, |items| items.len())
+    } else {
+        1
+    }
 }
 
 /// The `story_reports` key of a story's report at `position`: positions are
@@ -213,7 +234,7 @@ pub(super) struct StoryTrees {
     pub(super) story_posts: sled::Tree,
     pub(super) links: sled::Tree,
     pub(super) recent: sled::Tree,
-    /// About how many entries `recent` holds: counted once at open, then kept up to
+    /// About how many items `recent` holds: counted once at open, then kept up to
     /// date by [`Store::commit_batch`] (sled counts a tree by walking all of it).
     /// Writers that bypass it (a restore) are counted at the next open.
     pub(super) recent_len: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -224,12 +245,16 @@ pub(super) struct StoryTrees {
 impl StoryTrees {
     pub(super) fn open(db: &sled::Db) -> Result<StoryTrees, StoreError> {
         let recent = db.open_tree("recent_items")?;
+        let mut recent_items = 0;
+        for value in recent.iter().values() {
+            recent_items += count_recent(&value?);
+        }
         Ok(StoryTrees {
             stories: db.open_tree("stories")?,
             story_reports: db.open_tree("story_reports")?,
             story_posts: db.open_tree("story_posts")?,
             links: db.open_tree("outbox_story_links")?,
-            recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent.len())),
+            recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent_items)),
             recent,
             settings: db.open_tree("room_settings")?,
             digest_lines: db.open_tree("digest_lines")?,
@@ -259,10 +284,10 @@ impl Store {
         for _ in posts {
             ids.push(self.db.generate_id()?);
         }
-        let mut recent_ids = Vec::with_capacity(batch.recent.len());
-        for _ in &batch.recent {
-            recent_ids.push(self.db.generate_id()?);
-        }
+        let recent_id = match batch.recent.is_empty() {
+            true => None,
+            false => Some(self.db.generate_id()?),
+        };
         let t = &self.story_trees;
         let result: TxResult<()> = (
             &self.seen,
@@ -296,13 +321,15 @@ impl Store {
                     feed_state.insert(feed_id.as_bytes(), encode(state))?;
                     for added in &batch.stories {
                         if added.is_new {
+                            let (members, fingerprints) = added.reports.iter().cloned().unzip();
                             let record = StoryRecord {
                                 id: added.id.clone(),
                                 created: added.created,
-                                members: Vec::new(),
-                                fingerprints: Vec::new(),
+                                members,
+                                fingerprints,
                             };
                             stories.insert(added.id.as_bytes(), encode(&record))?;
+                            continue;
                         }
                         for (offset, (member, fingerprint)) in added.reports.iter().enumerate() {
                             let report = StoredReportRef {
@@ -324,8 +351,8 @@ impl Store {
                     for (txn, link) in &batch.links {
                         links.insert(txn.as_bytes(), encode(link))?;
                     }
-                    for (id, item) in recent_ids.iter().zip(&batch.recent) {
-                        recent.insert(&id.to_be_bytes(), encode(item))?;
+                    if let Some(id) = recent_id {
+                        recent.insert(&id.to_be_bytes(), encode(&batch.recent))?;
                     }
                     for (room, line) in &batch.digest_lines {
                         digest.insert(composite(room, &line.story), encode(line))?;
@@ -339,15 +366,17 @@ impl Store {
             .recent_len
             .fetch_add(batch.recent.len(), Ordering::Relaxed)
             + batch.recent.len();
-        let excess = len.saturating_sub(RECENT_ITEMS_CAP);
-        if excess > 0 {
-            let mut removed = 0;
-            for key in t.recent.iter().keys().take(excess) {
-                if t.recent.remove(key?)?.is_some() {
-                    removed += 1;
-                }
+        let mut excess = len.saturating_sub(RECENT_ITEMS_CAP);
+        // The oldest fetches go whole, so a little more than the excess may go.
+        while excess > 0 {
+            let Some((key, _)) = t.recent.first()? else {
+                break;
+            };
+            if let Some(value) = t.recent.remove(key)? {
+                let removed = count_recent(&value);
+                t.recent_len.fetch_sub(removed, Ordering::Relaxed);
+                excess = excess.saturating_sub(removed);
             }
-            t.recent_len.fetch_sub(removed, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -439,33 +468,37 @@ impl Store {
         let mut scanned = 0;
         for value in self.story_trees.recent.iter().values().rev() {
             let value = value?;
-            scanned += 1;
             // Cheap pre-check on the raw bytes before decoding.
             let raw = String::from_utf8_lossy(&value);
             if !words.iter().all(|w| raw.contains(w.as_str())) {
+                scanned += count_recent(&value);
                 continue;
             }
-            let item: RecentItem = decode("recent_items", &value)?;
-            let item_words: Vec<&str> = item.words.split(' ').collect();
-            if words.iter().all(|w| {
-                // Whole words; a phrase of several words must appear in order.
-                let parts: Vec<&str> = w.split(' ').collect();
-                item_words
-                    .windows(parts.len())
-                    .any(|win| win == parts.as_slice())
-            }) {
-                found.push(item);
-                if found.len() >= limit {
-                    break;
+            for item in decode_recent(&value)?.into_iter().rev() {
+                scanned += 1;
+                let item_words: Vec<&str> = item.words.split(' ').collect();
+                if words.iter().all(|w| {
+                    // Whole words; a phrase of several words must appear in order.
+                    let parts: Vec<&str> = w.split(' ').collect();
+                    item_words
+                        .windows(parts.len())
+                        .any(|win| win == parts.as_slice())
+                }) {
+                    found.push(item);
+                    if found.len() >= limit {
+                        return Ok((found, scanned));
+                    }
                 }
             }
         }
         Ok((found, scanned))
     }
 
-    /// Number of items kept for `search`.
+    /// About how many items are kept for `search`.
     pub fn recent_item_count(&self) -> usize {
-        self.story_trees.recent.len()
+        self.story_trees
+            .recent_len
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A room's story and digest settings (defaults when never set).
@@ -596,28 +629,110 @@ mod tests {
     }
 
     #[test]
-    fn a_report_joining_a_story_is_stored_apart_and_read_back_in_order() {
+    fn a_story_keeps_the_reports_it_began_with_and_stores_later_ones_apart() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let id = store.new_story_id().unwrap();
         add(&store, &id, true, 0, vec![0, 1]);
         add(&store, &id, false, 2, vec![2]);
+        add(&store, &id, false, 3, vec![3, 4]);
 
         let record: StoryRecord = decode(
             "stories",
             &store.story_trees.stories.get(&id).unwrap().unwrap(),
         )
         .unwrap();
-        assert!(record.members.is_empty(), "the record holds no reports");
+        assert_eq!(titles(&record), ["Report 0", "Report 1"]);
         assert_eq!(store.story_trees.story_reports.len(), 3);
 
         let stories = store
             .recent_stories(Utc::now() - chrono::Duration::hours(1))
             .unwrap();
         assert_eq!(stories.len(), 1);
-        assert_eq!(titles(&stories[0]), ["Report 0", "Report 1", "Report 2"]);
+        assert_eq!(
+            titles(&stories[0]),
+            ["Report 0", "Report 1", "Report 2", "Report 3", "Report 4"]
+        );
         assert_eq!(stories[0].fingerprints[2].words, [2, 1_002]);
         assert!(store.check().problems.is_empty());
+    }
+
+    fn recent(title: &str) -> RecentItem {
+        RecentItem {
+            feed_id: "f".into(),
+            source: "Source".into(),
+            title: title.into(),
+            link: None,
+            published: None,
+            seen: Utc::now(),
+            words: title.to_lowercase(),
+        }
+    }
+
+    #[test]
+    fn recent_items_are_stored_per_fetch_and_searched_newest_first_with_schema_1_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // Schema 1: one record per item.
+        let id = store.db.generate_id().unwrap();
+        store
+            .insert_raw(
+                "recent_items",
+                &id.to_be_bytes(),
+                &encode(&recent("lady r old")),
+            )
+            .unwrap();
+        let batch = ItemBatch {
+            recent: vec![
+                recent("lady r first"),
+                recent("maia 1"),
+                recent("lady r second"),
+            ],
+            ..ItemBatch::default()
+        };
+        store
+            .commit_batch("f", &[], &[], &FeedState::default(), &batch)
+            .unwrap();
+        assert_eq!(
+            store.story_trees.recent.len(),
+            2,
+            "one record for the fetch"
+        );
+
+        let (found, scanned) = store
+            .search_recent(&["lady".into(), "r".into()], 10)
+            .unwrap();
+        let found: Vec<&str> = found.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(found, ["lady r second", "lady r first", "lady r old"]);
+        assert_eq!(scanned, 4);
+        let (found, _) = store.search_recent(&["lady r".into()], 1).unwrap();
+        assert_eq!(found[0].title, "lady r second");
+    }
+
+    #[test]
+    fn the_oldest_fetches_are_dropped_beyond_the_cap_and_counted_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let per_fetch = 1_000;
+        for fetch in 0..(RECENT_ITEMS_CAP / per_fetch + 2) {
+            let batch = ItemBatch {
+                recent: (0..per_fetch)
+                    .map(|i| recent(&format!("fetch{fetch} item{i}")))
+                    .collect(),
+                ..ItemBatch::default()
+            };
+            store
+                .commit_batch("f", &[], &[], &FeedState::default(), &batch)
+                .unwrap();
+        }
+        assert_eq!(store.recent_item_count(), RECENT_ITEMS_CAP);
+        let (found, _) = store.search_recent(&["fetch1".into()], 10).unwrap();
+        assert!(found.is_empty(), "the oldest fetches are gone");
+        let (found, _) = store.search_recent(&["fetch2".into()], 10).unwrap();
+        assert_eq!(found.len(), 10);
+        drop(store);
+        let store = crate::store::tests::reopen(dir.path());
+        assert_eq!(store.recent_item_count(), RECENT_ITEMS_CAP);
     }
 
     #[test]
