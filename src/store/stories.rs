@@ -5,7 +5,7 @@
 //! delivered, its event id, so later reports can be threaded under it), the link
 //! from an outbox entry to its story, each room's story and digest settings, the
 //! digest lines waiting for a room's next digest, and a bounded list of recent
-//! items for `search` (one record per fetch). Everything an item adds is written in the same transaction
+//! items for `search` (a fetch's items a few records, not one each). Everything an item adds is written in the same transaction
 //! that marks it seen ([`Store::commit_batch`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -91,8 +91,34 @@ pub struct StoryAddition {
     pub reports: Vec<(StoryMember, Fingerprint)>,
 }
 
-/// The items of a `recent_items` record: the items one fetch added (schema 2), or
-/// a single item (schema 1).
+/// A `recent_items` record holds items of one fetch up to about this many bytes.
+/// sled writes a whole leaf of up to 16 records at a time, and writes leaves over
+/// 128 KiB as separate files (blobs).
+const RECENT_RECORD_BYTES: usize = 8 * 1024;
+
+/// The `recent_items` records of a fetch's items: JSON arrays of consecutive items,
+/// each up to [`RECENT_RECORD_BYTES`] unless a single item is larger.
+fn encode_recent_records(items: &[RecentItem]) -> Vec<Vec<u8>> {
+    let mut records = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    for item in items {
+        let encoded = encode(item);
+        if !current.is_empty() && current.len() + encoded.len() + 2 > RECENT_RECORD_BYTES {
+            current.push(b']');
+            records.push(std::mem::take(&mut current));
+        }
+        current.push(if current.is_empty() { b'[' } else { b',' });
+        current.extend_from_slice(&encoded);
+    }
+    if !current.is_empty() {
+        current.push(b']');
+        records.push(current);
+    }
+    records
+}
+
+/// The items of a `recent_items` record: consecutive items of one fetch (schema 2),
+/// or a single item (schema 1).
 fn decode_recent(value: &[u8]) -> Result<Vec<RecentItem>, StoreError> {
     if value.first() == Some(&b'[') {
         decode("recent_items", value)
@@ -284,10 +310,10 @@ impl Store {
         for _ in posts {
             ids.push(self.db.generate_id()?);
         }
-        let recent_id = match batch.recent.is_empty() {
-            true => None,
-            false => Some(self.db.generate_id()?),
-        };
+        let mut recent_records = Vec::new();
+        for record in encode_recent_records(&batch.recent) {
+            recent_records.push((self.db.generate_id()?, record));
+        }
         let t = &self.story_trees;
         let result: TxResult<()> = (
             &self.seen,
@@ -351,8 +377,8 @@ impl Store {
                     for (txn, link) in &batch.links {
                         links.insert(txn.as_bytes(), encode(link))?;
                     }
-                    if let Some(id) = recent_id {
-                        recent.insert(&id.to_be_bytes(), encode(&batch.recent))?;
+                    for (id, record) in &recent_records {
+                        recent.insert(&id.to_be_bytes(), record.as_slice())?;
                     }
                     for (room, line) in &batch.digest_lines {
                         digest.insert(composite(room, &line.story), encode(line))?;
@@ -707,6 +733,31 @@ mod tests {
         assert_eq!(scanned, 4);
         let (found, _) = store.search_recent(&["lady r".into()], 1).unwrap();
         assert_eq!(found[0].title, "lady r second");
+    }
+
+    #[test]
+    fn a_large_fetch_is_kept_in_records_of_a_few_kilobytes_in_order() {
+        let long = "word ".repeat(200);
+        let mut items: Vec<RecentItem> = (0..20)
+            .map(|i| recent(&format!("item{i} {long}")))
+            .collect();
+        items[7].words = "huge ".repeat(4_000);
+        let records = encode_recent_records(&items);
+        assert!(records.len() > 3, "{} records", records.len());
+        let mut decoded = Vec::new();
+        for record in &records {
+            let in_record = decode_recent(record).unwrap();
+            assert_eq!(count_recent(record), in_record.len());
+            assert!(
+                record.len() <= RECENT_RECORD_BYTES || in_record.len() == 1,
+                "a record of {} bytes holds {} items",
+                record.len(),
+                in_record.len()
+            );
+            decoded.extend(in_record);
+        }
+        assert_eq!(decoded, items);
+        assert!(encode_recent_records(&[]).is_empty());
     }
 
     #[test]
