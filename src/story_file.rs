@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::feeds::text::html_to_text;
-use crate::summary::recognise::recognise;
-use crate::summary::story::{StoryGrouper, StoryInput, fingerprint_with};
+use crate::summary::story::{StoryGrouper, StoryInput, recognise_and_fingerprint};
 
 /// One input line.
 #[derive(Debug, Clone, Deserialize)]
@@ -122,7 +121,6 @@ pub fn group_jsonl(input: &str) -> Grouped {
     let mut answers: Vec<Option<StoryLine>> = vec![None; items.len()];
     for i in order {
         let item = &items[i];
-        let recognition = recognise(&item.title, &item.text, &item.source);
         let input = StoryInput {
             source: &item.source,
             title: &item.title,
@@ -130,11 +128,7 @@ pub fn group_jsonl(input: &str) -> Grouped {
             published: item.published,
             watched: &[],
         };
-        let fp = fingerprint_with(
-            &input,
-            recognition.action,
-            recognition.authority.map(|a| a.code.to_string()),
-        );
+        let (recognition, fp) = recognise_and_fingerprint(&input, &item.source);
         let story = grouper.add(&item.id, fp);
         answers[i] = Some(StoryLine {
             id: item.id.clone(),

@@ -17,10 +17,10 @@ use crate::store::{
     DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryAddition,
     StoryMember, StoryPost, StoryRecord,
 };
-use crate::summary::story::{Fingerprint, StoryInput, best_story, fingerprint_with};
+use crate::summary::story::{Fingerprint, StoryInput, best_story, recognise_and_fingerprint};
 use crate::summary::story_index::StoryIndex;
+use crate::summary::words::folded_words;
 use crate::summary::{ItemHit, Post, compose_also_reported, compose_post, recognise};
-use crate::watch::normalize::tokens;
 
 /// How far back stored stories are considered (beyond the grouping window, so
 /// items published late still find theirs).
@@ -28,8 +28,6 @@ const STORY_LOOKBACK_DAYS: i64 = 7;
 
 /// The item as `search` keeps it.
 pub fn recent_item(feed: &crate::store::FeedRecord, item: &FeedItem) -> RecentItem {
-    let mut words: Vec<String> = tokens(&item.title).into_iter().map(|t| t.norm).collect();
-    words.extend(tokens(&item.text).into_iter().map(|t| t.norm));
     RecentItem {
         feed_id: feed.id.clone(),
         source: feed.name.clone(),
@@ -37,7 +35,7 @@ pub fn recent_item(feed: &crate::store::FeedRecord, item: &FeedItem) -> RecentIt
         link: item.link.clone(),
         published: item.published,
         seen: Utc::now(),
-        words: words.join(" "),
+        words: folded_words(&[&item.title, &item.text]),
     }
 }
 
@@ -48,7 +46,6 @@ pub fn item_fingerprint(
     item: &FeedItem,
     hits: &[ItemHit],
 ) -> Fingerprint {
-    let recognition = recognise(&item.title, &item.text, &feed.name);
     let watched: Vec<String> = hits
         .iter()
         .map(|h| format!("{}/{}", h.hit.list, h.hit.entry_id))
@@ -60,11 +57,7 @@ pub fn item_fingerprint(
         published: item.published.unwrap_or_else(Utc::now),
         watched: &watched,
     };
-    fingerprint_with(
-        &input,
-        recognition.action,
-        recognition.authority.map(|a| a.code.to_string()),
-    )
+    recognise_and_fingerprint(&input, &feed.name).1
 }
 
 /// The story an item was placed in.

@@ -17,8 +17,9 @@
 //!   is kept in the feed's state, so it is stable across restarts, and because the
 //!   weaker derivations were recorded all along, the switch posts nothing old.
 
-use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -79,9 +80,16 @@ pub fn item_key(item: &FeedItem) -> String {
     versioned(source, &material)
 }
 
+/// `v1:TAG:` and the first 16 bytes of the material's SHA-256 in lower-case hex.
 fn versioned(source: KeySource, material: &str) -> String {
     let digest = Sha256::digest(material.as_bytes());
-    format!("{KEY_VERSION}:{}:{}", source.tag(), hex(&digest[..16]))
+    let mut key = String::with_capacity(KEY_VERSION.len() + 3 + 32);
+    key.push_str(KEY_VERSION);
+    key.push(':');
+    key.push_str(source.tag());
+    key.push(':');
+    push_hex(&mut key, &digest[..16]);
+    key
 }
 
 /// Which identity an item has and the text it is derived from.
@@ -103,15 +111,29 @@ fn guid_material(item: &FeedItem) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The title's words, one space apart, lower-cased; a NUL; the date in RFC 3339
+/// (empty when there is none).
 fn title_date_material(item: &FeedItem) -> String {
-    let date = item.published.map(|d| d.to_rfc3339()).unwrap_or_default();
-    let title: String = item
-        .title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
-    format!("{title}\u{0}{date}")
+    let mut title = String::with_capacity(item.title.len() + 1 + 25);
+    for word in item.title.split_whitespace() {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    // Lower-cased as a whole, as it always was (`to_lowercase` reads a final sigma
+    // from its context); ASCII in place.
+    let mut material = if title.is_ascii() {
+        title.make_ascii_lowercase();
+        title
+    } else {
+        title.to_lowercase()
+    };
+    material.push('\u{0}');
+    if let Some(date) = item.published {
+        material.push_str(&date.to_rfc3339());
+    }
+    material
 }
 
 /// Every key of one item of a fetch.
@@ -136,11 +158,58 @@ pub struct Assignment {
     pub fallback: Option<String>,
 }
 
+/// Where each derivation's key sits in [`Derived::keys`].
+const GUID: usize = 0;
+const LINK: usize = 1;
+const TITLE_DATE: usize = 2;
+
 struct Derived {
-    guid: Option<String>,
-    link: Option<String>,
-    title_date: String,
+    /// The keys by derivation: guid, link, title + date (always there).
+    keys: [Option<String>; 3],
+    /// Whether the guid and the link keys are unique in this fetch (an id shared by
+    /// several items identifies none of them).
+    unique: [bool; 2],
     dated: bool,
+}
+
+impl Derived {
+    /// The key of derivation `which` (guid or link), if it identifies this item alone.
+    fn unique(&self, which: usize) -> Option<&String> {
+        self.keys[which].as_ref().filter(|_| self.unique[which])
+    }
+}
+
+/// The store's answers for the keys of one fetch, each key of an item asked once:
+/// a fetch asks about the same keys several times, and nothing is recorded until
+/// the fetch is done.
+struct SeenKeys<F> {
+    is_seen: F,
+    answers: Vec<[Option<bool>; 3]>,
+}
+
+impl<F> SeenKeys<F> {
+    fn new(is_seen: F, n: usize) -> SeenKeys<F> {
+        SeenKeys {
+            is_seen,
+            answers: vec![[None; 3]; n],
+        }
+    }
+
+    /// Whether key `which` of item `i` (of `derived`) was seen.
+    fn ask<E>(&mut self, derived: &[Derived], i: usize, which: usize) -> Result<bool, E>
+    where
+        F: FnMut(&str) -> Result<bool, E>,
+    {
+        if let Some(seen) = self.answers[i][which] {
+            return Ok(seen);
+        }
+        let key = derived[i].keys[which]
+            .as_deref()
+            .expect("asked only for keys there");
+        let seen = (self.is_seen)(key)?;
+        self.answers[i][which] = Some(seen);
+        Ok(seen)
+    }
 }
 
 /// Decides the keys of one fetch's `items` for a feed in `mode`. `is_seen` asks the
@@ -151,60 +220,73 @@ pub fn assign_keys<E>(
     items: &[FeedItem],
     mode: IdentityMode,
     weak_keys_recorded: bool,
-    mut is_seen: impl FnMut(&str) -> Result<bool, E>,
+    is_seen: impl FnMut(&str) -> Result<bool, E>,
 ) -> Result<Assignment, E> {
     let n = items.len();
     // Title + date, with an occurrence number counted from the oldest (the end of the
     // document), so new items at the top do not shift the numbers of old ones.
-    let mut td_count: HashMap<String, usize> = HashMap::new();
+    let mut td_count: FxHashMap<String, usize> = FxHashMap::default();
     let mut td_keys = vec![String::new(); n];
     for (i, item) in items.iter().enumerate().rev() {
         let material = title_date_material(item);
-        let seen_before = td_count.entry(material.clone()).or_default();
-        td_keys[i] = if *seen_before == 0 {
-            versioned(KeySource::TitleDate, &material)
-        } else {
-            versioned(
-                KeySource::TitleDate,
-                &format!("{material}\u{0}{seen_before}"),
-            )
+        td_keys[i] = match td_count.get_mut(&material) {
+            Some(seen_before) => {
+                let key = versioned(
+                    KeySource::TitleDate,
+                    &format!("{material}\u{0}{seen_before}"),
+                );
+                *seen_before += 1;
+                key
+            }
+            None => {
+                let key = versioned(KeySource::TitleDate, &material);
+                td_count.insert(material, 1);
+                key
+            }
         };
-        *seen_before += 1;
     }
-    let derived: Vec<Derived> = items
+    let mut derived: Vec<Derived> = items
         .iter()
         .zip(td_keys)
         .map(|(item, title_date)| Derived {
-            guid: guid_material(item).map(|g| versioned(KeySource::Guid, &g)),
-            link: item
-                .link
-                .as_deref()
-                .and_then(canonical_link)
-                .map(|l| versioned(KeySource::Link, &l)),
-            title_date,
+            keys: [
+                guid_material(item).map(|g| versioned(KeySource::Guid, &g)),
+                item.link
+                    .as_deref()
+                    .and_then(canonical_link)
+                    .map(|l| versioned(KeySource::Link, &l)),
+                Some(title_date),
+            ],
+            unique: [false; 2],
             dated: item.published.is_some(),
         })
         .collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut counts: FxHashMap<&str, usize> = FxHashMap::default();
     for d in &derived {
-        for k in d.guid.iter().chain(d.link.iter()) {
+        for k in d.keys[..TITLE_DATE].iter().flatten() {
             *counts.entry(k.as_str()).or_default() += 1;
         }
     }
-    let unique = |k: &Option<String>| -> Option<String> {
-        k.as_ref().filter(|k| counts[k.as_str()] == 1).cloned()
-    };
+    let unique: Vec<[bool; 2]> = derived
+        .iter()
+        .map(|d| [GUID, LINK].map(|w| d.keys[w].as_ref().is_some_and(|k| counts[k.as_str()] == 1)))
+        .collect();
+    drop(counts);
+    for (d, u) in derived.iter_mut().zip(unique) {
+        d.unique = u;
+    }
+    let mut seen = SeenKeys::new(is_seen, n);
 
     // Is the feed's mode still good enough for this fetch?
-    let weak_guids = derived.iter().filter(|d| unique(&d.guid).is_none()).count();
-    let usable_links = derived.iter().filter(|d| unique(&d.link).is_some()).count();
+    let weak_guids = derived.iter().filter(|d| d.unique(GUID).is_none()).count();
+    let usable_links = derived.iter().filter(|d| d.unique(LINK).is_some()).count();
     let mut regenerated = 0;
     if mode == IdentityMode::Guid {
-        for d in &derived {
-            if let Some(g) = unique(&d.guid)
+        for (i, d) in derived.iter().enumerate() {
+            if d.unique(GUID).is_some()
                 && d.dated
-                && !is_seen(&g)?
-                && is_seen(&d.title_date)?
+                && !seen.ask(&derived, i, GUID)?
+                && seen.ask(&derived, i, TITLE_DATE)?
             {
                 regenerated += 1;
             }
@@ -239,19 +321,19 @@ pub fn assign_keys<E>(
 
     let mut out = Vec::with_capacity(n);
     let mut record = Vec::new();
-    let mut recorded: HashSet<String> = HashSet::new();
-    for d in &derived {
-        let primary = match new_mode {
-            IdentityMode::Guid => unique(&d.guid)
-                .or_else(|| unique(&d.link))
-                .unwrap_or_else(|| d.title_date.clone()),
-            IdentityMode::Link => unique(&d.link).unwrap_or_else(|| d.title_date.clone()),
-            IdentityMode::TitleDate => d.title_date.clone(),
+    let mut recorded: FxHashSet<&str> = FxHashSet::default();
+    for (i, d) in derived.iter().enumerate() {
+        let by_guid = || d.unique(GUID).map(|_| GUID);
+        let by_link = || d.unique(LINK).map(|_| LINK);
+        let decides = match new_mode {
+            IdentityMode::Guid => by_guid().or_else(by_link).unwrap_or(TITLE_DATE),
+            IdentityMode::Link => by_link().unwrap_or(TITLE_DATE),
+            IdentityMode::TitleDate => TITLE_DATE,
         };
-        let mut all: Vec<String> = d.guid.iter().chain(d.link.iter()).cloned().collect();
-        all.push(d.title_date.clone());
-        let mut fresh = !is_seen(&primary)?;
-        if fresh && d.dated && is_seen(&d.title_date)? {
+        let primary = d.keys[decides].clone().expect("a derived key");
+        let all: Vec<String> = d.keys.iter().flatten().cloned().collect();
+        let mut fresh = !seen.ask(&derived, i, decides)?;
+        if fresh && d.dated && seen.ask(&derived, i, TITLE_DATE)? {
             // The same dated title under a new id: a regenerated guid or moved link.
             fresh = false;
         }
@@ -259,21 +341,22 @@ pub fn assign_keys<E>(
             // On a fallback, any unique id seen before means the item is old. On the
             // first fetch after an upgrade, shared ids count too: the old scheme
             // keyed such items by the shared id, so it is all there is to go on.
-            let candidates = if weak_keys_recorded {
-                [unique(&d.guid), unique(&d.link)]
-            } else {
-                [d.guid.clone(), d.link.clone()]
-            };
-            for k in candidates.into_iter().flatten() {
-                if is_seen(&k)? {
+            for which in [GUID, LINK] {
+                let candidate = if weak_keys_recorded {
+                    d.unique(which)
+                } else {
+                    d.keys[which].as_ref()
+                };
+                if candidate.is_some() && seen.ask(&derived, i, which)? {
                     fresh = false;
                     break;
                 }
             }
         }
-        for k in &all {
-            if !recorded.contains(k) && !is_seen(k)? {
-                recorded.insert(k.clone());
+        for (which, k) in d.keys.iter().enumerate() {
+            let Some(k) = k else { continue };
+            if !recorded.contains(k.as_str()) && !seen.ask(&derived, i, which)? {
+                recorded.insert(k.as_str());
                 record.push(k.clone());
             }
         }
@@ -297,32 +380,37 @@ pub fn canonical_link(link: &str) -> Option<String> {
         .to_ascii_lowercase();
     let mut out = host;
     if let Some(port) = url.port() {
-        out.push_str(&format!(":{port}"));
+        let _ = write!(out, ":{port}");
     }
     out.push_str(url.path().trim_end_matches('/'));
-    let params: Vec<String> = url
-        .query_pairs()
-        .filter(|(k, _)| !is_tracking_param(k))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    if !params.is_empty() {
-        out.push('?');
-        out.push_str(&params.join("&"));
+    let mut first = true;
+    for (k, v) in url.query_pairs().filter(|(k, _)| !is_tracking_param(k)) {
+        out.push(if first { '?' } else { '&' });
+        first = false;
+        out.push_str(&k);
+        out.push('=');
+        out.push_str(&v);
     }
     Some(out)
 }
 
+/// `utm_*`, `fbclid`, `gclid`, `mc_cid`, `mc_eid` and `ref`, in any ASCII case.
 fn is_tracking_param(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key.starts_with("utm_")
-        || matches!(
-            key.as_str(),
-            "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "ref"
-        )
+    key.as_bytes()
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"utm_"))
+        || ["fbclid", "gclid", "mc_cid", "mc_eid", "ref"]
+            .iter()
+            .any(|t| key.eq_ignore_ascii_case(t))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Appends `bytes` in lower-case hex.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
 }
 
 #[cfg(test)]

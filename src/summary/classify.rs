@@ -2,9 +2,9 @@
 //! the title or text uses sanctions vocabulary. The answer carries its reason, so a
 //! user can see why an item was (or was not) considered.
 
+use super::words::Words;
 use crate::config::FeedKind;
 use crate::feeds::FeedItem;
-use crate::watch::normalize::tokens;
 
 /// The verdict and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,15 +89,16 @@ pub fn classify(kind: FeedKind, item: &FeedItem) -> Classification {
 
 /// The first sanctions word or phrase in `text`, if any.
 pub fn sanctions_term(text: &str) -> Option<String> {
-    let toks = tokens(text);
-    for (i, t) in toks.iter().enumerate() {
+    let toks = Words::of(text);
+    for i in 0..toks.len() {
+        let word = toks.norm(i);
         if let Some(next) = toks.get(i + 1)
-            && PHRASES.iter().any(|(a, b)| *a == t.norm && *b == next.norm)
+            && PHRASES.iter().any(|(a, b)| *a == word && *b == next)
         {
-            return Some(format!("{} {}", t.norm, next.norm));
+            return Some(format!("{word} {next}"));
         }
-        if TERMS.contains(&t.norm.as_str()) && is_strong(&t.norm) {
-            return Some(t.norm.clone());
+        if TERMS.contains(&word) && is_strong(word) {
+            return Some(word.to_string());
         }
     }
     None

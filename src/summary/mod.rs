@@ -3,7 +3,8 @@
 //! ([`recognise`]), choosing the sentences that carry the news ([`extract`]) and the
 //! sentence around each hit ([`sentences`]), grouping reports of one announcement
 //! into stories ([`story`], found through [`story_index`]), and composing posts as plain text and sanitised Matrix
-//! HTML ([`post`], [`html`]). Pure: no store, no network.
+//! HTML ([`post`], [`html`]). Recognition and fingerprints read an item's words once,
+//! through [`words`]. Pure: no store, no network.
 
 pub mod classify;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod recognise;
 pub mod sentences;
 pub mod story;
 pub mod story_index;
+pub mod words;
 
 pub use classify::{Classification, classify};
 pub use post::{Field, ItemHit, Post, compose_also_reported, compose_post};

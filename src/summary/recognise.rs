@@ -11,12 +11,10 @@
 //! subject), or after it following "by" (the passive), else the first agency or
 //! non-target country mentioned. Works on capitalised titles and empty summaries.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::sentences::split_sentences;
-use crate::watch::normalize::{Token, tokens};
+use super::words::{ItemText, Words};
 
 /// The kind of sanctions action an item reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -767,7 +765,7 @@ const AUTHORITY_CUES: &[(&str, Authority, MentionKind)] = &[
 struct CueTable<T: Copy> {
     cues: Vec<(Vec<&'static str>, T)>,
     /// First word → the cues starting with it, in table order.
-    by_first_word: HashMap<&'static str, Vec<usize>>,
+    by_first_word: FxHashMap<&'static str, Vec<usize>>,
 }
 
 impl<T: Copy> CueTable<T> {
@@ -775,7 +773,7 @@ impl<T: Copy> CueTable<T> {
         let cues: Vec<(Vec<&'static str>, T)> = raw
             .map(|(phrase, value)| (phrase.split(' ').collect(), value))
             .collect();
-        let mut by_first_word: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        let mut by_first_word: FxHashMap<&'static str, Vec<usize>> = FxHashMap::default();
         for (i, (phrase, _)) in cues.iter().enumerate() {
             by_first_word.entry(phrase[0]).or_default().push(i);
         }
@@ -787,8 +785,8 @@ impl<T: Copy> CueTable<T> {
 
     /// The longest cue starting at token `i`, with its length (of equally long
     /// cues, the first in the table).
-    fn longest_at(&self, toks: &[Token], i: usize) -> Option<(usize, T)> {
-        let starting_here = self.by_first_word.get(toks.get(i)?.norm.as_str())?;
+    fn longest_at(&self, toks: &Words, i: usize) -> Option<(usize, T)> {
+        let starting_here = self.by_first_word.get(toks.get(i)?)?;
         let mut best: Option<(usize, T)> = None;
         for &c in starting_here {
             let (phrase, value) = &self.cues[c];
@@ -798,8 +796,8 @@ impl<T: Copy> CueTable<T> {
             }
             if phrase
                 .iter()
-                .zip(&toks[i..i + n])
-                .all(|(p, t)| *p == t.norm)
+                .enumerate()
+                .all(|(k, p)| *p == toks.norm(i + k))
             {
                 best = Some((n, *value));
             }
@@ -862,11 +860,11 @@ pub(crate) fn is_title_case(text: &str) -> bool {
 /// Action cues of one sentence, in order. In running text (`headline` false) a
 /// capitalised word inside the sentence is part of a name ("National Settlement
 /// Depository"), not a cue.
-fn action_cues(sentence: &str, toks: &[Token], headline: bool) -> Vec<ActionCue> {
+fn action_cues(sentence: &str, toks: &Words, headline: bool) -> Vec<ActionCue> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        let original = &sentence[toks[i].start..toks[i].end];
+        let original = &sentence[toks.span(i)];
         let in_name = !headline
             && i > 0
             && original.chars().next().is_some_and(char::is_uppercase)
@@ -877,10 +875,10 @@ fn action_cues(sentence: &str, toks: &[Token], headline: bool) -> Vec<ActionCue>
         }
         if let Some((len, (action, strength))) = ACTIONS.longest_at(toks, i) {
             let mut strength = strength;
-            let word = toks[i].norm.as_str();
+            let word = toks.norm(i);
             if len == 1 && word == "designated" {
-                let prev = i.checked_sub(1).map(|p| toks[p].norm.as_str());
-                let next = toks.get(i + 1).map(|t| t.norm.as_str());
+                let prev = i.checked_sub(1).map(|p| toks.norm(p));
+                let next = toks.get(i + 1);
                 strength = if prev == Some("specially")
                     || matches!(
                         next,
@@ -900,7 +898,7 @@ fn action_cues(sentence: &str, toks: &[Token], headline: bool) -> Vec<ActionCue>
                     Strength::Weak
                 };
             }
-            if len == 1 && word == "gl" && !toks.get(i + 1).is_some_and(|t| is_numberish(&t.norm)) {
+            if len == 1 && word == "gl" && !toks.get(i + 1).is_some_and(is_numberish) {
                 i += 1;
                 continue;
             }
@@ -922,30 +920,30 @@ fn is_numberish(s: &str) -> bool {
 }
 
 /// "X sanctions Y" (verb) versus "sanctions on Y" (noun).
-fn sanctions_is_verb(toks: &[Token], i: usize) -> bool {
+fn sanctions_is_verb(toks: &Words, i: usize) -> bool {
     let Some(next) = toks.get(i + 1) else {
         return false;
     };
     if i == 0 {
         return false;
     }
-    if toks[i].norm == "sanctioned" {
+    if toks.norm(i) == "sanctioned" {
         // "Seoul sanctioned two ships" — past tense with an object; the adjective use
         // ("sanctioned tanker") comes first in a headline.
-        return !NOUN_FOLLOWERS.contains(&next.norm.as_str());
+        return !NOUN_FOLLOWERS.contains(&next);
     }
-    let prev = toks[i - 1].norm.as_str();
-    !NOUN_FOLLOWERS.contains(&next.norm.as_str()) && !NOUN_PRECEDERS.contains(&prev)
+    let prev = toks.norm(i - 1);
+    !NOUN_FOLLOWERS.contains(&next) && !NOUN_PRECEDERS.contains(&prev)
 }
 
 /// Authority mentions in one sentence. Lower-case "us"/"un" are words, not names.
-fn authority_mentions(text: &str, toks: &[Token], caps: bool) -> Vec<Mention> {
+fn authority_mentions(text: &str, toks: &Words, caps: bool) -> Vec<Mention> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
         if let Some((len, (authority, kind))) = AUTHORITIES.longest_at(toks, i) {
-            let word = toks[i].norm.as_str();
-            let original = &text[toks[i].start..toks[i].end];
+            let word = toks.norm(i);
+            let original = &text[toks.span(i)];
             let ambiguous_word = len == 1 && matches!(word, "us" | "un");
             if ambiguous_word && (caps || original != original.to_uppercase()) {
                 i += 1;
@@ -961,7 +959,7 @@ fn authority_mentions(text: &str, toks: &[Token], caps: bool) -> Vec<Mention> {
             let authority = if word == "treasury"
                 && len == 1
                 && i > 0
-                && matches!(toks[i - 1].norm.as_str(), "uk" | "british" | "hm" | "k")
+                && matches!(toks.norm(i - 1), "uk" | "british" | "hm" | "k")
             {
                 OFSI
             } else {
@@ -982,13 +980,13 @@ fn authority_mentions(text: &str, toks: &[Token], caps: bool) -> Vec<Mention> {
 
 /// The authority acting in a sentence whose action cue is at token `cue`, and
 /// whether it is only a usual target country (weak evidence).
-fn actor_for(mentions: &[Mention], toks: &[Token], cue: usize) -> Option<(Authority, bool)> {
+fn actor_for(mentions: &[Mention], toks: &Words, cue: usize) -> Option<(Authority, bool)> {
     // Passive: "... sanctioned by Japan".
     for m in mentions
         .iter()
         .filter(|m| m.token > cue && m.token <= cue + 5)
     {
-        if toks[cue..m.token].iter().any(|t| t.norm == "by") {
+        if (cue..m.token).any(|t| toks.norm(t) == "by") {
             return Some((m.authority, false));
         }
     }
@@ -1019,7 +1017,7 @@ fn actor_for(mentions: &[Mention], toks: &[Token], cue: usize) -> Option<(Author
 /// Agencies that a feed's own name can reveal (a government feed's summary may be
 /// empty): only agency names, never countries (a "Japan Times" feed is no actor).
 fn authority_from_source(source: &str) -> Option<Authority> {
-    let toks = tokens(source);
+    let toks = Words::of(source);
     authority_mentions(source, &toks, is_all_caps(source))
         .into_iter()
         .find(|m| m.kind == MentionKind::Agency)
@@ -1032,23 +1030,27 @@ const LEAD_SENTENCES: usize = 3;
 /// Recognises the action and authority of an item from its title, text and the
 /// name of the feed it came from.
 pub fn recognise(title: &str, text: &str, source: &str) -> Recognition {
-    let mut sentences: Vec<&str> = Vec::new();
-    if !title.trim().is_empty() {
-        sentences.push(title);
+    recognise_text(&ItemText::new(title, text), source)
+}
+
+/// [`recognise`] for an item whose words are read already.
+pub(crate) fn recognise_text(item: &ItemText, source: &str) -> Recognition {
+    let mut sentences: Vec<(&str, &Words)> = Vec::new();
+    if !item.title.trim().is_empty() {
+        sentences.push((item.title, item.title_words()));
     }
-    for r in split_sentences(text).into_iter().take(LEAD_SENTENCES) {
-        sentences.push(&text[r]);
+    for k in 0..item.sentences.len().min(LEAD_SENTENCES) {
+        sentences.push((item.sentence(k), item.sentence_words(k)));
     }
 
     let mut action: Option<(Action, usize)> = None;
     let mut weak: Option<(Action, usize)> = None;
     let mut all_mentions: Vec<(usize, Mention)> = Vec::new();
     let mut actor: Option<(Authority, bool)> = None;
-    for (s, sentence) in sentences.iter().enumerate() {
+    for (s, &(sentence, toks)) in sentences.iter().enumerate() {
         let caps = is_all_caps(sentence);
-        let toks = tokens(sentence);
-        let cues = action_cues(sentence, &toks, s == 0 || caps || is_title_case(sentence));
-        let mentions = authority_mentions(sentence, &toks, caps);
+        let cues = action_cues(sentence, toks, s == 0 || caps || is_title_case(sentence));
+        let mentions = authority_mentions(sentence, toks, caps);
         all_mentions.extend(mentions.iter().map(|m| (s, *m)));
         // The first decisive cue; a generic verb yields to a specific cue after it
         // ("adds ... to the Entity List", "amended General License").
@@ -1074,14 +1076,14 @@ pub fn recognise(title: &str, text: &str, source: &str) -> Recognition {
             && let Some(cue) = decisive.as_ref()
         {
             action = Some((cue.action, s));
-            actor = actor_for(&mentions, &toks, cue.token).or(actor);
+            actor = actor_for(&mentions, toks, cue.token).or(actor);
         }
         if weak.is_none()
             && let Some(cue) = cues.first()
         {
             weak = Some((cue.action, s));
             if action.is_none() && actor.is_none() {
-                actor = actor_for(&mentions, &toks, cue.token);
+                actor = actor_for(&mentions, toks, cue.token);
             }
         }
     }

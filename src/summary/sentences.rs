@@ -36,8 +36,14 @@ fn is_boundary(text: &str, dot: usize) -> bool {
         .map_or(0, |i| i + 1);
     // A single capital before the dot is taken as the end of a name ("the Lady R."),
     // not an initial: vessel names end that way more often than quotes split on one.
-    let word = text[word_start..dot].to_lowercase();
-    !ABBREVIATIONS.contains(&word.as_str())
+    let word = &text[word_start..dot];
+    let abbreviation = if word.is_ascii() {
+        // The list is lower-case ASCII: no need to lower-case a copy.
+        ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
+    } else {
+        ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+    };
+    !abbreviation
 }
 
 /// The byte range of the sentence containing `hit` (trimmed).

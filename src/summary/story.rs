@@ -18,16 +18,15 @@
 //! different specific actions weigh heavily against, so "Japan sanctions the same
 //! ships" and "OFAC issues a licence the same day" stay apart.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::recognise::{Action, Recognition, is_all_caps, is_title_case, recognise};
-use super::sentences::split_sentences;
+use super::recognise::{Action, Recognition, is_all_caps, is_title_case, recognise_text};
 use super::story_index::StoryIndex;
-use crate::watch::normalize::tokens;
+use super::words::{ItemText, Words};
 
 /// Scores at or above this make two items one story.
 pub const SAME_STORY_THRESHOLD: f32 = 0.42;
@@ -601,11 +600,11 @@ pub struct Fingerprint {
 /// The word lists above as sets, for lookups per token.
 struct WordLists {
     /// [`STOP_WORDS`] and [`CALENDAR_WORDS`].
-    not_content: HashSet<&'static str>,
+    not_content: FxHashSet<&'static str>,
     /// [`NOT_NAMES`] and [`CALENDAR_WORDS`].
-    not_names: HashSet<&'static str>,
+    not_names: FxHashSet<&'static str>,
     /// [`NUMBER_WORDS`].
-    numbers: HashMap<&'static str, &'static str>,
+    numbers: FxHashMap<&'static str, &'static str>,
 }
 
 static WORD_LISTS: LazyLock<WordLists> = LazyLock::new(|| WordLists {
@@ -625,9 +624,9 @@ fn hash_word(word: &str) -> u64 {
 }
 
 /// A content word's comparable form: number words as digits, a plural `s` dropped.
-fn content_form(norm: &str) -> Option<String> {
+fn content_form(norm: &str) -> Option<&str> {
     if let Some(digits) = WORD_LISTS.numbers.get(norm) {
-        return Some((*digits).to_string());
+        return Some(digits);
     }
     if WORD_LISTS.not_content.contains(norm) {
         return None;
@@ -640,34 +639,57 @@ fn content_form(norm: &str) -> Option<String> {
     } else {
         norm
     };
-    Some(stem.to_string())
+    Some(stem)
+}
+
+/// The hashed content words of one title or sentence, added to `out`.
+fn content_words(words: &Words, out: &mut Vec<u64>) {
+    out.extend(words.norms().filter_map(content_form).map(hash_word));
 }
 
 /// Names in one sentence: capitalised words other than the first, not in
 /// [`NOT_NAMES`]. A sentence in capitals gives none (case says nothing there).
-fn sentence_names(sentence: &str, out: &mut BTreeSet<u64>) {
+fn sentence_names(sentence: &str, words: &Words, out: &mut Vec<u64>) {
     if is_all_caps(sentence) {
         return;
     }
-    for (i, t) in tokens(sentence).iter().enumerate() {
-        let original = &sentence[t.start..t.end];
+    for i in 0..words.len() {
+        let norm = words.norm(i);
+        let original = &sentence[words.span(i)];
         let first = original.chars().next().unwrap_or(' ');
         let capitalised = first.is_uppercase();
         let has_digit_and_letter = original.chars().any(|c| c.is_ascii_digit())
             && original.chars().any(|c| c.is_alphabetic());
-        if (i == 0 && !has_digit_and_letter) || WORD_LISTS.not_names.contains(t.norm.as_str()) {
+        if (i == 0 && !has_digit_and_letter) || WORD_LISTS.not_names.contains(norm) {
             continue;
         }
-        if (capitalised && t.norm.chars().count() >= 2) || has_digit_and_letter {
-            out.insert(hash_word(&t.norm));
+        if (capitalised && norm.chars().count() >= 2) || has_digit_and_letter {
+            out.push(hash_word(norm));
         }
     }
 }
 
 /// Builds the fingerprint of an item.
 pub fn fingerprint(input: &StoryInput) -> Fingerprint {
-    let Recognition { action, authority } = recognise(input.title, input.text, input.source);
-    fingerprint_with(input, action, authority.map(|a| a.code.to_string()))
+    recognise_and_fingerprint(input, input.source).1
+}
+
+/// Recognises an item's action and authority (reading the feed's name as
+/// `source_name`, as [`super::recognise`] does) and builds its fingerprint with
+/// them, reading its words once for both.
+pub fn recognise_and_fingerprint(
+    input: &StoryInput,
+    source_name: &str,
+) -> (Recognition, Fingerprint) {
+    let item = ItemText::new(input.title, input.text);
+    let recognition = recognise_text(&item, source_name);
+    let fp = fingerprint_text(
+        input,
+        &item,
+        recognition.action,
+        recognition.authority.map(|a| a.code.to_string()),
+    );
+    (recognition, fp)
 }
 
 /// Builds the fingerprint of an item whose action and authority are known.
@@ -676,30 +698,42 @@ pub fn fingerprint_with(
     action: Action,
     authority: Option<String>,
 ) -> Fingerprint {
-    let mut words = BTreeSet::new();
-    let mut lead = vec![input.title];
-    let sentences = split_sentences(input.text);
-    for r in sentences.iter().take(LEAD_SENTENCES) {
-        lead.push(&input.text[r.clone()]);
+    fingerprint_text(
+        input,
+        &ItemText::new(input.title, input.text),
+        action,
+        authority,
+    )
+}
+
+/// [`fingerprint_with`] for an item whose words are read already.
+fn fingerprint_text(
+    input: &StoryInput,
+    item: &ItemText,
+    action: Action,
+    authority: Option<String>,
+) -> Fingerprint {
+    let mut words = Vec::new();
+    content_words(item.title_words(), &mut words);
+    for k in 0..item.sentences.len().min(LEAD_SENTENCES) {
+        content_words(item.sentence_words(k), &mut words);
     }
-    for part in &lead {
-        for t in tokens(part) {
-            if let Some(w) = content_form(&t.norm) {
-                words.insert(hash_word(&w));
-            }
-        }
-    }
-    let mut names = BTreeSet::new();
+    let mut names = Vec::new();
     // A headline in Title Case capitalises every word; its names show in the text.
     if !is_title_case(input.title) {
-        sentence_names(input.title, &mut names);
+        sentence_names(input.title, item.title_words(), &mut names);
     }
-    for r in sentences {
+    for (k, r) in item.sentences.iter().enumerate() {
         if r.start > NAME_SCAN_CHARS {
             break;
         }
-        sentence_names(&input.text[r], &mut names);
+        sentence_names(item.sentence(k), item.sentence_words(k), &mut names);
     }
+    // Sorted, without repeats.
+    words.sort_unstable();
+    words.dedup();
+    names.sort_unstable();
+    names.dedup();
     let mut watched: Vec<String> = input.watched.to_vec();
     watched.sort();
     watched.dedup();
@@ -708,8 +742,8 @@ pub fn fingerprint_with(
         published: input.published,
         action,
         authority,
-        words: words.into_iter().collect(),
-        names: names.into_iter().collect(),
+        words,
+        names,
         watched,
     }
 }
