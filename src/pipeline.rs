@@ -3,7 +3,7 @@
 //! feed's new state are written in one store transaction, so a crash can neither lose
 //! a post nor post twice. Synchronous: callers run it off the async runtime.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::Utc;
 use rand::Rng;
@@ -56,16 +56,8 @@ pub fn process_items(
     mut state: FeedState,
 ) -> Result<ProcessReport, StoreError> {
     let mut report = ProcessReport::default();
-    // Identity asks about each key several times (guid, link and title + date are
-    // each checked for regeneration, newness and recording): one lookup each.
-    let mut seen_keys: HashMap<String, bool> = HashMap::new();
     let assignment = assign_keys(&items, state.identity, state.weak_keys_recorded, |key| {
-        if let Some(&seen) = seen_keys.get(key) {
-            return Ok::<bool, StoreError>(seen);
-        }
-        let seen = app.store.is_seen(&feed.id, key)?;
-        seen_keys.insert(key.to_string(), seen);
-        Ok(seen)
+        app.store.is_seen(&feed.id, key)
     })?;
     if let Some(reason) = &assignment.fallback {
         tracing::warn!(
