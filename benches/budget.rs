@@ -418,8 +418,9 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
         let state = app.store.feed_state(&feed.id).unwrap();
         process_items(&app, feed, items, state).unwrap().posts
     });
-    // Delivery flushes the store before it sends; counted here once, as one
-    // delivery pass after the burst would.
+    // The poller hands freed pages back when its fetches are done; delivery flushes
+    // the store before it sends. Both counted here once, as after a burst of polls.
+    sanctions_watch::process::return_freed_pages();
     app.store.flush_blocking().unwrap();
     let elapsed = started.elapsed();
     assert!(posts > 0, "some items must match and be enqueued");

@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use tikv_jemallocator::Jemalloc;
 
-/// Declares the bot's allocator in a binary: jemalloc with one arena, returning
-/// freed pages to the system at once (`dirty_decay_ms:0,muzzy_decay_ms:0`).
+/// Declares the bot's allocator in a binary: jemalloc with one arena, keeping freed
+/// pages for reuse for about a second (`dirty_decay_ms:1000,muzzy_decay_ms:0`); the
+/// poller hands them all back whenever its fetches are done
+/// ([`return_freed_pages`]).
 ///
 /// glibc's malloc took about two fifths of the pipeline's time (sled's nodes, tokens,
 /// item keys, JSON). Measured with `cargo bench --bench budget`, back to back:
@@ -19,6 +21,11 @@ pub use tikv_jemallocator::Jemalloc;
 /// before the hot-function link of `scripts/link-hot-first`).
 /// jemalloc's defaults (eight arenas, freed pages kept for 10 s) ran at 12,000
 /// items/s but held 74 MiB; mimalloc ran at 11,400 but held 76-150 MiB.
+///
+/// Returning freed pages at once (`dirty_decay_ms:0`) cost the pipeline dearly: every
+/// page sled's log buffers and the pipeline freed was unmapped and faulted back in,
+/// 45,000 page faults per 10,000 items against 5,500 when pages are kept, and about
+/// a third of its time in the kernel.
 #[macro_export]
 macro_rules! bot_allocator {
     () => {
@@ -27,7 +34,7 @@ macro_rules! bot_allocator {
 
         /// jemalloc's options, read when it starts (a C string).
         #[unsafe(export_name = "_rjem_malloc_conf")]
-        static MALLOC_CONF: &[u8] = b"narenas:1,dirty_decay_ms:0,muzzy_decay_ms:0\0";
+        static MALLOC_CONF: &[u8] = b"narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
     };
 }
 
@@ -73,6 +80,30 @@ pub fn release_thread_cache() {
     unsafe {
         tikv_jemalloc_sys::mallctl(
             c"thread.tcache.flush".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}
+
+/// Hands the pages jemalloc keeps for reuse back to the system now.
+///
+/// Freed pages are kept for about a second so that a burst of work (a poll of many
+/// feeds, sled's log buffers) reuses them instead of faulting fresh ones in; the
+/// poller calls this when its last fetch in flight is done, so an idle bot holds no
+/// more than it uses. Does nothing where jemalloc is not the allocator (the tests).
+pub fn return_freed_pages() {
+    if !JEMALLOC_IN_USE.load(Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: `arena.4096.purge` (4096 is MALLCTL_ARENAS_ALL) takes no old or new
+    // value; it purges the unused dirty pages of every arena. It fails harmlessly
+    // (an error code, ignored).
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),

@@ -459,6 +459,10 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
                     }
                     Err(e) => tracing::error!(error = %e, "poll task failed"),
                 }
+                if running.is_empty() {
+                    // A burst of polls is over: what it freed goes back to the system.
+                    crate::process::return_freed_pages();
+                }
             }
         }
     }
