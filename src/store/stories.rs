@@ -5,8 +5,9 @@
 //! delivered, its event id, so later reports can be threaded under it), the link
 //! from an outbox entry to its story, each room's story and digest settings, the
 //! digest lines waiting for a room's next digest, and a bounded list of recent
-//! items for `search` (a fetch's items a few records, not one each). Everything an item adds is written in the same transaction
-//! that marks it seen ([`Store::commit_batch`]).
+//! items for `search` (a fetch's items in a few records, not one each). Everything
+//! an item adds is written in the same transaction that marks it seen
+//! ([`Store::commit_batch`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -127,7 +128,8 @@ fn decode_recent(value: &[u8]) -> Result<Vec<RecentItem>, StoreError> {
     }
 }
 
-/// How many items a `recent_items` record holds, without decoding them.
+/// How many items a `recent_items` record holds, without decoding them (none for
+/// an unreadable record, which `search` reports when it reaches it).
 fn count_recent(value: &[u8]) -> usize {
     if value.first() == Some(&b'[') {
         serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(value).map_or(0, |items| items.len())
