@@ -74,15 +74,23 @@ pub fn apply_bot_allocator_settings() {
 /// measured on its own). Does nothing where jemalloc is not the allocator (the
 /// tests).
 pub fn release_thread_cache() {
+    // Acts only on the calling thread's cache; fails harmlessly where thread caches
+    // are off.
+    jemalloc_action(c"thread.tcache.flush");
+}
+
+/// Runs a jemalloc control that takes and gives no value (`thread.tcache.flush`,
+/// `arena.<i>.purge`), if jemalloc is the allocator. A failure is an error code,
+/// ignored: these only hand memory back.
+fn jemalloc_action(name: &std::ffi::CStr) {
     if !JEMALLOC_IN_USE.load(Ordering::Relaxed) {
         return;
     }
-    // SAFETY: `thread.tcache.flush` takes no old or new value (null pointers, zero
-    // length) and only acts on the calling thread's cache. It fails harmlessly
-    // (an error code, ignored) where thread caches are off.
+    // SAFETY: `name` is a NUL-terminated control that takes no old or new value, so
+    // the value pointers are null and the new length zero, as jemalloc requires.
     unsafe {
         tikv_jemalloc_sys::mallctl(
-            c"thread.tcache.flush".as_ptr(),
+            name.as_ptr(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
@@ -98,21 +106,8 @@ pub fn release_thread_cache() {
 /// poller calls this when its last fetch in flight is done, so an idle bot holds no
 /// more than it uses. Does nothing where jemalloc is not the allocator (the tests).
 pub fn return_freed_pages() {
-    if !JEMALLOC_IN_USE.load(Ordering::Relaxed) {
-        return;
-    }
-    // SAFETY: `arena.4096.purge` (4096 is MALLCTL_ARENAS_ALL) takes no old or new
-    // value; it purges the unused dirty pages of every arena. It fails harmlessly
-    // (an error code, ignored).
-    unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"arena.4096.purge".as_ptr(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            0,
-        );
-    }
+    // 4096 is MALLCTL_ARENAS_ALL: the unused dirty pages of every arena.
+    jemalloc_action(c"arena.4096.purge");
 }
 
 /// Calls [`release_thread_cache`] when dropped. Made first in a closure that runs on
