@@ -640,7 +640,11 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
         // predicted from the last request the feed server saw.
         let phase = ((i * 7) % latency_samples) as f64 + 0.5;
         let phase = poll_interval.mul_f64(phase / latency_samples as f64);
-        let last_poll = server.requests("/lat.xml").last().map(|r| r.at).unwrap();
+        let last_poll = server
+            .requests("/lat.xml")
+            .last()
+            .map(|r| r.at)
+            .expect("the bot polls the latency feed");
         let mut publish_at = last_poll + phase;
         while publish_at < Instant::now() + Duration::from_millis(20) {
             publish_at += poll_interval;
