@@ -104,9 +104,9 @@ impl RecentStories {
 pub struct StoryDesk<'a> {
     app: &'a App,
     recent: RecentStories,
-    /// The stories this fetch added reports to: the position of the first added
-    /// report, and whether the story is new.
-    changed: BTreeMap<usize, (usize, bool)>,
+    /// The stories this fetch added reports to, with the position of the first
+    /// added report (0 for a story this fetch created).
+    changed: BTreeMap<usize, usize>,
     settings: HashMap<String, RoomSettings>,
     posted: HashMap<(String, String), StoryPost>,
     pending_digest: HashMap<(String, String), DigestLine>,
@@ -170,9 +170,7 @@ impl<'a> StoryDesk<'a> {
             Some((index, score)) => {
                 let story = &mut self.recent.stories[index];
                 tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
-                self.changed
-                    .entry(index)
-                    .or_insert((story.members.len(), false));
+                self.changed.entry(index).or_insert(story.members.len());
                 story.members.push(member);
                 story.fingerprints.push(fp);
                 PlacedStory {
@@ -189,8 +187,7 @@ impl<'a> StoryDesk<'a> {
                     members: vec![member],
                     fingerprints: vec![fp],
                 });
-                self.changed
-                    .insert(self.recent.stories.len() - 1, (0, true));
+                self.changed.insert(self.recent.stories.len() - 1, 0);
                 PlacedStory {
                     index: self.recent.stories.len() - 1,
                     id,
@@ -315,12 +312,11 @@ impl<'a> StoryDesk<'a> {
     /// Adds the desk's decisions to `batch`; returns the recent stories, for the
     /// [`crate::app::StoryCache`] once the batch is committed.
     pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
-        for (&index, &(first, is_new)) in &self.changed {
+        for (&index, &first) in &self.changed {
             let story = &self.recent.stories[index];
             batch.stories.push(StoryAddition {
                 id: story.id.clone(),
                 created: story.created,
-                is_new,
                 first,
                 reports: story.members[first..]
                     .iter()

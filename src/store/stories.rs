@@ -83,10 +83,9 @@ pub struct StoryAddition {
     pub id: String,
     /// When the story was created.
     pub created: DateTime<Utc>,
-    /// True if the story is new: its record is written, with these reports in it.
-    pub is_new: bool,
-    /// The position of the first added report among all the story's reports (0
-    /// for a new story).
+    /// The position of the first added report among all the story's reports: 0
+    /// for a new story, whose record is written with these reports in it (a
+    /// stored story has at least one report).
     pub first: usize,
     /// The added reports, in order, with their fingerprints.
     pub reports: Vec<(StoryMember, Fingerprint)>,
@@ -348,7 +347,7 @@ impl Store {
                     }
                     feed_state.insert(feed_id.as_bytes(), encode(state))?;
                     for added in &batch.stories {
-                        if added.is_new {
+                        if added.first == 0 {
                             let (members, fingerprints) = added.reports.iter().cloned().unzip();
                             let record = StoryRecord {
                                 id: added.id.clone(),
@@ -636,12 +635,11 @@ mod tests {
         (member, fingerprint)
     }
 
-    fn add(store: &Store, id: &str, is_new: bool, first: usize, reports: Vec<usize>) {
+    fn add(store: &Store, id: &str, first: usize, reports: Vec<usize>) {
         let batch = ItemBatch {
             stories: vec![StoryAddition {
                 id: id.into(),
                 created: Utc::now(),
-                is_new,
                 first,
                 reports: reports.into_iter().map(report).collect(),
             }],
@@ -661,9 +659,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let id = store.new_story_id().unwrap();
-        add(&store, &id, true, 0, vec![0, 1]);
-        add(&store, &id, false, 2, vec![2]);
-        add(&store, &id, false, 3, vec![3, 4]);
+        add(&store, &id, 0, vec![0, 1]);
+        add(&store, &id, 2, vec![2]);
+        add(&store, &id, 3, vec![3, 4]);
 
         let record: StoryRecord = decode(
             "stories",
@@ -806,7 +804,7 @@ mod tests {
             .insert_raw("stories", id.as_bytes(), &schema_1)
             .unwrap();
 
-        add(&store, &id, false, 2, vec![2, 3]);
+        add(&store, &id, 2, vec![2, 3]);
 
         let stories = store
             .recent_stories(Utc::now() - chrono::Duration::hours(1))
@@ -824,8 +822,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let id = store.new_story_id().unwrap();
-        add(&store, &id, true, 0, vec![0]);
-        add(&store, &id, false, 2, vec![2]);
+        add(&store, &id, 0, vec![0]);
+        add(&store, &id, 2, vec![2]);
         match store.recent_stories(Utc::now() - chrono::Duration::hours(1)) {
             Err(StoreError::Corrupt { tree, message }) => {
                 assert_eq!(tree, "story_reports");

@@ -692,21 +692,8 @@ pub fn recognise_and_fingerprint(
     (recognition, fp)
 }
 
-/// Builds the fingerprint of an item whose action and authority are known.
-pub fn fingerprint_with(
-    input: &StoryInput,
-    action: Action,
-    authority: Option<String>,
-) -> Fingerprint {
-    fingerprint_text(
-        input,
-        &ItemText::new(input.title, input.text),
-        action,
-        authority,
-    )
-}
-
-/// [`fingerprint_with`] for an item whose words are read already.
+/// Builds the fingerprint of an item whose words are read and whose action and
+/// authority are known.
 fn fingerprint_text(
     input: &StoryInput,
     item: &ItemText,
