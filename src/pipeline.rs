@@ -11,7 +11,9 @@ use rand::Rng;
 use crate::app::App;
 use crate::feeds::FeedItem;
 use crate::feeds::identity::assign_keys;
-use crate::store::{FeedRecord, FeedState, ItemBatch, OutboxEntry, StoreError};
+use crate::store::{
+    FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
+};
 use crate::story_pipeline::{StoryDesk, item_fingerprint, recent_item};
 use crate::summary::{Field, Fingerprint, ItemHit, classify};
 
@@ -89,10 +91,14 @@ pub fn process_items(
     }
     let lists: Vec<String> = rooms_by_list.keys().cloned().collect();
 
-    let mut batch = ItemBatch::default();
-    for (_, item) in &fresh {
-        batch.recent.push(recent_item(feed, item));
-    }
+    let recent: Vec<RecentItem> = fresh
+        .iter()
+        .map(|(_, item)| recent_item(feed, item))
+        .collect();
+    let mut batch = ItemBatch {
+        recent: RecentRecords::new(&recent),
+        ..ItemBatch::default()
+    };
     // Classify, screen and fingerprint first: the slow part, done without holding
     // the stories.
     let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>, Fingerprint)> = Vec::new();

@@ -17,8 +17,8 @@ use crate::watch::WatchEntry;
 mod stories;
 use stories::StoryTrees;
 pub use stories::{
-    DigestLine, DigestSetting, ItemBatch, OutboxLink, RECENT_ITEMS_CAP, RecentItem, RoomSettings,
-    StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord,
+    DigestLine, DigestSetting, ItemBatch, OutboxLink, RECENT_ITEMS_CAP, RecentItem, RecentRecords,
+    RoomSettings, StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord,
 };
 
 /// The store format written by this version.

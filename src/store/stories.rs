@@ -96,25 +96,49 @@ pub struct StoryAddition {
 /// 128 KiB as separate files (blobs).
 const RECENT_RECORD_BYTES: usize = 8 * 1024;
 
-/// The `recent_items` records of a fetch's items: JSON arrays of consecutive items,
-/// each up to [`RECENT_RECORD_BYTES`] unless a single item is larger.
-fn encode_recent_records(items: &[RecentItem]) -> Vec<Vec<u8>> {
-    let mut records = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    for item in items {
-        let encoded = encode(item);
-        if !current.is_empty() && current.len() + encoded.len() + 2 > RECENT_RECORD_BYTES {
-            current.push(b']');
-            records.push(std::mem::take(&mut current));
+/// A fetch's items for `search`, already encoded as `recent_items` records: JSON
+/// arrays of consecutive items, each up to [`RECENT_RECORD_BYTES`] unless a single
+/// item is larger. Encoding is most of the cost of keeping them, so the pipeline does
+/// it before it takes the story lock, and the commit only inserts.
+#[derive(Debug, Clone, Default)]
+pub struct RecentRecords {
+    records: Vec<Vec<u8>>,
+    items: usize,
+}
+
+impl RecentRecords {
+    /// Encodes `items`, oldest first as they will be searched newest first.
+    pub fn new(items: &[RecentItem]) -> RecentRecords {
+        let mut records = Vec::new();
+        let mut current: Vec<u8> = Vec::new();
+        for item in items {
+            let encoded = encode(item);
+            if !current.is_empty() && current.len() + encoded.len() + 2 > RECENT_RECORD_BYTES {
+                current.push(b']');
+                records.push(std::mem::take(&mut current));
+            }
+            current.push(if current.is_empty() { b'[' } else { b',' });
+            current.extend_from_slice(&encoded);
         }
-        current.push(if current.is_empty() { b'[' } else { b',' });
-        current.extend_from_slice(&encoded);
+        if !current.is_empty() {
+            current.push(b']');
+            records.push(current);
+        }
+        RecentRecords {
+            records,
+            items: items.len(),
+        }
     }
-    if !current.is_empty() {
-        current.push(b']');
-        records.push(current);
+
+    /// How many items the records hold.
+    pub fn len(&self) -> usize {
+        self.items
     }
-    records
+
+    /// True when there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
 }
 
 /// The items of a `recent_items` record: consecutive items of one fetch (schema 2),
@@ -248,7 +272,7 @@ pub struct ItemBatch {
     /// Story links of the enqueued posts, by transaction id.
     pub links: Vec<(String, OutboxLink)>,
     /// Items for `search`.
-    pub recent: Vec<RecentItem>,
+    pub recent: RecentRecords,
     /// Digest lines, by room (written over an earlier line of the same story).
     pub digest_lines: Vec<(String, DigestLine)>,
 }
@@ -311,10 +335,40 @@ impl Store {
         for _ in posts {
             ids.push(self.db.generate_id()?);
         }
-        let mut recent_records = Vec::new();
-        for record in encode_recent_records(&batch.recent) {
-            recent_records.push((self.db.generate_id()?, record));
+        let mut recent_records = Vec::with_capacity(batch.recent.records.len());
+        for record in &batch.recent.records {
+            recent_records.push((self.db.generate_id()?, record.as_slice()));
         }
+        // Everything is encoded before the transaction: while it commits, sled holds
+        // every other reader and writer of the store.
+        let outbox_values: Vec<(u64, Vec<u8>)> = ids
+            .iter()
+            .zip(posts)
+            .map(|(id, post)| (*id, encode(post)))
+            .collect();
+        let mut story_values: Vec<(&[u8], Vec<u8>)> = Vec::new();
+        let mut report_values: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for added in &batch.stories {
+            if added.first == 0 {
+                let (members, fingerprints) = added.reports.iter().cloned().unzip();
+                let record = StoryRecord {
+                    id: added.id.clone(),
+                    created: added.created,
+                    members,
+                    fingerprints,
+                };
+                story_values.push((added.id.as_bytes(), encode(&record)));
+                continue;
+            }
+            for (offset, (member, fingerprint)) in added.reports.iter().enumerate() {
+                let report = StoredReportRef {
+                    member,
+                    fingerprint,
+                };
+                report_values.push((report_key(&added.id, added.first + offset), encode(&report)));
+            }
+        }
+        let state_value = encode(state);
         let t = &self.story_trees;
         let result: TxResult<()> = (
             &self.seen,
@@ -342,32 +396,15 @@ impl Store {
                     for key in item_keys {
                         seen.insert(composite(feed_id, key), now.clone())?;
                     }
-                    for (id, post) in ids.iter().zip(posts) {
-                        outbox.insert(&id.to_be_bytes(), encode(post))?;
+                    for (id, value) in &outbox_values {
+                        outbox.insert(&id.to_be_bytes(), value.as_slice())?;
                     }
-                    feed_state.insert(feed_id.as_bytes(), encode(state))?;
-                    for added in &batch.stories {
-                        if added.first == 0 {
-                            let (members, fingerprints) = added.reports.iter().cloned().unzip();
-                            let record = StoryRecord {
-                                id: added.id.clone(),
-                                created: added.created,
-                                members,
-                                fingerprints,
-                            };
-                            stories.insert(added.id.as_bytes(), encode(&record))?;
-                            continue;
-                        }
-                        for (offset, (member, fingerprint)) in added.reports.iter().enumerate() {
-                            let report = StoredReportRef {
-                                member,
-                                fingerprint,
-                            };
-                            reports.insert(
-                                report_key(&added.id, added.first + offset),
-                                encode(&report),
-                            )?;
-                        }
+                    feed_state.insert(feed_id.as_bytes(), state_value.as_slice())?;
+                    for (key, value) in &story_values {
+                        stories.insert(*key, value.as_slice())?;
+                    }
+                    for (key, value) in &report_values {
+                        reports.insert(key.as_slice(), value.as_slice())?;
                     }
                     for (room, story, post) in &batch.story_posts {
                         let key = composite(room, story);
@@ -379,7 +416,7 @@ impl Store {
                         links.insert(txn.as_bytes(), encode(link))?;
                     }
                     for (id, record) in &recent_records {
-                        recent.insert(&id.to_be_bytes(), record.as_slice())?;
+                        recent.insert(&id.to_be_bytes(), *record)?;
                     }
                     for (room, line) in &batch.digest_lines {
                         digest.insert(composite(room, &line.story), encode(line))?;
@@ -709,11 +746,11 @@ mod tests {
             )
             .unwrap();
         let batch = ItemBatch {
-            recent: vec![
+            recent: RecentRecords::new(&[
                 recent("lady r first"),
                 recent("maia 1"),
                 recent("lady r second"),
-            ],
+            ]),
             ..ItemBatch::default()
         };
         store
@@ -742,7 +779,9 @@ mod tests {
             .map(|i| recent(&format!("item{i} {long}")))
             .collect();
         items[7].words = "huge ".repeat(4_000);
-        let records = encode_recent_records(&items);
+        let encoded = RecentRecords::new(&items);
+        assert_eq!(encoded.len(), items.len());
+        let records = encoded.records;
         assert!(records.len() > 3, "{} records", records.len());
         let mut decoded = Vec::new();
         for record in &records {
@@ -757,7 +796,7 @@ mod tests {
             decoded.extend(in_record);
         }
         assert_eq!(decoded, items);
-        assert!(encode_recent_records(&[]).is_empty());
+        assert!(RecentRecords::new(&[]).records.is_empty());
     }
 
     #[test]
@@ -767,9 +806,11 @@ mod tests {
         let per_fetch = 1_000;
         for fetch in 0..(RECENT_ITEMS_CAP / per_fetch + 2) {
             let batch = ItemBatch {
-                recent: (0..per_fetch)
-                    .map(|i| recent(&format!("fetch{fetch} item{i}")))
-                    .collect(),
+                recent: RecentRecords::new(
+                    &(0..per_fetch)
+                        .map(|i| recent(&format!("fetch{fetch} item{i}")))
+                        .collect::<Vec<_>>(),
+                ),
                 ..ItemBatch::default()
             };
             store
