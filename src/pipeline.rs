@@ -34,9 +34,15 @@ pub struct ProcessReport {
 
 /// A fresh transaction id for an outbox entry.
 pub fn new_txn_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 12] = rand::rng().random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sw{hex}")
+    let mut id = String::with_capacity(2 + 2 * bytes.len());
+    id.push_str("sw");
+    for b in bytes {
+        id.push(HEX[usize::from(b >> 4)] as char);
+        id.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    id
 }
 
 /// The items in the order they were published: feeds list newest first, so the
@@ -168,4 +174,24 @@ pub fn process_items(
         app.outbox_changed.notify_one();
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_ids_are_sw_and_24_lower_case_hex_digits_and_differ() {
+        let a = new_txn_id();
+        let b = new_txn_id();
+        assert_eq!(a.len(), 26, "{a}");
+        assert!(a.starts_with("sw"), "{a}");
+        assert!(
+            a[2..]
+                .bytes()
+                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')),
+            "{a}"
+        );
+        assert_ne!(a, b);
+    }
 }
