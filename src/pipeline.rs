@@ -14,8 +14,8 @@ use crate::feeds::identity::assign_keys;
 use crate::store::{
     FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
 };
-use crate::story_pipeline::{StoryDesk, item_fingerprint, recent_item};
-use crate::summary::{Field, Fingerprint, ItemHit, classify};
+use crate::story_pipeline::{StoryDesk, recent_item, recognise_item};
+use crate::summary::{Field, Fingerprint, ItemHit, Recognition, classify};
 
 /// What one run of the pipeline did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,7 +107,8 @@ pub fn process_items(
     };
     // Classify, screen and fingerprint first: the slow part, done without holding
     // the stories.
-    let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>, Fingerprint)> = Vec::new();
+    let mut announcements: Vec<(&String, &FeedItem, Vec<ItemHit>, Recognition, Fingerprint)> =
+        Vec::new();
     for (key, item) in to_consider {
         let verdict = classify(feed.kind, item);
         if !verdict.is_announcement {
@@ -121,8 +122,8 @@ pub fn process_items(
                 hits.push(ItemHit { field, hit });
             }
         }
-        let fp = item_fingerprint(feed, item, &hits);
-        announcements.push((key, item, hits, fp));
+        let (recognition, fp) = recognise_item(feed, item, &hits);
+        announcements.push((key, item, hits, recognition, fp));
     }
 
     // Then place them in stories and decide the posts, one feed at a time. The
@@ -131,7 +132,7 @@ pub fn process_items(
     let mut cached_stories = app.stories.lock();
     let mut desk = StoryDesk::open(app, cached_stories.take())?;
     let mut posts = Vec::new();
-    for (key, item, hits, fp) in announcements {
+    for (key, item, hits, recognition, fp) in announcements {
         let story = desk.place(feed, key, item, fp)?;
         if hits.is_empty() {
             continue;
@@ -144,7 +145,9 @@ pub fn process_items(
             }
         }
         for (room, room_hits) in by_room {
-            let Some(delivery) = desk.deliver(room, &story, feed, item, &room_hits)? else {
+            let Some(delivery) =
+                desk.deliver(room, &story, feed, (item, recognition), &room_hits)?
+            else {
                 continue;
             };
             posts.push(OutboxEntry {

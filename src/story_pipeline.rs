@@ -20,7 +20,7 @@ use crate::store::{
 use crate::summary::story::{Fingerprint, StoryInput, best_story, recognise_and_fingerprint};
 use crate::summary::story_index::StoryIndex;
 use crate::summary::words::folded_words;
-use crate::summary::{ItemHit, Post, compose_also_reported, compose_post, recognise};
+use crate::summary::{ItemHit, Post, Recognition, compose_also_reported, compose_post};
 
 /// How far back stored stories are considered (beyond the grouping window, so
 /// items published late still find theirs).
@@ -39,13 +39,14 @@ pub fn recent_item(feed: &crate::store::FeedRecord, item: &FeedItem) -> RecentIt
     }
 }
 
-/// What [`StoryDesk::place`] compares an announcement by: pure, so it is computed
-/// before the stories are taken.
-pub fn item_fingerprint(
+/// An announcement's action and authority (for its post and digest line), and the
+/// fingerprint [`StoryDesk::place`] compares it by: pure, so both are computed before
+/// the stories are taken, and the item is read once for both.
+pub fn recognise_item(
     feed: &crate::store::FeedRecord,
     item: &FeedItem,
     hits: &[ItemHit],
-) -> Fingerprint {
+) -> (Recognition, Fingerprint) {
     let watched: Vec<String> = hits
         .iter()
         .map(|h| format!("{}/{}", h.hit.list, h.hit.entry_id))
@@ -57,7 +58,7 @@ pub fn item_fingerprint(
         published: item.published.unwrap_or_else(Utc::now),
         watched: &watched,
     };
-    recognise_and_fingerprint(&input, &feed.name).1
+    recognise_and_fingerprint(&input, &feed.name)
 }
 
 /// The story an item was placed in.
@@ -142,7 +143,7 @@ impl<'a> StoryDesk<'a> {
         })
     }
 
-    /// Places an announcement, fingerprinted by [`item_fingerprint`], in a story (an
+    /// Places an announcement, fingerprinted by [`recognise_item`], in a story (an
     /// existing one, or a new one).
     pub fn place(
         &mut self,
@@ -212,19 +213,19 @@ impl<'a> StoryDesk<'a> {
         Ok(s)
     }
 
-    /// Decides what `room` gets for an item of `story` with `hits`: `None` when the
-    /// room takes only a digest.
+    /// Decides what `room` gets for an item of `story` with `hits`, recognised by
+    /// [`recognise_item`]: `None` when the room takes only a digest.
     pub fn deliver(
         &mut self,
         room: &str,
         story: &PlacedStory,
         feed: &crate::store::FeedRecord,
-        item: &FeedItem,
+        (item, recognition): (&FeedItem, Recognition),
         hits: &[ItemHit],
     ) -> Result<Option<Delivery>, StoreError> {
         let settings = self.settings(room)?;
         if let Some(digest) = &settings.digest {
-            self.add_digest_line(room, story, feed, item, hits)?;
+            self.add_digest_line(room, story, feed, recognition, hits)?;
             if digest.only {
                 return Ok(None);
             }
@@ -239,7 +240,7 @@ impl<'a> StoryDesk<'a> {
         let post = if reply {
             compose_also_reported(item, &feed.name)
         } else {
-            compose_post(item, &feed.name, hits)
+            compose_post(item, &feed.name, hits, recognition)
         };
         if earlier.is_none() {
             self.posted.insert(
@@ -266,7 +267,7 @@ impl<'a> StoryDesk<'a> {
         room: &str,
         story: &PlacedStory,
         feed: &crate::store::FeedRecord,
-        item: &FeedItem,
+        recognition: Recognition,
         hits: &[ItemHit],
     ) -> Result<(), StoreError> {
         let key = (room.to_string(), story.id.clone());
@@ -279,7 +280,6 @@ impl<'a> StoryDesk<'a> {
                 .find(|l| l.story == story.id);
             let line = stored.unwrap_or_else(|| {
                 let first = &self.recent.stories[story.index].members[0];
-                let recognition = recognise(&item.title, &item.text, &feed.name);
                 let mut what = Vec::new();
                 if let Some(a) = recognition.authority {
                     what.push(a.name.to_string());

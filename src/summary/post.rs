@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{readable_title, summary_sentences};
 use super::html::{escape, sanitize_matrix_html};
-use super::recognise::recognise;
+use super::recognise::Recognition;
 use super::sentences::{quote_around, sentence_around};
 use crate::feeds::FeedItem;
 use crate::watch::Hit;
@@ -44,8 +44,14 @@ pub struct Post {
 /// Builds the post for `item` from the feed called `source`, naming `hits`: the
 /// title, who did what (authority and action) with the source and date, one or two
 /// sentences that carry the news, each watched name with the sentence it appears
-/// in (name emphasised), and the link.
-pub fn compose_post(item: &FeedItem, source: &str, hits: &[ItemHit]) -> Post {
+/// in (name emphasised), and the link. `recognition` is the item's, by
+/// [`super::recognise`].
+pub fn compose_post(
+    item: &FeedItem,
+    source: &str,
+    hits: &[ItemHit],
+    recognition: Recognition,
+) -> Post {
     let title = if item.title.is_empty() {
         "(untitled item)".to_string()
     } else {
@@ -55,7 +61,6 @@ pub fn compose_post(item: &FeedItem, source: &str, hits: &[ItemHit]) -> Post {
         .published
         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "date unknown".into());
-    let recognition = recognise(&item.title, &item.text, source);
     let mut meta = Vec::new();
     if let Some(authority) = recognition.authority {
         meta.push(authority.name.to_string());
@@ -209,6 +214,10 @@ mod tests {
         }
     }
 
+    fn recognised(item: &FeedItem, source: &str) -> Recognition {
+        crate::summary::recognise(&item.title, &item.text, source)
+    }
+
     fn hits_for(item: &FeedItem, names: &[&str]) -> Vec<ItemHit> {
         let entries: Vec<WatchEntry> = names
             .iter()
@@ -236,7 +245,12 @@ mod tests {
             "Seoul sanctions ships",
             "South Korea acted. Ships the Angara and Lady R ferried arms. Japan followed.",
         );
-        let post = compose_post(&it, "Example News", &hits_for(&it, &["Lady R"]));
+        let post = compose_post(
+            &it,
+            "Example News",
+            &hits_for(&it, &["Lady R"]),
+            recognised(&it, "Example News"),
+        );
         assert!(
             post.plain.contains(
                 "Lady R (vessel, watchlist ships): “Ships the Angara and Lady R ferried arms.”"
@@ -261,7 +275,12 @@ mod tests {
     #[test]
     fn hostile_titles_stay_text() {
         let it = item("<script>alert(1)</script> @room Lady R", "");
-        let post = compose_post(&it, "<b>src</b>", &hits_for(&it, &["Lady R"]));
+        let post = compose_post(
+            &it,
+            "<b>src</b>",
+            &hits_for(&it, &["Lady R"]),
+            recognised(&it, "<b>src</b>"),
+        );
         assert!(
             !post.html.contains("<script") && !post.html.contains("<b>"),
             "{}",
@@ -278,7 +297,7 @@ mod tests {
     #[test]
     fn one_line_per_entry_even_with_many_hits() {
         let it = item("Lady R news", "The Lady R again. And Lady R once more.");
-        let post = compose_post(&it, "s", &hits_for(&it, &["Lady R"]));
+        let post = compose_post(&it, "s", &hits_for(&it, &["Lady R"]), recognised(&it, "s"));
         assert_eq!(post.plain.matches("• Lady R").count(), 1);
         assert!(
             post.plain.contains("“The Lady R again.”"),
