@@ -107,7 +107,7 @@ pub struct RecentRecords {
 }
 
 impl RecentRecords {
-    /// Encodes `items`, oldest first as they will be searched newest first.
+    /// Encodes `items`, in the order given (`search` reads them back in reverse).
     pub fn new(items: &[RecentItem]) -> RecentRecords {
         let mut records = Vec::new();
         let mut current: Vec<u8> = Vec::new();
@@ -369,6 +369,15 @@ impl Store {
             }
         }
         let state_value = encode(state);
+        let story_post_values: Vec<(Vec<u8>, Vec<u8>)> = (batch.story_posts.iter())
+            .map(|(room, story, post)| (composite(room, story), encode(post)))
+            .collect();
+        let link_values: Vec<(&[u8], Vec<u8>)> = (batch.links.iter())
+            .map(|(txn, link)| (txn.as_bytes(), encode(link)))
+            .collect();
+        let digest_values: Vec<(Vec<u8>, Vec<u8>)> = (batch.digest_lines.iter())
+            .map(|(room, line)| (composite(room, &line.story), encode(line)))
+            .collect();
         let t = &self.story_trees;
         let result: TxResult<()> = (
             &self.seen,
@@ -406,20 +415,19 @@ impl Store {
                     for (key, value) in &report_values {
                         reports.insert(key.as_slice(), value.as_slice())?;
                     }
-                    for (room, story, post) in &batch.story_posts {
-                        let key = composite(room, story);
-                        if story_posts.get(&key)?.is_none() {
-                            story_posts.insert(key, encode(post))?;
+                    for (key, value) in &story_post_values {
+                        if story_posts.get(key)?.is_none() {
+                            story_posts.insert(key.as_slice(), value.as_slice())?;
                         }
                     }
-                    for (txn, link) in &batch.links {
-                        links.insert(txn.as_bytes(), encode(link))?;
+                    for (key, value) in &link_values {
+                        links.insert(*key, value.as_slice())?;
                     }
                     for (id, record) in &recent_records {
                         recent.insert(&id.to_be_bytes(), *record)?;
                     }
-                    for (room, line) in &batch.digest_lines {
-                        digest.insert(composite(room, &line.story), encode(line))?;
+                    for (key, value) in &digest_values {
+                        digest.insert(key.as_slice(), value.as_slice())?;
                     }
                     Ok::<(), ConflictableTransactionError<()>>(())
                 },
