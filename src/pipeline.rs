@@ -145,8 +145,7 @@ pub fn process_items(
             }
         }
         for (room, room_hits) in by_room {
-            let Some(delivery) =
-                desk.deliver(room, &story, feed, (item, recognition), &room_hits)?
+            let Some(delivery) = desk.deliver(room, &story, feed, item, recognition, &room_hits)?
             else {
                 continue;
             };

@@ -220,7 +220,8 @@ impl<'a> StoryDesk<'a> {
         room: &str,
         story: &PlacedStory,
         feed: &crate::store::FeedRecord,
-        (item, recognition): (&FeedItem, Recognition),
+        item: &FeedItem,
+        recognition: Recognition,
         hits: &[ItemHit],
     ) -> Result<Option<Delivery>, StoreError> {
         let settings = self.settings(room)?;
