@@ -737,6 +737,9 @@ struct Mark {
 #[derive(Default)]
 struct Scratch {
     tok: Tokenizer,
+    /// The text `tok` holds the tokens of, when it holds any: a text screened by
+    /// several engines in turn (one per watchlist) is tokenized once.
+    tokenized: Option<String>,
     slots: Vec<Slot>,
     /// Vocabulary ids of short words looked up lately, so a word that comes again
     /// (in this text or the next) is not looked up in the vocabulary again.
@@ -1313,11 +1316,13 @@ impl ScreeningEngine {
         &self.anchor_postings[a..b]
     }
 
-    /// Tokenizes `text` into `scratch` and looks its words up in the vocabulary.
-    /// Returns whether the text has a word that introduces an identifier (IMO, MMSI).
+    /// Tokenizes `text` into `scratch` (unless it holds that text's tokens already)
+    /// and looks its words up in the vocabulary. Returns whether the text has a word
+    /// that introduces an identifier (IMO, MMSI).
     fn prepare(&self, text: &str, scratch: &mut Scratch) -> bool {
         let Scratch {
             tok,
+            tokenized,
             slots,
             words,
             joined,
@@ -1325,7 +1330,12 @@ impl ScreeningEngine {
             uncached_info,
             ..
         } = scratch;
-        tok.tokenize(text);
+        if tokenized.as_deref() != Some(text) {
+            tok.tokenize(text);
+            let held = tokenized.get_or_insert_with(String::new);
+            held.clear();
+            held.push_str(text);
+        }
         slots.clear();
         uncached.clear();
         let mut identifier_word = false;
@@ -2210,6 +2220,36 @@ mod tests {
 
     fn texts(e: &ScreeningEngine, text: &str) -> Vec<String> {
         e.screen(text).into_iter().map(|h| h.matched_text).collect()
+    }
+
+    #[test]
+    fn engines_screening_one_text_in_turn_find_what_each_finds_alone() {
+        let vessels = engine(&[entry("Lady R", EntryKind::Vessel, &[])]);
+        let people = engine(&[entry("Kim Jong Un", EntryKind::Person, &[])]);
+        let first = "Kim Jong Un watched the cargo ship Lady R dock.";
+        let second = "The tanker Lady R sailed; Kim Jong-un stayed.";
+        // Alone, each on a thread of its own (nothing tokenized before).
+        let alone = |e: &ScreeningEngine, t: &str| {
+            std::thread::scope(|s| s.spawn(|| texts(e, t)).join().unwrap())
+        };
+        let expected = [
+            alone(&vessels, first),
+            alone(&people, first),
+            alone(&vessels, second),
+            alone(&people, second),
+        ];
+        assert_eq!(expected[0], ["Lady R"]);
+        assert_eq!(expected[3], ["Kim Jong-un"]);
+        // In turn on this thread: the second engine reuses the first's tokens, and a
+        // new text (of the same length, too) is tokenized again.
+        let same_length = "The tanker Lady X sailed; Kim Jong-un stayed.";
+        assert_eq!(same_length.len(), second.len());
+        assert_eq!(texts(&vessels, first), expected[0]);
+        assert_eq!(texts(&people, first), expected[1]);
+        assert_eq!(texts(&vessels, second), expected[2]);
+        assert_eq!(texts(&people, second), expected[3]);
+        assert!(texts(&vessels, same_length).is_empty());
+        assert_eq!(texts(&people, same_length), expected[3]);
     }
 
     #[test]
