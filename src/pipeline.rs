@@ -10,7 +10,7 @@ use rand::Rng;
 
 use crate::app::App;
 use crate::feeds::FeedItem;
-use crate::feeds::identity::assign_keys;
+use crate::feeds::identity::{assign_keys, push_hex};
 use crate::store::{
     FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
 };
@@ -34,14 +34,10 @@ pub struct ProcessReport {
 
 /// A fresh transaction id for an outbox entry.
 pub fn new_txn_id() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes: [u8; 12] = rand::rng().random();
     let mut id = String::with_capacity(2 + 2 * bytes.len());
     id.push_str("sw");
-    for b in bytes {
-        id.push(HEX[usize::from(b >> 4)] as char);
-        id.push(HEX[usize::from(b & 0xf)] as char);
-    }
+    push_hex(&mut id, &bytes);
     id
 }
 

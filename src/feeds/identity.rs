@@ -404,8 +404,8 @@ fn is_tracking_param(key: &str) -> bool {
             .any(|t| key.eq_ignore_ascii_case(t))
 }
 
-/// Appends `bytes` in lower-case hex.
-fn push_hex(out: &mut String, bytes: &[u8]) {
+/// Appends `bytes` in lower-case hex (item keys, outbox transaction ids).
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));
