@@ -27,10 +27,11 @@ pub use tikv_jemallocator::Jemalloc;
 /// Returning freed pages at once (`dirty_decay_ms:0`) cost the pipeline dearly: every
 /// page sled's log buffers and the pipeline freed was unmapped and faulted back in,
 /// 45,000 page faults per 10,000 items against 5,500-8,400 with pages kept for 1-5 s,
-/// and about a third of its time in the kernel. Kept for 100 ms or for 1 s, the pipeline ran
-/// alike (medians of 10,900 and 11,100 items/s over three alternating runs, against
-/// 8,800 returning at once), but 1 s held about 1.2 MiB more in the memory soak;
-/// 100 ms held no more than returning at once (37.3 and 36.9 MiB resident).
+/// and about a third of its time in the kernel. Kept for 100 ms or for 1 s, the
+/// pipeline ran alike (medians of 10,900 and 11,100 items/s over three alternating
+/// runs, against 8,800 returning at once), but 1 s held about 1.2 MiB more in the
+/// memory soak; 100 ms held no more than returning at once (37.3 and 36.9 MiB
+/// resident).
 ///
 /// Thread caches held about 7 MiB of the memory soak: with them off (`tcache:false`)
 /// the bot's anonymous memory was 13.7 MiB instead of 20.5-22.4, and the pipeline ran
@@ -120,7 +121,8 @@ fn jemalloc_action(name: &std::ffi::CStr) {
 /// feeds, sled's log buffers) reuses them instead of faulting fresh ones in; the
 /// poller calls this when its last fetch in flight is done, so that a burst of polls
 /// leaves nothing behind. Pages other tasks free (delivery, the Matrix sync) go back
-/// as jemalloc's decay reaches them, which it does as the bot allocates. Does nothing where jemalloc is not the allocator (the tests).
+/// as jemalloc's decay reaches them, which it does as the bot allocates. Does
+/// nothing where jemalloc is not the allocator (the tests).
 pub fn return_freed_pages() {
     // 4096 is MALLCTL_ARENAS_ALL: the unused dirty pages of every arena.
     jemalloc_action(c"arena.4096.purge");

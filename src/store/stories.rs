@@ -339,7 +339,7 @@ impl Store {
         for record in &batch.recent.records {
             recent_records.push((self.db.generate_id()?, record.as_slice()));
         }
-        // Everything is encoded before the transaction: while it commits, sled holds
+        // Everything is encoded before the transaction: while it runs, sled holds
         // every other reader and writer of the store.
         let outbox_values: Vec<(u64, Vec<u8>)> = ids
             .iter()
