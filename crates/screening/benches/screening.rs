@@ -16,7 +16,10 @@
 //! - in the same run, two baselines: a naive search of each lower-cased name
 //!   separately (on a sample of articles when the list is large: it is said in the
 //!   output), and an Aho-Corasick automaton over the lower-cased names (the usual
-//!   quick solution, without any of the normalisation), with the ratios to both.
+//!   quick solution, without any of the normalisation), with the ratios to both;
+//! - when `scripts/install-bench-python.sh` has installed them, the Python packages
+//!   themselves on the same names and articles: pyahocorasick, and flashtext up to
+//!   250,000 names (`scripts/python-baselines.py`), with the ratios to pyahocorasick.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -615,6 +618,9 @@ fn main() {
         });
         drop(ac);
 
+        // Baseline 3: the Python packages themselves, when installed.
+        let python = python_baselines(&patterns, &articles, budget);
+
         println!(
             "engine, exact/alias: {exact_rate:>9.0} articles/s ({:.1} hits per article)",
             exact_hits as f64 / (exact_rate * budget.as_secs_f64()).max(1.0)
@@ -649,5 +655,103 @@ fn main() {
             fuzzy_rate / naive_rate,
             fuzzy_rate / ac_rate
         );
+        match python {
+            Err(why) => println!("python packages: not run ({why})"),
+            Ok(tools) => {
+                for tool in &tools {
+                    println!(
+                        "{:<20} {:>9.0} articles/s (built in {:.2}s, {:.1} matches per article)",
+                        format!("{}:", tool.name),
+                        tool.rate,
+                        tool.build_seconds,
+                        tool.matches_per_article
+                    );
+                }
+                if let Some(pyac) = tools.iter().find(|t| t.name == "pyahocorasick") {
+                    println!(
+                        "ratios to pyahocorasick: exact/alias {:.2}x, fuzzy {:.2}x, fuzzy stream {:.2}x",
+                        exact_rate / pyac.rate,
+                        fuzzy_rate / pyac.rate,
+                        fuzzy_stream_rate / pyac.rate
+                    );
+                }
+            }
+        }
     }
+}
+
+/// One Python package's figures from `scripts/python-baselines.py`.
+struct PythonBaseline {
+    name: String,
+    build_seconds: f64,
+    rate: f64,
+    matches_per_article: f64,
+}
+
+/// Runs `scripts/python-baselines.py` (pyahocorasick and flashtext over the same
+/// lower-cased names and articles) with the venv `scripts/install-bench-python.sh`
+/// makes, or the interpreter in `SCREENING_BENCH_PYTHON`. Says why when it cannot.
+fn python_baselines(
+    patterns: &[String],
+    articles: &[String],
+    budget: Duration,
+) -> Result<Vec<PythonBaseline>, String> {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = match std::env::var_os("SCREENING_BENCH_PYTHON") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => repo.join("target/bench-venv/bin/python"),
+    };
+    if !python.exists() {
+        return Err(format!(
+            "no {}; scripts/install-bench-python.sh installs them",
+            python.display()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("screening-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let names = dir.join("names.txt");
+    let texts = dir.join("articles.txt");
+    let written = std::fs::write(&names, patterns.join("\n")).and_then(|()| {
+        std::fs::write(
+            &texts,
+            articles.iter().fold(String::new(), |mut all, a| {
+                all.push_str(a);
+                all.push('\0');
+                all
+            }),
+        )
+    });
+    let output = written.and_then(|()| {
+        std::process::Command::new(&python)
+            .arg(repo.join("scripts/python-baselines.py"))
+            .arg(&names)
+            .arg(&texts)
+            .arg(budget.as_secs_f64().to_string())
+            .output()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = output.map_err(|e| format!("{}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "python-baselines.py failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let mut tools = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields[..] {
+            [name, "missing"] => println!("{name}: not installed"),
+            [name, build, rate, per_article] => tools.push(PythonBaseline {
+                name: name.to_string(),
+                build_seconds: build.parse().map_err(|_| format!("bad line {line:?}"))?,
+                rate: rate.parse().map_err(|_| format!("bad line {line:?}"))?,
+                matches_per_article: per_article
+                    .parse()
+                    .map_err(|_| format!("bad line {line:?}"))?,
+            }),
+            _ => return Err(format!("python-baselines.py printed {line:?}")),
+        }
+    }
+    Ok(tools)
 }
