@@ -383,9 +383,14 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
         process_items(&app, feed, Vec::new(), Default::default()).unwrap(); // baseline: empty
     }
 
-    // As the poller runs them: feeds in parallel, one per core (the stories are
-    // placed under a lock, one feed at a time).
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // As the poller runs them: as many feeds at once as it processes (one per core;
+    // the stories are placed under a lock, one feed at a time). `--workers N` tries
+    // another number.
+    let workers = std::env::args()
+        .skip_while(|a| a != "--workers")
+        .nth(1)
+        .map(|n| n.parse().expect("--workers takes a number"))
+        .unwrap_or_else(sanctions_watch::app::feeds_processed_at_once);
     let each_feed = |work: &(dyn Fn(&FeedRecord, &String) -> usize + Sync)| -> usize {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let total = std::sync::atomic::AtomicUsize::new(0);
@@ -421,7 +426,9 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
     // The poller hands freed pages back when its fetches are done; delivery flushes
     // the store before it sends. Both counted here once, as after a burst of polls.
     sanctions_watch::process::return_freed_pages();
+    let flush_started = Instant::now();
     app.store.flush_blocking().unwrap();
+    let flush = flush_started.elapsed();
     let elapsed = started.elapsed();
     assert!(posts > 0, "some items must match and be enqueued");
     let rate = parsed as f64 / elapsed.as_secs_f64();
@@ -434,6 +441,11 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
         "  baseline (parse only): {:.0} items/s; {posts} posts enqueued; {} stories, the largest of {largest} reports",
         parsed as f64 / parse_only.as_secs_f64(),
         stories.len()
+    );
+    println!(
+        "  {workers} threads; {:.3} s in all, of which the store's final flush {:.3} s",
+        elapsed.as_secs_f64(),
+        flush.as_secs_f64()
     );
     row(
         rows,

@@ -348,12 +348,7 @@ fn main() -> std::process::ExitCode {
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Blocking work (parsing and processing a feed, SQLite for the Matrix SDK) is
-        // CPU-bound or short; tokio's default of 512 threads would let a burst of
-        // feeds start hundreds, each with its own stack and allocator caches. Four
-        // keep two cores busy; eight held about 3 MiB more in the memory soak of
-        // `cargo bench --bench budget`.
-        .max_blocking_threads(4)
+        .max_blocking_threads(sanctions_watch::process::MAX_BLOCKING_THREADS)
         // A worker with nothing left to run hands its cached memory back.
         .on_thread_park(sanctions_watch::process::release_thread_cache)
         .build()

@@ -57,6 +57,14 @@ macro_rules! bot_allocator {
     };
 }
 
+/// The most threads the bot's runtime runs blocking work on at once: parsing and
+/// processing fetched feeds (one per core, see
+/// [`feeds_processed_at_once`](crate::app::feeds_processed_at_once)), the Matrix
+/// SDK's SQLite, commands. tokio's default of 512 would let a burst start hundreds,
+/// each with its own stack and allocator caches; eight held about 3 MiB more than
+/// four in the memory soak of `cargo bench --bench budget`.
+pub const MAX_BLOCKING_THREADS: usize = 4;
+
 /// Whether this process allocates with jemalloc: set by [`apply_bot_allocator_settings`].
 static JEMALLOC_IN_USE: AtomicBool = AtomicBool::new(false);
 

@@ -303,6 +303,8 @@ async fn poll_once(
             content_type,
             moved_to,
         }) => {
+            // The semaphore is never closed, so a permit always comes.
+            let _processing = app.processing.acquire().await.ok();
             let app = app.clone();
             let feed = feed.clone();
             let worker = tokio::task::spawn_blocking(move || {
