@@ -642,6 +642,7 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
     let mut published: Vec<Item> = Vec::new();
     let mut latencies = Vec::new();
     let mut bot_parts = Vec::new();
+    let mut last_post = serde_json::Value::Null;
     let poll_interval = Duration::from_secs(1);
     for i in 0..latency_samples {
         // Publish at evenly spread phases of the poll schedule, (k + 0.5) / n of the
@@ -670,11 +671,12 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
         loop {
             let (next, events) = admin.sync_events(&since, 5_000).await;
             since = next;
-            if events.iter().any(|e| {
+            if let Some(post) = events.iter().find(|e| {
                 e["content"]["body"]
                     .as_str()
                     .is_some_and(|b| b.contains(&link))
             }) {
+                last_post = post["content"].clone();
                 break;
             }
             assert!(
@@ -711,6 +713,25 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
             bot_parts.last().unwrap().as_secs_f64()
         );
     }
+    // Baseline: the homeserver alone. Another client sends the bot's last post again
+    // into the room (both clients syncing, as during the samples), timed from the
+    // request to the answer.
+    let mut bare_sends = Vec::new();
+    for _ in 0..15 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        admin.send(&room, last_post.clone()).await;
+        bare_sends.push(started.elapsed());
+    }
+    bare_sends.sort();
+    let bare_send = bare_sends[bare_sends.len() / 2];
+    println!(
+        "  baseline, the homeserver alone: the same post sent by another client takes {:.1} ms \
+         (median of {}); the wait for the next poll averages 0.5 s, so the two add up to {:.3} s",
+        bare_send.as_secs_f64() * 1000.0,
+        bare_sends.len(),
+        0.5 + bare_send.as_secs_f64()
+    );
     let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
         .await
         .unwrap()
