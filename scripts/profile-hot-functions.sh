@@ -7,7 +7,7 @@
 # callgrind, which records every function that runs, and a short `console` session
 # the same way. The names stay valid across code changes; rerun this after dependency
 # or profile changes, or when the budget benchmark's resident code grows. Needs
-# valgrind (Debian package) and about six minutes once the benchmark is built.
+# valgrind (Debian package) and 1.5 to 6 minutes once the benchmark is built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
