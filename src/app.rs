@@ -143,9 +143,9 @@ fn seed_watchlists(store: &Store, lists: &[WatchlistConfig]) -> Result<(), Store
 
 /// How many fetched feeds are parsed and processed at once: one per core. The work is
 /// CPU-bound, and each feed places its items in the stories and commits them one at a
-/// time, under one lock; more threads than cores only wait there. In the pipeline
-/// section of `cargo bench --bench budget` (500 feeds of 20 items, 2 cores), four
-/// threads processed about 10% fewer items per second than two.
+/// time, under one lock. In the pipeline section of `cargo bench --bench budget` (500
+/// feeds of 20 items, 2 cores), four threads processed about 10% fewer items per
+/// second than two; three read about as many as two.
 pub fn feeds_processed_at_once() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
