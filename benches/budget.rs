@@ -714,15 +714,27 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
         );
     }
     // Baseline: the homeserver alone. Another client sends the bot's last post again
-    // into the room (both clients syncing, as during the samples), timed from the
-    // request to the answer.
-    let mut bare_sends = Vec::new();
-    for _ in 0..15 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let started = Instant::now();
-        admin.send(&room, last_post.clone()).await;
-        bare_sends.push(started.elapsed());
-    }
+    // into the room, timed from the request to the answer, while it syncs as it did
+    // during the samples (so both clients' syncs wake on each send, as they did).
+    let sending_done = std::sync::atomic::AtomicBool::new(false);
+    let syncing = async {
+        let mut since = since.clone();
+        while !sending_done.load(std::sync::atomic::Ordering::Relaxed) {
+            since = admin.sync_events(&since, 1_000).await.0;
+        }
+    };
+    let sending = async {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let started = Instant::now();
+            admin.send(&room, last_post.clone()).await;
+            times.push(started.elapsed());
+        }
+        sending_done.store(true, std::sync::atomic::Ordering::Relaxed);
+        times
+    };
+    let ((), mut bare_sends) = tokio::join!(syncing, sending);
     bare_sends.sort();
     let bare_send = bare_sends[bare_sends.len() / 2];
     println!(
