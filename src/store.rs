@@ -848,11 +848,21 @@ fn decode_err<T: DeserializeOwned>(bytes: &[u8]) -> Option<String> {
         .map(|e| e.to_string())
 }
 
-/// A key for messages: text with separators shown as `/`, or hex if not text.
+/// A key for messages: text with separators shown as `/`, or hex if not text. A
+/// separator only ever joins two non-empty parts, so a binary key (a big-endian id,
+/// which starts with zero bytes) that happens to be valid UTF-8 still shows as hex.
 pub fn printable_key(key: &[u8]) -> String {
+    let is_text = |s: &str| {
+        !s.chars().any(|c| c.is_control() && c != '\u{0}')
+            && s.split('\u{0}').all(|part| !part.is_empty())
+    };
     match std::str::from_utf8(key) {
-        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\u{0}') => s.replace('\u{0}', "/"),
-        _ => key.iter().map(|b| format!("{b:02x}")).collect(),
+        Ok(s) if is_text(s) => s.replace('\u{0}', "/"),
+        _ => {
+            let mut hex = String::with_capacity(2 * key.len());
+            crate::feeds::identity::push_hex(&mut hex, key);
+            hex
+        }
     }
 }
 
@@ -884,6 +894,15 @@ mod tests {
     fn schema_version(store: &Store) -> String {
         let v = store.db.get("schema_version").unwrap().unwrap();
         String::from_utf8(v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn printable_keys_show_separators_as_slashes_and_binary_as_hex() {
+        assert_eq!(printable_key(b"feed\0v1:g:ab"), "feed/v1:g:ab");
+        assert_eq!(printable_key(&[0x00, 0x1f, 0xab]), "001fab");
+        assert_eq!(printable_key(&42u64.to_be_bytes()), "000000000000002a");
+        assert_eq!(printable_key(b""), "");
+        assert_eq!(printable_key(b"room\0\0story"), "726f6f6d000073746f7279");
     }
 
     #[test]
