@@ -60,7 +60,9 @@ struct Record {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(2 * bytes.len());
+    crate::feeds::identity::push_hex(&mut out, bytes);
+    out
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -726,8 +726,9 @@ async fn authorise(
 /// comes from the command's event id, so a retry cannot double the reply.
 async fn send_reply(room: &Room, command: &OriginalSyncRoomMessageEvent, text: &str) {
     let digest = Sha256::digest(command.event_id.as_bytes());
-    let txn: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    let txn = OwnedTransactionId::from(format!("swr{txn}"));
+    let mut txn = String::from("swr");
+    crate::feeds::identity::push_hex(&mut txn, &digest[..12]);
+    let txn = OwnedTransactionId::from(txn);
     for attempt in 1..=5u32 {
         let content = RoomMessageEventContent::notice_plain(text)
             .add_mentions(Mentions::new())
