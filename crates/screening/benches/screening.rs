@@ -565,11 +565,12 @@ fn main() {
 
         let (fuzzy, t_fuzzy, peak_fuzzy, kept_fuzzy) = measure_build(&entries, true);
         println!(
-            "index (fuzzy):       built in {:.2}s, peak {:.0} MB, retained {:.0} MB ({} deletion entries)",
+            "index (fuzzy):       built in {:.2}s, peak {:.0} MB, retained {:.0} MB ({} deletion entries, indexed on {} threads)",
             t_fuzzy.as_secs_f64(),
             mb(peak_fuzzy),
             mb(kept_fuzzy),
-            fuzzy.stats().deletion_entries
+            fuzzy.stats().deletion_entries,
+            sanctions_screening::fuzzy::build_threads(fuzzy.stats().deletion_entries)
         );
         if show_hits {
             for h in fuzzy.screen_text(&articles[0]) {

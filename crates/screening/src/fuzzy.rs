@@ -13,6 +13,8 @@
 //! costs one check. Each directory bucket also carries a 32-bit filter of its
 //! fingerprints, so most lookups of deletions no word shares (the large majority)
 //! cost one read, not two; the filter never rules out a fingerprint that is there.
+//! Large indexes are built on one thread per core (up to four): the words split
+//! among them, then the entries sorted in parts split by their top bits.
 
 use std::hash::Hasher;
 
@@ -299,28 +301,110 @@ fn deletion_count(n: usize, k: usize) -> usize {
     }
 }
 
+/// The most threads [`DeletionIndex::build`] uses (a power of two).
+pub const BUILD_THREADS: usize = 4;
+
+/// Threads [`DeletionIndex::build`] uses for an index of `entries` entries: one per
+/// core up to [`BUILD_THREADS`] (rounded down to a power of two), and one for small
+/// indexes, where starting threads costs more than it saves.
+pub fn build_threads(entries: usize) -> usize {
+    if entries < 1 << 20 {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.clamp(1, BUILD_THREADS);
+    1 << (usize::BITS - 1 - threads.leading_zeros())
+}
+
+/// Sorts `entries` on `threads` threads (a power of two): split in place by bit
+/// `bit` (fingerprints are well mixed, so into about equal halves), the halves
+/// sorted at once, each the same way with half the threads and the next bit down.
+fn sort_entries(entries: &mut [u64], bit: u32, threads: usize) {
+    if threads <= 1 || bit < 32 {
+        entries.sort_unstable();
+        return;
+    }
+    let mask = 1u64 << bit;
+    // Hoare's partition: zeros of the bit to the front, ones to the back.
+    let (mut lo, mut hi) = (0, entries.len());
+    loop {
+        while lo < hi && entries[lo] & mask == 0 {
+            lo += 1;
+        }
+        while lo < hi && entries[hi - 1] & mask != 0 {
+            hi -= 1;
+        }
+        if lo >= hi {
+            break;
+        }
+        entries.swap(lo, hi - 1);
+        lo += 1;
+        hi -= 1;
+    }
+    let (zeros, ones) = entries.split_at_mut(lo);
+    std::thread::scope(|scope| {
+        scope.spawn(|| sort_entries(ones, bit - 1, threads / 2));
+        sort_entries(zeros, bit - 1, threads / 2);
+    });
+}
+
 impl DeletionIndex {
     /// Indexes `words` (id and ASCII bytes), each under its deletions up to its own
-    /// [`max_edits`] bound. Words shorter than 4 bytes get no entries.
-    pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])> + Clone) -> DeletionIndex {
-        let total: usize = words
-            .clone()
-            .map(|(_, w)| match max_edits(w.len()) {
-                0 => 0,
-                k => deletion_count(w.len(), k),
+    /// [`max_edits`] bound. Words shorter than 4 bytes get no entries. Uses up to
+    /// [`BUILD_THREADS`] threads when the machine has the cores (see [`sort_entries`]).
+    pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])>) -> DeletionIndex {
+        Self::build_on_threads(words, build_threads)
+    }
+
+    /// [`Self::build`] on `threads(entries)` threads (a power of two).
+    fn build_on_threads<'a>(
+        words: impl Iterator<Item = (u32, &'a [u8])>,
+        threads: impl FnOnce(usize) -> usize,
+    ) -> DeletionIndex {
+        let words: Vec<(u32, &[u8], usize)> = words
+            .filter_map(|(id, w)| match max_edits(w.len()) {
+                0 => None,
+                k => Some((id, w, deletion_count(w.len(), k))),
             })
-            .sum();
-        let mut entries: Vec<u64> = Vec::with_capacity(total);
-        for (id, w) in words {
-            let k = max_edits(w.len());
-            if k == 0 {
-                continue;
+            .collect();
+        let total: usize = words.iter().map(|&(_, _, n)| n).sum();
+        let threads = threads(total);
+        // Each thread fills the part of `entries` that its share of the words needs.
+        let mut entries = vec![0u64; total];
+        let per_thread = total.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let mut rest = entries.as_mut_slice();
+            let mut words_left = words.as_slice();
+            while !words_left.is_empty() {
+                let mut take = 0;
+                let mut len = 0;
+                while take < words_left.len() && (len < per_thread || take == 0) {
+                    len += words_left[take].2;
+                    take += 1;
+                }
+                let (these, others) = words_left.split_at(take);
+                let (out, after) = std::mem::take(&mut rest).split_at_mut(len);
+                words_left = others;
+                rest = after;
+                let mut fill = move || {
+                    let mut at = 0;
+                    for &(id, w, _) in these {
+                        for_each_deletion(w, max_edits(w.len()), |d| {
+                            out[at] = (fingerprint(d) << 32) | u64::from(id);
+                            at += 1;
+                        });
+                    }
+                    debug_assert_eq!(at, out.len());
+                };
+                if words_left.is_empty() {
+                    fill();
+                } else {
+                    scope.spawn(fill);
+                }
             }
-            for_each_deletion(w, k, |d| {
-                entries.push((fingerprint(d) << 32) | u64::from(id))
-            });
-        }
-        entries.sort_unstable();
+        });
+        drop(words);
+        sort_entries(&mut entries, 63, threads);
         entries.dedup();
         entries.shrink_to_fit();
         let bits = (usize::BITS - entries.len().max(1).leading_zeros()).clamp(4, 24);
@@ -475,6 +559,71 @@ mod tests {
         }
         assert!(!may_be_near(signature(b"putin"), signature(b"xyzzy"), 1));
         assert!(!may_be_near(signature(b"put"), signature(b"putinov"), 2));
+    }
+
+    #[test]
+    fn the_index_built_on_several_threads_is_the_one_built_on_one() {
+        // Words of every length from 1 to 70, some repeated, in no order.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let words: Vec<Vec<u8>> = (0..600)
+            .map(|_| {
+                let len = 1 + (next() % 70) as usize;
+                (0..len).map(|_| b'a' + (next() % 6) as u8).collect()
+            })
+            .collect();
+        let ids = || {
+            words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i as u32 % 500, w.as_slice()))
+        };
+        let one = DeletionIndex::build_on_threads(ids(), |_| 1);
+        for threads in [2, 4, 8] {
+            let many = DeletionIndex::build_on_threads(ids(), |_| threads);
+            assert_eq!(many.entries, one.entries, "{threads} threads");
+            assert_eq!(many.directory, one.directory, "{threads} threads");
+            assert_eq!(many.bits, one.bits);
+        }
+        assert!(
+            one.entries.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no repeats"
+        );
+        // No words, and words that get no entries.
+        let none = DeletionIndex::build_on_threads(std::iter::empty(), |_| 4);
+        assert!(none.is_empty());
+        let short = DeletionIndex::build_on_threads([(0, &b"abc"[..])].into_iter(), |_| 4);
+        assert!(short.is_empty());
+    }
+
+    #[test]
+    fn sorting_on_threads_sorts() {
+        let mut state = 7u64;
+        let mut values: Vec<u64> = (0..10_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                state
+            })
+            .collect();
+        values.extend([0, u64::MAX, 1 << 63, (1 << 63) - 1]);
+        let mut expected = values.clone();
+        expected.sort_unstable();
+        for threads in [1, 2, 4] {
+            let mut sorted = values.clone();
+            sort_entries(&mut sorted, 63, threads);
+            assert_eq!(sorted, expected, "{threads} threads");
+        }
+        // All on one side of the split bit.
+        let mut low: Vec<u64> = (0..100).rev().collect();
+        sort_entries(&mut low, 63, 4);
+        assert_eq!(low, (0..100).collect::<Vec<_>>());
     }
 
     /// The full table, for comparing with the band.
