@@ -351,7 +351,7 @@ fn sort_entries(entries: &mut [u64], bit: u32, threads: usize) {
 impl DeletionIndex {
     /// Indexes `words` (id and ASCII bytes), each under its deletions up to its own
     /// [`max_edits`] bound. Words shorter than 4 bytes get no entries. Uses up to
-    /// [`BUILD_THREADS`] threads when the machine has the cores (see [`sort_entries`]).
+    /// [`BUILD_THREADS`] threads when the machine has the cores ([`build_threads`]).
     pub fn build<'a>(words: impl Iterator<Item = (u32, &'a [u8])>) -> DeletionIndex {
         Self::build_on_threads(words, build_threads)
     }
@@ -371,36 +371,22 @@ impl DeletionIndex {
         let threads = threads(total);
         // Each thread fills the part of `entries` that its share of the words needs.
         let mut entries = vec![0u64; total];
-        let per_thread = total.div_ceil(threads);
         std::thread::scope(|scope| {
             let mut rest = entries.as_mut_slice();
-            let mut words_left = words.as_slice();
-            while !words_left.is_empty() {
-                let mut take = 0;
-                let mut len = 0;
-                while take < words_left.len() && (len < per_thread || take == 0) {
-                    len += words_left[take].2;
-                    take += 1;
-                }
-                let (these, others) = words_left.split_at(take);
+            for share in words.chunks(words.len().div_ceil(threads).max(1)) {
+                let len = share.iter().map(|&(_, _, n)| n).sum();
                 let (out, after) = std::mem::take(&mut rest).split_at_mut(len);
-                words_left = others;
                 rest = after;
-                let mut fill = move || {
+                scope.spawn(move || {
                     let mut at = 0;
-                    for &(id, w, _) in these {
+                    for &(id, w, _) in share {
                         for_each_deletion(w, max_edits(w.len()), |d| {
                             out[at] = (fingerprint(d) << 32) | u64::from(id);
                             at += 1;
                         });
                     }
                     debug_assert_eq!(at, out.len());
-                };
-                if words_left.is_empty() {
-                    fill();
-                } else {
-                    scope.spawn(fill);
-                }
+                });
             }
         });
         drop(words);
@@ -522,6 +508,9 @@ impl DeletionIndex {
 
 #[cfg(test)]
 mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
     use super::*;
 
     #[test]
@@ -565,17 +554,11 @@ mod tests {
     fn the_index_built_on_several_threads_is_the_one_built_on_one() {
         // Words of random lengths from 1 to 70 (some past MAX_WORD), of six letters so
         // that their deletions collide, some sharing an id, in no order.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = StdRng::seed_from_u64(1);
         let words: Vec<Vec<u8>> = (0..600)
             .map(|_| {
-                let len = 1 + (next() % 70) as usize;
-                (0..len).map(|_| b'a' + (next() % 6) as u8).collect()
+                let len = rng.random_range(1..=70);
+                (0..len).map(|_| rng.random_range(b'a'..=b'f')).collect()
             })
             .collect();
         let ids = || {
@@ -604,15 +587,8 @@ mod tests {
 
     #[test]
     fn sorting_on_threads_sorts() {
-        let mut state = 7u64;
-        let mut values: Vec<u64> = (0..10_000)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                state
-            })
-            .collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut values: Vec<u64> = (0..10_000).map(|_| rng.random()).collect();
         values.extend([0, u64::MAX, 1 << 63, (1 << 63) - 1]);
         let mut expected = values.clone();
         expected.sort_unstable();
