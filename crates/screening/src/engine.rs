@@ -902,13 +902,17 @@ impl WordCache {
 /// each, per engine. Capitalised words recur from one news item to the next
 /// ("Treasury", "Moscow", "Tuesday"), and finding the words near one and their
 /// postings costs dozens of reads scattered over a large index; this remembers the
-/// answer, in one piece. Bounded: emptied when it holds [`RECENT_WORDS`] words or
-/// [`RECENT_POSTINGS`] postings.
+/// answer, in one piece. Bounded: emptied when it holds [`RECENT_WORDS`] words,
+/// [`RECENT_WORD_BYTES`] bytes of them or [`RECENT_POSTINGS`] postings. The words
+/// and their postings are kept in two buffers, so remembering a word allocates
+/// nothing once they have grown.
 #[derive(Default)]
 struct RecentWords {
-    table: HashTable<(u64, Box<str>, Box<[NearPosting]>)>,
-    /// Postings held, over all words.
-    postings: usize,
+    table: HashTable<RememberedWord>,
+    /// The words remembered, one after the other.
+    words: String,
+    /// Their postings, word after word.
+    postings: Vec<NearPosting>,
     /// Buffers for looking words up, kept from one text to the next.
     lookup: NearLookup,
     /// The words of a text not remembered, each once: their key hashes and their
@@ -916,6 +920,21 @@ struct RecentWords {
     missing: Vec<(u64, u32)>,
     /// Each word not remembered and its index in `missing`.
     pending: Vec<(u32, u32)>,
+}
+
+/// A word [`RecentWords`] remembers: the engine's serial, and where the word's
+/// spelling and its postings are in [`RecentWords::words`] and
+/// [`RecentWords::postings`].
+struct RememberedWord {
+    serial: u64,
+    word: (u32, u32),
+    postings: (u32, u32),
+}
+
+impl RememberedWord {
+    fn word<'a>(&self, words: &'a str) -> &'a str {
+        &words[self.word.0 as usize..self.word.1 as usize]
+    }
 }
 
 /// Buffers of [`ScreeningEngine::near_postings`], reused so that looking words up
@@ -986,6 +1005,9 @@ const RECENT_WORDS: usize = 8192;
 /// screening thread at most).
 const RECENT_POSTINGS: usize = 1 << 18;
 
+/// Bytes of words [`RecentWords`] holds before it starts over.
+const RECENT_WORD_BYTES: usize = 1 << 18;
+
 /// Words of one text looked up in the deletion index together, at most (see
 /// [`RecentWords::near_postings_of`]).
 const LOOKUP_WORDS: usize = 64;
@@ -1016,8 +1038,14 @@ impl RecentWords {
             self.pending.clear();
             for (i, &word) in words.iter().enumerate().take(end).skip(start) {
                 let hash = recent_key_hash(serial, word);
-                if let Some(e) = self.table.find(hash, |e| e.0 == serial && &*e.1 == word) {
-                    each(i, &e.2);
+                let remembered = self
+                    .table
+                    .find(hash, |r| r.serial == serial && r.word(&self.words) == word);
+                if let Some(&RememberedWord {
+                    postings: (a, b), ..
+                }) = remembered
+                {
+                    each(i, &self.postings[a as usize..b as usize]);
                     continue;
                 }
                 let same = |&(h, w): &(u64, u32)| h == hash && words[w as usize] == word;
@@ -1039,22 +1067,34 @@ impl RecentWords {
             }
             self.make_room(batch.len());
             for (j, &(hash, w)) in self.missing.iter().enumerate() {
-                let near: Box<[NearPosting]> = self.lookup.postings_of(j).into();
-                self.postings += near.len();
-                let word = words[w as usize];
-                self.table
-                    .insert_unique(hash, (serial, word.into(), near), |e| {
-                        recent_key_hash(e.0, &e.1)
-                    });
+                let word_start = self.words.len() as u32;
+                self.words.push_str(words[w as usize]);
+                let postings_start = self.postings.len() as u32;
+                self.postings.extend_from_slice(self.lookup.postings_of(j));
+                let remembered = RememberedWord {
+                    serial,
+                    word: (word_start, self.words.len() as u32),
+                    postings: (postings_start, self.postings.len() as u32),
+                };
+                let spellings = &self.words;
+                self.table.insert_unique(hash, remembered, |r| {
+                    recent_key_hash(r.serial, r.word(spellings))
+                });
             }
         }
     }
 
-    /// Starts over if `more` words would not fit.
+    /// Starts over if `more` words would not fit. Keeps the buffers, unless very
+    /// long words made the one of words large.
     fn make_room(&mut self, more: usize) {
-        if self.table.len() + more > RECENT_WORDS || self.postings >= RECENT_POSTINGS {
+        if self.table.len() + more > RECENT_WORDS
+            || self.postings.len() >= RECENT_POSTINGS
+            || self.words.len() >= RECENT_WORD_BYTES
+        {
             self.table.clear();
-            self.postings = 0;
+            self.words.clear();
+            self.words.shrink_to(RECENT_WORD_BYTES);
+            self.postings.clear();
         }
     }
 }
@@ -1496,6 +1536,9 @@ impl ScreeningEngine {
                 .map(|m| doc.folded(m.at as usize))
                 .collect();
             recent.near_postings_of(self, &words, |k, near| {
+                if near.is_empty() {
+                    return;
+                }
                 let (i, join) = (eligible[k].at as usize, eligible[k].join);
                 let around = MarksAround::new(&doc, i);
                 for near in near {
@@ -2326,6 +2369,47 @@ mod tests {
         // Too little left once the middle part is gone, or a different middle part.
         assert!(e.screen("Kim Jong spoke").is_empty());
         assert!(e.screen("Jong Un Kim spoke").is_empty());
+    }
+
+    #[test]
+    fn remembered_near_spellings_answer_as_a_fresh_lookup() {
+        let people = engine(&[
+            entry("Mohammed bin Salman", EntryKind::Person, &[]),
+            entry("Sergei Kovalenko", EntryKind::Person, &[]),
+        ]);
+        let firms = engine(&[entry("Rosoboronexport", EntryKind::Organization, &[])]);
+        let text = "Muhammad bin Salman met Sergey Kowalenko; Rosoboroneksport signed.";
+        let fresh = |e: &ScreeningEngine| {
+            std::thread::scope(|s| s.spawn(|| e.screen(text)).join().unwrap())
+        };
+        let (expected_people, expected_firms) = (fresh(&people), fresh(&firms));
+        assert_eq!(expected_people.len(), 2);
+        assert_eq!(expected_firms.len(), 1);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Looked up, then remembered; each engine keeps its own answers.
+                for _ in 0..2 {
+                    assert_eq!(people.screen(text), expected_people);
+                    assert_eq!(firms.screen(text), expected_firms);
+                }
+                // More distinct words than the memory holds, and one very long word:
+                // it starts over, and answers as before.
+                let word = |n: usize| {
+                    let mut w = String::from("Q");
+                    for k in 0..4 {
+                        w.push((b'a' + (n / 26usize.pow(k) % 26) as u8) as char);
+                    }
+                    w
+                };
+                let many: Vec<String> = (0..RECENT_WORDS + 100).map(word).collect();
+                for chunk in many.chunks(500) {
+                    people.screen(&chunk.join(" "));
+                }
+                people.screen(&format!("The {} said", "Xy".repeat(RECENT_WORD_BYTES)));
+                assert_eq!(people.screen(text), expected_people);
+                assert_eq!(firms.screen(text), expected_firms);
+            });
+        });
     }
 
     #[test]
