@@ -97,7 +97,7 @@ pub struct StoryAddition {
 const RECENT_RECORD_BYTES: usize = 8 * 1024;
 
 /// A fetch's items for `search`, already encoded as `recent_items` records: JSON
-/// arrays of consecutive items, each up to [`RECENT_RECORD_BYTES`] unless a single
+/// arrays of consecutive items, each up to `RECENT_RECORD_BYTES` unless a single
 /// item is larger. Encoding is most of the cost of keeping them, so the pipeline does
 /// it before it takes the story lock, and the commit only inserts.
 #[derive(Debug, Clone, Default)]

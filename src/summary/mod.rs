@@ -1,6 +1,6 @@
 //! From a matched item to what a room reads: deciding whether an item is a sanctions
-//! announcement ([`classify`]), recognising its action and acting authority
-//! ([`recognise`]), choosing the sentences that carry the news ([`extract`]) and the
+//! announcement ([`mod@classify`]), recognising its action and acting authority
+//! ([`mod@recognise`]), choosing the sentences that carry the news ([`extract`]) and the
 //! sentence around each hit ([`sentences`]), grouping reports of one announcement
 //! into stories ([`story`], found through [`story_index`]), and composing posts as plain text and sanitised Matrix
 //! HTML ([`post`], [`html`]). Recognition and fingerprints read an item's words once,

@@ -45,7 +45,7 @@ pub struct Post {
 /// title, who did what (authority and action) with the source and date, one or two
 /// sentences that carry the news, each watched name with the sentence it appears
 /// in (name emphasised), and the link. `recognition` is the item's, by
-/// [`super::recognise`].
+/// [`fn@super::recognise`].
 pub fn compose_post(
     item: &FeedItem,
     source: &str,
@@ -129,7 +129,7 @@ pub fn compose_post(
 }
 
 /// The threaded reply added under a story's post when another source reports it:
-/// "Also reported by <source> · <date>: <title>" and the link.
+/// "Also reported by `<source> · <date>: <title>`" and the link.
 pub fn compose_also_reported(item: &FeedItem, source: &str) -> Post {
     let title = if item.title.is_empty() {
         "(untitled item)".to_string()

@@ -675,7 +675,7 @@ pub fn fingerprint(input: &StoryInput) -> Fingerprint {
 }
 
 /// Recognises an item's action and authority (reading the feed's name as
-/// `source_name`, as [`super::recognise`] does) and builds its fingerprint with
+/// `source_name`, as [`fn@super::recognise`] does) and builds its fingerprint with
 /// them, reading its words once for both.
 pub fn recognise_and_fingerprint(
     input: &StoryInput,

@@ -1,7 +1,7 @@
-//! Word tokens read once and shared: [`Words`] holds the tokens of one title or
+//! Word tokens read once and shared: `Words` holds the tokens of one title or
 //! sentence (the same tokens, offsets and folded forms as
 //! [`crate::watch::normalize::tokens`] gives, without an owned string per word), and
-//! [`ItemText`] holds an item's title and its text split into sentences, each
+//! `ItemText` holds an item's title and its text split into sentences, each
 //! sentence tokenized the first time it is asked for, so that recognising an item
 //! and fingerprinting it read its words once.
 

@@ -570,7 +570,7 @@ fn main() {
             mb(peak_fuzzy),
             mb(kept_fuzzy),
             fuzzy.stats().deletion_entries,
-            sanctions_screening::fuzzy::build_threads(fuzzy.stats().deletion_entries)
+            fuzzy.stats().deletion_build_threads
         );
         if show_hits {
             for h in fuzzy.screen_text(&articles[0]) {

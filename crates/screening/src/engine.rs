@@ -686,6 +686,8 @@ pub struct EngineStats {
     pub vocabulary: usize,
     /// Entries of the near-spelling index.
     pub deletion_entries: usize,
+    /// Threads that built the near-spelling index (1 when there is none).
+    pub deletion_build_threads: usize,
     /// Approximate heap bytes held by the index.
     pub heap_bytes: usize,
 }
@@ -1108,7 +1110,7 @@ impl NearLookup {
     }
 }
 
-/// Forgets the near words [`RecentWords`] remembers on this thread, so the next
+/// Forgets the near words the engine remembers on this thread, so the next
 /// screening looks every word up afresh (for measuring that cost).
 pub fn forget_recent_words() {
     SCRATCH.with(|cell| {
@@ -1301,6 +1303,7 @@ impl ScreeningEngine {
             patterns: self.patterns.len(),
             vocabulary: self.vocab.len(),
             deletion_entries: self.deletions.len(),
+            deletion_build_threads: self.deletions.build_threads(),
             heap_bytes: self.vocab.heap_bytes()
                 + self.patterns.capacity() * std::mem::size_of::<Pattern>()
                 + (self.tokens.capacity() + self.anchor_offsets.capacity()) * 4

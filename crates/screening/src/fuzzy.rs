@@ -281,6 +281,8 @@ pub struct DeletionIndex {
     directory: Vec<u64>,
     /// Sorted `fingerprint << 32 | word id`.
     entries: Vec<u64>,
+    /// Threads the build used.
+    build_threads: usize,
 }
 
 /// The bit of a directory filter standing for entry or key `key` (a fingerprint in
@@ -414,6 +416,7 @@ impl DeletionIndex {
             bits,
             directory,
             entries,
+            build_threads: threads,
         }
     }
 
@@ -500,6 +503,11 @@ impl DeletionIndex {
         self.entries.is_empty()
     }
 
+    /// Threads the build used (at least 1).
+    pub fn build_threads(&self) -> usize {
+        self.build_threads.max(1)
+    }
+
     /// Bytes held by the index.
     pub fn heap_bytes(&self) -> usize {
         (self.directory.capacity() + self.entries.capacity()) * 8
@@ -573,6 +581,7 @@ mod tests {
             assert_eq!(many.entries, one.entries, "{threads} threads");
             assert_eq!(many.directory, one.directory, "{threads} threads");
             assert_eq!(many.bits, one.bits);
+            assert_eq!(many.build_threads(), threads);
         }
         assert!(
             one.entries.windows(2).all(|w| w[0] < w[1]),

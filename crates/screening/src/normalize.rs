@@ -233,7 +233,7 @@ impl Tokenizer {
     /// ASCII, most of any text, takes a fast path that never decodes a character or
     /// writes the as-written form: a run of ASCII letters (or digits) that no
     /// character outside ASCII follows is a whole word and is written out at once
-    /// ([`Tokenizer::ascii_word`]). Only a word that meets a character outside ASCII
+    /// (`Tokenizer::ascii_word`). Only a word that meets a character outside ASCII
     /// is built character by character, and only then is its as-written form written.
     pub fn tokenize(&mut self, text: &str) {
         self.tokens.clear();
