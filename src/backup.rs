@@ -9,6 +9,7 @@ use std::io::{BufRead, Write};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::feeds::identity::hex;
 use crate::store::{SCHEMA_VERSION, Store, StoreError};
 
 /// The format name in the header line.
@@ -57,12 +58,6 @@ struct Record {
     value: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     value_hex: Option<String>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    crate::feeds::identity::push_hex(&mut out, bytes);
-    out
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -858,11 +858,7 @@ pub fn printable_key(key: &[u8]) -> String {
     };
     match std::str::from_utf8(key) {
         Ok(s) if is_text(s) => s.replace('\u{0}', "/"),
-        _ => {
-            let mut hex = String::with_capacity(2 * key.len());
-            crate::feeds::identity::push_hex(&mut hex, key);
-            hex
-        }
+        _ => crate::feeds::identity::hex(key),
     }
 }
 

@@ -404,6 +404,13 @@ fn is_tracking_param(key: &str) -> bool {
             .any(|t| key.eq_ignore_ascii_case(t))
 }
 
+/// `bytes` in lower-case hex (binary keys and values in backups and messages).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    out
+}
+
 /// Appends `bytes` in lower-case hex (item keys, outbox transaction ids).
 pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
