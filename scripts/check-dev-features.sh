@@ -22,9 +22,7 @@ if [ -n "$changed" ]; then
     echo "dev-dependencies change the features of these crates of the bot's build:" >&2
     echo "$changed" >&2
     echo "as built with dev-dependencies:" >&2
-    for crate in $(echo "$changed" | awk '{ print $1 " " $2 }' | tr ' ' '@'); do
-        grep -F "${crate%@*} ${crate#*@} [" <<<"$with_dev" >&2 || true
-    done
+    grep -F -f <(awk '{ print $1 " " $2 " [" }' <<<"$changed") <<<"$with_dev" >&2 || true
     exit 1
 fi
 echo "dev-dependencies change no feature of the bot's dependencies"
