@@ -6,9 +6,10 @@
 //!    watchlist, place in stories, summarise, enqueue) over 500 feeds processed as
 //!    the poller does, in parallel on every core — with parsing alone (also in
 //!    parallel) as baseline;
-//! 3. resident memory of the running bot (`run`, on a real Synapse) with 100 feeds,
-//!    10 rooms and the example watchlist after an hour's worth of polls (60 polls per
-//!    feed at a 1 s interval instead of 60 at a 1 min interval);
+//! 3. anonymous resident memory (heap, stacks) of the running bot (`run`, on a real
+//!    Synapse) with 100 feeds, 10 rooms and the example watchlist after an hour's
+//!    worth of polls (60 polls per feed at a 1 s interval instead of 60 at a 1 min
+//!    interval), with the file-backed (code) part reported beside it;
 //! 4. latency from an item appearing on a feed to the post being visible in a room,
 //!    with a 1 s poll interval (median; items appear at evenly spread phases of the
 //!    poll schedule, so the wait for the next poll alone averages 0.5 s).
@@ -28,10 +29,10 @@ use std::time::{Duration, Instant};
 use sanctions_watch::app::App;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::feeds::parse::parse_feed;
-use sanctions_watch::feeds::poller::poll_feed;
 use sanctions_watch::pipeline::process_items;
+use sanctions_watch::poller::poll_feed;
+use sanctions_watch::screening::{EntryKind, WatchEntry};
 use sanctions_watch::store::FeedRecord;
-use sanctions_watch::watch::{EntryKind, WatchEntry};
 use support::feed_server::FeedServer;
 use support::matrix::{Api, BotConfig, BotProcess, wait_for};
 use support::synapse::Synapse;
@@ -597,12 +598,20 @@ async fn matrix_sections(rows: &mut Vec<Row>, soak: Duration, latency_samples: u
         })
         .collect();
     println!("  largest resident parts, MiB: {}", parts.join(", "));
+    // Anonymous memory is what the bot costs the machine; resident code pages are
+    // clean, shared with other processes and reclaimable, so they are reported
+    // beside it but not budgeted.
     row(
         rows,
-        "resident memory after the soak",
-        format!("{:.1} MiB", resident as f64 / 1024.0),
-        "40 MB",
-        resident * 1024 < 40_000_000,
+        "anonymous memory after the soak",
+        format!(
+            "{:.1} MiB (file-backed {:.1}, resident {:.1})",
+            anon as f64 / 1024.0,
+            file as f64 / 1024.0,
+            resident as f64 / 1024.0
+        ),
+        "30 MiB",
+        anon < 30 * 1024,
     );
     bot.terminate().await;
 

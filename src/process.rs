@@ -16,34 +16,16 @@ pub use tikv_jemallocator::Jemalloc;
 /// size and 4 of each size from 4 to 32 KiB for reuse (`tcache_nslots_small_max:32,
 /// tcache_nslots_large:4`; jemalloc's defaults are 200 and 20).
 ///
-/// glibc's malloc took about two fifths of the pipeline's time (sled's nodes, tokens,
-/// item keys, JSON). Measured with `cargo bench --bench budget`, back to back:
-/// pipeline throughput 9,588-10,970 items/s over five runs against 8,031-8,498 with
-/// glibc; the memory soak 66.1-66.5 MiB resident against 61.3-64.9 with glibc (both
-/// before the hot-function link of `scripts/link-hot-first`).
-/// jemalloc's defaults (eight arenas, freed pages kept for 10 s) ran at 12,000
-/// items/s but held 74 MiB; mimalloc ran at 11,400 but held 76-150 MiB.
-///
-/// Returning freed pages at once (`dirty_decay_ms:0`) cost the pipeline dearly: every
-/// page sled's log buffers and the pipeline freed was unmapped and faulted back in,
-/// 45,000 page faults per 10,000 items against 5,500-8,400 with pages kept for 1-5 s,
-/// and about a third of its time in the kernel. Kept for 100 ms or for 1 s, the
-/// pipeline ran alike (medians of 10,900 and 11,100 items/s over three alternating
-/// runs, against 8,800 returning at once), but 1 s held about 1.2 MiB more in the
-/// memory soak; 100 ms held no more than returning at once (37.3 and 36.9 MiB
-/// resident).
-///
-/// Thread caches held about 7 MiB of the memory soak: with them off (`tcache:false`)
-/// the bot's anonymous memory was 13.7 MiB instead of 20.5-22.4, and the pipeline ran
-/// about a fifth slower. Only the bot's own threads hand their caches back where
-/// their work ends (sled's seven I/O threads, for one, never do), so the caches are
-/// kept smaller instead. With fewer slots per size the soak ended at 35.0 and 35.4
-/// MiB (anonymous 16.9 and 17.3) against 38.4-39.3, and the pipeline ran alike:
-/// medians of eight alternating runs 11,057 items/s against 11,149 with the default
-/// slots (11,298 with only the larger sizes' slots cut). Caching nothing over 4 KiB
-/// (`tcache_max:4096`) saved as much memory (35.8, 35.4 MiB) but cost the pipeline
-/// 7% (10,419 against 11,185): objects of 4-32 KiB then go to the one shared arena
-/// every time.
+/// Why these settings (`docs/performance.md` has the figures):
+/// - glibc's malloc was markedly slower for the pipeline's many small objects (sled's
+///   nodes, tokens, item keys, JSON); jemalloc's defaults (eight arenas, pages kept
+///   10 s) and mimalloc were as fast but held about twice the memory.
+/// - Returning freed pages at once made the pipeline fault the same pages back in
+///   over and over; kept for 100 ms they are reused within a feed's processing and
+///   still handed back between polls.
+/// - Thread caches are a large part of the bot's anonymous memory, and sled's I/O
+///   threads never hand theirs back, so each thread caches fewer objects; caching
+///   nothing over 4 KiB would send those sizes to the one shared arena every time.
 #[macro_export]
 macro_rules! bot_allocator {
     () => {
@@ -61,8 +43,8 @@ macro_rules! bot_allocator {
 /// processing fetched feeds (one per core, see
 /// [`feeds_processed_at_once`](crate::app::feeds_processed_at_once)), the Matrix
 /// SDK's SQLite, commands. tokio's default of 512 would let a burst start hundreds,
-/// each with its own stack and allocator caches; eight held about 3 MiB more than
-/// four in the memory soak of `cargo bench --bench budget`.
+/// each with its own stack and allocator caches; each thread beyond four holds memory
+/// for the rest of the process's life.
 pub const MAX_BLOCKING_THREADS: usize = 4;
 
 /// Whether this process allocates with jemalloc: set by [`apply_bot_allocator_settings`].
@@ -91,12 +73,9 @@ pub fn apply_bot_allocator_settings() {
 /// Each thread keeps recently freed blocks for its next allocations; a thread that
 /// has gone idle keeps them until it allocates again. The bot calls this where a
 /// thread's burst of work ends: a feed processed on a blocking thread, a runtime
-/// worker with nothing left to run. In the memory soak of `cargo bench --bench
-/// budget` (100 feeds at 1 s) this kept about 1.5 MiB less resident, at no cost
-/// measurable in its pipeline throughput (which releases after each feed, but does
-/// not run the runtime's workers: the cost of releasing on every park was not
-/// measured on its own). Does nothing where jemalloc is not the allocator (the
-/// tests).
+/// worker with nothing left to run: an idle thread then holds no freed memory of its
+/// own, and a flush costs little next to the work it follows. Does nothing where
+/// jemalloc is not the allocator (the tests).
 pub fn release_thread_cache() {
     // Acts only on the calling thread's cache; fails harmlessly where thread caches
     // are off.
