@@ -11,9 +11,9 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
-use crate::store::{FeedOrigin, FeedRecord, Store, StoreError};
-use crate::story_pipeline::RecentStories;
-use crate::watch::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
+use crate::screening::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
+use crate::store::{FeedOrigin, FeedRecord, Store, StoreError, StoryRecord};
+use crate::summary::story_index::StoryShelf;
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
 #[derive(Default)]
@@ -71,13 +71,13 @@ impl WatchIndex {
 /// at the same moment must land in one story, not in two.
 #[derive(Default)]
 pub struct StoryCache {
-    recent: Mutex<Option<RecentStories>>,
+    recent: Mutex<Option<StoryShelf<StoryRecord>>>,
 }
 
 impl StoryCache {
     /// Holds the stories until the guard is dropped. `None` inside means not loaded
     /// (or dropped after a failed commit): the holder loads them from the store.
-    pub fn lock(&self) -> MutexGuard<'_, Option<RecentStories>> {
+    pub fn lock(&self) -> MutexGuard<'_, Option<StoryShelf<StoryRecord>>> {
         // A panic while holding it leaves `None` (the stories are taken out while in
         // use), so a poisoned lock holds nothing wrong.
         self.recent

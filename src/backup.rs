@@ -221,8 +221,8 @@ pub fn import<R: BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::screening::{EntryKind, WatchEntry};
     use crate::store::FeedState;
-    use crate::watch::{EntryKind, WatchEntry};
 
     #[test]
     fn export_then_import_reproduces_every_tree() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::watch::{EntryKind, WatchEntry};
+use crate::screening::{EntryKind, WatchEntry};
 
 /// The smallest poll interval accepted; tests use it, real feeds should not.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -497,7 +497,7 @@ impl Validator<'_> {
         for (i, w) in raw.watchlists.iter().enumerate() {
             let key = format!("watchlists[{i}]");
             let name = w.name.get_ref().trim().to_string();
-            if let Err(message) = crate::watch::validate_list_name(&name) {
+            if let Err(message) = crate::screening::validate_list_name(&name) {
                 return self.invalid(w.name.span(), &format!("{key}.name"), message);
             }
             if !names.insert(name.clone()) {
@@ -510,7 +510,7 @@ impl Validator<'_> {
             let mut entries = Vec::new();
             for (j, e) in w.entries.iter().enumerate() {
                 let entry_name = e.name.get_ref().trim();
-                if crate::watch::normalize::tokens(entry_name).is_empty() {
+                if crate::screening::normalize::tokens(entry_name).is_empty() {
                     return self.invalid(
                         e.name.span(),
                         &format!("{key}.entries[{j}].name"),
@@ -524,7 +524,7 @@ impl Validator<'_> {
                 entry.weak_aliases = e.weak_aliases.clone();
                 for (field, values, digits) in [("imo", &e.imo, 7), ("mmsi", &e.mmsi, 9)] {
                     for v in values {
-                        match crate::watch::identifier_digits(v.get_ref(), digits) {
+                        match crate::screening::identifier_digits(v.get_ref(), digits) {
                             Some(d) if field == "imo" => entry.imo.push(d),
                             Some(d) => entry.mmsi.push(d),
                             None => {

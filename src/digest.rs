@@ -6,7 +6,7 @@
 //! restart neither doubles nor loses a digest. A day with nothing to report sends
 //! nothing.
 
-use chrono::{DateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use crate::app::App;
 use crate::pipeline::new_txn_id;
@@ -16,12 +16,6 @@ use crate::summary::post::defuse_room_mentions;
 
 /// Most stories listed in one digest; the rest are counted.
 const MAX_DIGEST_STORIES: usize = 20;
-
-/// Parses `HH:MM` (24-hour).
-pub fn parse_time(text: &str) -> Option<(u32, u32)> {
-    let t = NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()?;
-    Some((t.hour(), t.minute()))
-}
 
 /// True if the digest of `now`'s day is due: the time has come and the day was not
 /// handled yet.
@@ -141,7 +135,5 @@ mod tests {
         s.last_sent = Some(at("2024-05-24T08:30:00Z").date_naive());
         assert!(!is_due(&s, at("2024-05-24T23:00:00Z")));
         assert!(is_due(&s, at("2024-05-25T09:00:00Z")));
-        assert_eq!(parse_time("07:05"), Some((7, 5)));
-        assert_eq!(parse_time("25:00"), None);
     }
 }

@@ -4,47 +4,70 @@
 //! Data flows one way:
 //!
 //! ```text
-//! feeds::poller ─► feeds::fetch ─► feeds::parse ─► pipeline (dedupe · classify · match · summarise)
-//!     ─► store outbox ─► rooms::run_delivery ─► a RoomSink (rooms::console, Matrix)
-//! room line ─► commands::Command::parse ─► commands::apply (store) ─► reply
+//! poller ─► feeds::fetch ─► feeds::parse ─► pipeline (identity · classify · screen ·
+//!     place in a story · compose · commit) ─► store outbox ─► delivery ─► a RoomSink
+//!     (rooms::console, rooms::matrix)
+//! room line ─► commands::parse ─► commands (apply to the store) ─► reply
 //! ```
 //!
-//! Modules:
+//! The modules form three layers, and imports point down only (`tests/it/layers.rs`
+//! fails on an import from a lower layer to a higher one, and on any import cycle
+//! between files):
+//!
+//! **Leaf parts** import no orchestration and no entry point:
 //! - [`config`]: the TOML file, strictly parsed and validated.
-//! - [`store`]: the only owner of sled.
-//! - [`backup`]: `state export` / `state import` as JSON lines.
-//! - [`app`]: state shared by all tasks; config and command feeds and lists meet here.
-//! - [`feeds`]: fetch (the only HTTP client), parse, item identity, poller.
-//! - [`metrics`]: counters, histograms, and the `/metrics`, `/live`, `/ready` endpoint.
-//! - [`pipeline`]: fresh items to outbox entries, atomically.
+//! - [`store`]: the only owner of sled, a file per record family; [`backup`] writes
+//!   and reads the whole store as JSON lines.
+//! - [`feeds`]: fetch (the only HTTP client) and its SSRF guard, parse (bytes to
+//!   items, with charset repair), HTML to text, item identity.
+//! - [`screening`]: watchlist entries, importers, and the screening engine that finds
+//!   them in text: the `sanctions-screening` crate (`crates/screening`), pure and with
+//!   no I/O, so its benchmark builds without the rest of the bot.
+//! - [`summary`]: classification, recognition of action and authority, sentence
+//!   quotes, story fingerprints and placement ([`summary::story_index::StoryShelf`]),
+//!   post composition, HTML sanitising.
+//! - [`story_file`]: grouping a JSON-lines file of items into stories, as the bot
+//!   would (the `stories` command's logic).
+//! - [`health`]: feed health, written by the poller, read by commands and metrics.
+//! - [`metrics`]: counters and histograms.
 //! - [`process`]: process-wide settings made first thing in `main` (the allocator,
 //!   jemalloc, and the cap on glibc's malloc arenas), and handing a thread's
 //!   allocator cache back when its work ends.
-//! - [`watch`]: watchlist entries, importers, and the screening engine that finds them
-//!   in text: the `sanctions-screening` crate (`crates/screening`), pure and with no
-//!   I/O, so its benchmark builds without the rest of the bot.
-//! - [`watch_cli`]: the `screen` and `watchlist import` shell commands.
-//! - [`summary`]: classification, sentence quotes, post composition, HTML sanitising.
-//! - [`commands`]: the chat command language shared by every room.
-//! - [`rooms`]: delivery from the outbox, and the console room.
-//! - [`story_file`]: the `stories` command (group a JSON-lines file of items).
-//! - [`story_pipeline`]: placing announcements in stories; posts, threaded replies
-//!   and digest lines per room.
+//!
+//! **Orchestration** runs the leaf parts:
+//! - [`app`]: the state every task shares; config and command feeds and lists meet
+//!   here.
+//! - [`poller`]: schedules, fetches, backoff; hands fresh bodies to the pipeline.
+//! - [`pipeline`]: one feed's fresh items to outbox entries, in one transaction;
+//!   [`pipeline::stories`] places them in stories and decides each room's post.
+//! - [`delivery`]: the outbox drained into rooms through a [`delivery::RoomSink`].
 //! - [`digest`]: daily digests of the stories that matched a room's watchlists.
+//! - [`notices`]: feed failure and recovery notices for rooms.
+//! - [`commands`]: the chat command language ([`commands::parse`]) and its handlers.
+//!
+//! **Entry points** start and serve it:
+//! - [`rooms`]: the console and Matrix transports.
+//! - [`endpoint`]: the `/metrics`, `/live` and `/ready` HTTP endpoint.
+//! - the command line (`src/cli/`, in the binary, not this library).
 
 pub mod app;
 pub mod backup;
 pub mod commands;
 pub mod config;
+pub mod delivery;
 pub mod digest;
+pub mod endpoint;
 pub mod feeds;
+pub mod health;
 pub mod metrics;
+pub mod notices;
 pub mod pipeline;
+pub mod poller;
 pub mod process;
 pub mod rooms;
+pub use sanctions_screening as screening;
 pub mod store;
 pub mod story_file;
-pub mod story_pipeline;
 pub mod summary;
+// The old name of `screening`, until every module says the new one.
 pub use sanctions_screening as watch;
-pub mod watch_cli;

@@ -1,20 +1,12 @@
-//! Operational metrics and the health endpoint: counters and histograms the pipeline,
-//! poller, delivery loop and sync loop update as they work, and a small HTTP server
-//! (off by default, loopback when on) serving them in the Prometheus text format at
-//! `/metrics`, with `/live` and `/ready` for supervisors.
+//! Operational metrics: the counters and histograms the pipeline, poller, delivery
+//! loop and sync loop update as they work, written in the Prometheus text format.
+//! [`crate::endpoint`] serves them with the bot's other health figures.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-
-use crate::app::App;
 
 /// A Prometheus histogram with fixed buckets (seconds).
 pub struct Histogram {
@@ -179,235 +171,104 @@ impl Metrics {
     pub fn posts_sent(&self) -> u64 {
         self.posts_sent.load(Ordering::Relaxed)
     }
-}
 
-/// Why the bot is not ready, if it is not.
-pub fn not_ready_reason(app: &App) -> Option<String> {
-    let m = &app.metrics;
-    if m.matrix_enabled.load(Ordering::Relaxed) {
-        if !m.homeserver_reachable.load(Ordering::Relaxed) {
-            return Some("the homeserver is unreachable".into());
-        }
-        let last = m.last_sync.load(Ordering::Relaxed);
-        if last == 0 {
-            return Some("no successful sync yet".into());
-        }
-        if Utc::now().timestamp() - last > STALE_SYNC_AFTER.as_secs() as i64 {
-            return Some(format!(
-                "the last successful sync was {}s ago",
-                Utc::now().timestamp() - last
-            ));
-        }
-    }
-    match app.store.outbox() {
-        Err(e) => Some(format!("cannot read the outbox: {e}")),
-        Ok(entries) => {
-            let oldest = entries.iter().map(|(_, e)| e.created).min()?;
-            let age = (Utc::now() - oldest).to_std().unwrap_or_default();
-            (age > STUCK_OUTBOX_AFTER).then(|| {
-                format!(
-                    "the outbox is stuck: its oldest post has waited {}s",
-                    age.as_secs()
-                )
-            })
-        }
-    }
-}
-
-/// The metrics in the Prometheus text format.
-pub fn render(app: &App) -> String {
-    let m = &app.metrics;
-    let mut out = String::new();
-    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
-        writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        )
-        .ok();
-    };
-    writeln!(
-        out,
-        "# HELP sanctions_watch_build_info Version of the running bot.\n# TYPE sanctions_watch_build_info gauge\nsanctions_watch_build_info{{version=\"{}\"}} 1",
-        env!("CARGO_PKG_VERSION")
-    )
-    .ok();
-
-    let mut by_state: std::collections::BTreeMap<&str, u64> =
-        ["ok", "waiting", "backing off", "failing", "disabled"]
-            .into_iter()
-            .map(|s| (s, 0))
-            .collect();
-    for feed in app.feeds().unwrap_or_default() {
-        if let Ok(state) = app.store.feed_state(&feed.id) {
-            *by_state
-                .entry(crate::commands::health_word(&state))
-                .or_default() += 1;
-        }
-    }
-    writeln!(
-        out,
-        "# HELP sanctions_watch_feeds Feeds by health state.\n# TYPE sanctions_watch_feeds gauge"
-    )
-    .ok();
-    for (state, n) in by_state {
-        writeln!(
-            out,
-            "sanctions_watch_feeds{{state=\"{}\"}} {n}",
-            state.replace(' ', "_")
-        )
-        .ok();
-    }
-    writeln!(out, "# HELP sanctions_watch_fetches_total Feed fetches by result.\n# TYPE sanctions_watch_fetches_total counter").ok();
-    for (result, v) in [
-        ("ok", &m.fetches_ok),
-        ("not_modified", &m.fetches_not_modified),
-        ("error", &m.fetches_error),
-    ] {
-        writeln!(
-            out,
-            "sanctions_watch_fetches_total{{result=\"{result}\"}} {}",
-            v.load(Ordering::Relaxed)
-        )
-        .ok();
-    }
-    counter(
-        &mut out,
-        "sanctions_watch_items_new_total",
-        "Items not seen before.",
-        m.items_new.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "sanctions_watch_items_matched_total",
-        "New items that named a watched entry.",
-        m.items_matched.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "sanctions_watch_posts_sent_total",
-        "Posts accepted by their room.",
-        m.posts_sent.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "sanctions_watch_posts_failed_total",
-        "Delivery attempts that failed and will be retried.",
-        m.posts_failed.load(Ordering::Relaxed),
-    );
-    counter(
-        &mut out,
-        "sanctions_watch_posts_dead_total",
-        "Posts given up on (moved to dead letters).",
-        m.posts_dead.load(Ordering::Relaxed),
-    );
-    let counts = app.store.counts();
-    writeln!(
-        out,
-        "# HELP sanctions_watch_outbox_depth Posts waiting for delivery.\n# TYPE sanctions_watch_outbox_depth gauge\nsanctions_watch_outbox_depth {}",
-        counts.outbox
-    )
-    .ok();
-    m.fetch_duration.render(
-        &mut out,
-        "sanctions_watch_fetch_duration_seconds",
-        "Time to fetch a feed.",
-    );
-    m.post_latency.render(
-        &mut out,
-        "sanctions_watch_post_latency_seconds",
-        "Time from enqueueing a post to its acceptance by the room.",
-    );
-    writeln!(
-        out,
-        "# HELP sanctions_watch_last_sync_timestamp_seconds Unix time of the last successful Matrix sync (0: never).\n# TYPE sanctions_watch_last_sync_timestamp_seconds gauge\nsanctions_watch_last_sync_timestamp_seconds {}",
-        m.last_sync.load(Ordering::Relaxed)
-    )
-    .ok();
-    let ready = not_ready_reason(app).is_none();
-    writeln!(
-        out,
-        "# HELP sanctions_watch_ready 1 when /ready would answer 200.\n# TYPE sanctions_watch_ready gauge\nsanctions_watch_ready {}",
-        u8::from(ready)
-    )
-    .ok();
-    out
-}
-
-/// Serves `/metrics`, `/live` and `/ready` on `listener` until `shutdown`.
-pub async fn serve(app: Arc<App>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
-    let busy = Arc::new(tokio::sync::Semaphore::new(16));
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "metrics endpoint: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
+    /// Writes the fetch, item and post counters in the Prometheus text format.
+    pub fn render_counters(&self, out: &mut String) {
+        let m = self;
+        let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+            writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            )
+            .ok();
         };
-        let Ok(permit) = busy.clone().try_acquire_owned() else {
-            continue; // too many at once: drop the connection
-        };
-        let app = app.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            let _ = tokio::time::timeout(Duration::from_secs(10), answer(&app, stream)).await;
-        });
-    }
-}
-
-/// Binds the endpoint, refusing nothing but warning about non-loopback addresses.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    if !addr.ip().is_loopback() {
-        tracing::warn!(%addr, "the metrics endpoint listens on a non-loopback address");
-    }
-    TcpListener::bind(addr).await
-}
-
-async fn answer(app: &App, mut stream: TcpStream) -> std::io::Result<()> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 || head.len() > 8192 {
-            return Ok(());
+        writeln!(out, "# HELP sanctions_watch_fetches_total Feed fetches by result.\n# TYPE sanctions_watch_fetches_total counter").ok();
+        for (result, v) in [
+            ("ok", &m.fetches_ok),
+            ("not_modified", &m.fetches_not_modified),
+            ("error", &m.fetches_error),
+        ] {
+            writeln!(
+                out,
+                "sanctions_watch_fetches_total{{result=\"{result}\"}} {}",
+                v.load(Ordering::Relaxed)
+            )
+            .ok();
         }
-        head.extend_from_slice(&buf[..n]);
+        counter(
+            out,
+            "sanctions_watch_items_new_total",
+            "Items not seen before.",
+            m.items_new.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "sanctions_watch_items_matched_total",
+            "New items that named a watched entry.",
+            m.items_matched.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "sanctions_watch_posts_sent_total",
+            "Posts accepted by their room.",
+            m.posts_sent.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "sanctions_watch_posts_failed_total",
+            "Delivery attempts that failed and will be retried.",
+            m.posts_failed.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "sanctions_watch_posts_dead_total",
+            "Posts given up on (moved to dead letters).",
+            m.posts_dead.load(Ordering::Relaxed),
+        );
     }
-    let request = String::from_utf8_lossy(&head);
-    let mut parts = request.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (status, content_type, body) = match (method, path.split('?').next().unwrap_or("")) {
-        ("GET", "/metrics") => ("200 OK", "text/plain; version=0.0.4", render(app)),
-        ("GET", "/live") => ("200 OK", "text/plain", "live\n".to_string()),
-        ("GET", "/ready") => match not_ready_reason(app) {
-            None => ("200 OK", "text/plain", "ready\n".to_string()),
-            Some(reason) => (
-                "503 Service Unavailable",
-                "text/plain",
-                format!("not ready: {reason}\n"),
-            ),
-        },
-        ("GET", _) => (
-            "404 Not Found",
-            "text/plain",
-            "try /metrics, /live or /ready\n".to_string(),
-        ),
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain",
-            "GET only\n".to_string(),
-        ),
-    };
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+
+    /// Writes the fetch and post time histograms and the last sync's time.
+    pub fn render_timings(&self, out: &mut String) {
+        let m = self;
+        m.fetch_duration.render(
+            out,
+            "sanctions_watch_fetch_duration_seconds",
+            "Time to fetch a feed.",
+        );
+        m.post_latency.render(
+            out,
+            "sanctions_watch_post_latency_seconds",
+            "Time from enqueueing a post to its acceptance by the room.",
+        );
+        writeln!(
+            out,
+            "# HELP sanctions_watch_last_sync_timestamp_seconds Unix time of the last successful Matrix sync (0: never).\n# TYPE sanctions_watch_last_sync_timestamp_seconds gauge\nsanctions_watch_last_sync_timestamp_seconds {}",
+            m.last_sync.load(Ordering::Relaxed)
+        )
+        .ok();
+    }
+
+    /// Why Matrix is not healthy, when this process talks to Matrix: the homeserver
+    /// unreachable, or no recent successful sync.
+    pub fn sync_problem(&self) -> Option<String> {
+        let m = self;
+        if m.matrix_enabled.load(Ordering::Relaxed) {
+            if !m.homeserver_reachable.load(Ordering::Relaxed) {
+                return Some("the homeserver is unreachable".into());
+            }
+            let last = m.last_sync.load(Ordering::Relaxed);
+            if last == 0 {
+                return Some("no successful sync yet".into());
+            }
+            if Utc::now().timestamp() - last > STALE_SYNC_AFTER.as_secs() as i64 {
+                return Some(format!(
+                    "the last successful sync was {}s ago",
+                    Utc::now().timestamp() - last
+                ));
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The `sanctions-watch stories ITEMS.jsonl` command's logic: reads items, one JSON
+//! The logic of the `sanctions-watch stories ITEMS.jsonl` command: reads items, one JSON
 //! object per line (`id`, `source`, `title`, `summary`, `published` as RFC 3339),
 //! groups them into stories with the engine the bot uses ([`crate::summary::story`]),
 //! and answers one JSON object per item, in input order, with exactly the keys `id`,
@@ -139,61 +139,6 @@ pub fn group_jsonl(input: &str) -> Grouped {
     }
     grouped.lines = answers.into_iter().flatten().collect();
     grouped
-}
-
-/// Why the command could not run at all (bad lines are not errors).
-#[derive(Debug, thiserror::Error)]
-pub enum StoryFileError {
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not UTF-8.
-    #[error("{path} is not UTF-8 text (byte {at})")]
-    NotUtf8 {
-        /// The file.
-        path: String,
-        /// Where the first bad byte is.
-        at: usize,
-    },
-    /// Standard output failed.
-    #[error("cannot write the answer: {0}")]
-    Write(std::io::Error),
-}
-
-/// Runs the command on `path` (`-` for standard input): the answer lines go to
-/// standard output, bad lines to standard error.
-pub fn run_cli(path: &std::path::Path) -> Result<(), StoryFileError> {
-    use std::io::{Read as _, Write as _};
-    let shown = path.display().to_string();
-    let mut bytes = Vec::new();
-    let read = if shown == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::read(path).map(|b| bytes = b)
-    };
-    read.map_err(|source| StoryFileError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| StoryFileError::NotUtf8 {
-        path: shown.clone(),
-        at: e.utf8_error().valid_up_to(),
-    })?;
-    let grouped = group_jsonl(&text);
-    for bad in &grouped.bad_lines {
-        eprintln!("{shown}: {bad}");
-    }
-    let mut out = std::io::stdout().lock();
-    for line in &grouped.lines {
-        let json = serde_json::to_string(line).expect("story lines always serialise");
-        writeln!(out, "{json}").map_err(StoryFileError::Write)?;
-    }
-    out.flush().map_err(StoryFileError::Write)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sanctions_watch::app::App;
 use sanctions_watch::commands::{CommandContext, handle_line};
 use sanctions_watch::feeds::fetch::Fetcher;
-use sanctions_watch::feeds::poller::{poll_feed, run_poller};
+use sanctions_watch::poller::{poll_feed, run_poller};
 use support::feed_server::{Behaviour, FeedServer, Route};
 use support::*;
 

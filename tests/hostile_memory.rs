@@ -13,7 +13,7 @@ use std::time::Duration;
 use sanctions_watch::app::App;
 use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
-use sanctions_watch::feeds::poller::poll_feed;
+use sanctions_watch::poller::poll_feed;
 use support::feed_server::{Behaviour, FeedServer};
 use support::*;
 

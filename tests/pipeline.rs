@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sanctions_watch::commands::{CommandContext, handle_line};
 use sanctions_watch::feeds::fetch::Fetcher;
-use sanctions_watch::feeds::poller::run_poller;
+use sanctions_watch::poller::run_poller;
 use support::feed_server::FeedServer;
 use support::*;
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
 
-use super::{RoomSink, SendError, ThreadRoot};
 use crate::app::App;
 use crate::commands::{CommandContext, handle_line};
+use crate::delivery::{RoomSink, SendError, ThreadRoot};
 use crate::store::OutboxEntry;
 
 /// The room id of the terminal.

@@ -31,10 +31,10 @@ use matrix_sdk::{
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
-use super::{RoomSink, SendError, ThreadRoot, run_delivery};
 use crate::app::App;
 use crate::commands::{Command, CommandContext, Reply, apply};
 use crate::config::MatrixConfig;
+use crate::delivery::{RoomSink, SendError, ThreadRoot, retry_delay, run_delivery};
 use crate::store::OutboxEntry;
 
 /// Why the Matrix side cannot start or go on.
@@ -366,7 +366,7 @@ impl MatrixBot {
                             return Err(MatrixError::Login(e.to_string()));
                         }
                         attempt += 1;
-                        let wait = super::retry_delay(attempt).min(Duration::from_secs(30));
+                        let wait = retry_delay(attempt).min(Duration::from_secs(30));
                         tracing::warn!(error = %e, retry_in = ?wait, "cannot reach the homeserver to log in");
                         tokio::select! {
                             _ = shutdown.changed() => return Err(MatrixError::Login("shut down before logging in".into())),
@@ -457,7 +457,7 @@ impl MatrixBot {
                     let (_, after) = classify_error(&e);
                     let wait = after
                         .unwrap_or_default()
-                        .max(super::retry_delay(failures).min(Duration::from_secs(30)));
+                        .max(retry_delay(failures).min(Duration::from_secs(30)));
                     tracing::warn!(error = %e, failures, retry_in = ?wait, "sync failed");
                     tokio::select! {
                         _ = shutdown.changed() => break,
@@ -502,7 +502,7 @@ impl MatrixBot {
                 Err(e) => {
                     failures += 1;
                     self.app.metrics.record_sync_failed();
-                    let wait = super::retry_delay(failures).min(Duration::from_secs(30));
+                    let wait = retry_delay(failures).min(Duration::from_secs(30));
                     tracing::warn!(error = %e, retry_in = ?wait, "initial sync failed");
                     tokio::select! {
                         _ = shutdown.changed() => return Ok(false),
@@ -564,7 +564,7 @@ fn answer_invite(ctx: &HandlerContext, room: Room, inviter: matrix_sdk::ruma::Ow
                 }
                 Err(e) => {
                     tracing::warn!(room = %room_id, attempt, error = %e, "cannot join yet");
-                    tokio::time::sleep(super::retry_delay(attempt)).await;
+                    tokio::time::sleep(retry_delay(attempt)).await;
                 }
             }
         }
@@ -750,8 +750,7 @@ async fn send_reply(room: &Room, command: &OriginalSyncRoomMessageEvent, text: &
                 if !retry {
                     return;
                 }
-                tokio::time::sleep(after.unwrap_or_default().max(super::retry_delay(attempt)))
-                    .await;
+                tokio::time::sleep(after.unwrap_or_default().max(retry_delay(attempt))).await;
             }
         }
     }

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::recognise::{Action, recognise};
 use super::sentences::split_sentences;
-use crate::watch::normalize::tokens;
+use crate::screening::normalize::tokens;
 
 /// Longest summary, in characters, not counting the title and the quoted hits.
 pub const MAX_SUMMARY_CHARS: usize = 420;

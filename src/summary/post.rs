@@ -9,7 +9,7 @@ use super::html::{escape, sanitize_matrix_html};
 use super::recognise::Recognition;
 use super::sentences::{quote_around, sentence_around};
 use crate::feeds::FeedItem;
-use crate::watch::Hit;
+use crate::screening::Hit;
 
 /// Most matched names listed in one post.
 const MAX_NAMES: usize = 6;
@@ -201,7 +201,7 @@ fn one_hit_per_entry(hits: &[ItemHit]) -> Vec<&ItemHit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::{EngineOptions, EntryKind, Screener, ScreeningEngine, WatchEntry};
+    use crate::screening::{EngineOptions, EntryKind, Screener, ScreeningEngine, WatchEntry};
 
     fn item(title: &str, text: &str) -> FeedItem {
         FeedItem {

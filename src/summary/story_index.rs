@@ -27,7 +27,9 @@
 
 use std::collections::HashMap;
 
-use super::story::{Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, within_window};
+use super::story::{
+    Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, best_story, within_window,
+};
 
 /// Content words at or under which a single shared word can make a story.
 const SHORT_WORDS: usize = 2;
@@ -162,6 +164,105 @@ fn distinctive<'a>(postings: &'a HashMap<u64, Vec<u32>>, term: &u64, limit: usiz
 
 // The authority rule relies on this: a score is at most 1 before the factor.
 const _: () = assert!(OTHER_AUTHORITY_FACTOR < SAME_STORY_THRESHOLD);
+
+/// A story as [`StoryShelf`] keeps it: something holding its reports' fingerprints,
+/// oldest first.
+pub trait StoryReports {
+    /// The reports' fingerprints, oldest first.
+    fn reports(&self) -> &[Fingerprint];
+    /// Adds a report's fingerprint as the newest.
+    fn push_report(&mut self, fp: Fingerprint);
+}
+
+impl StoryReports for (String, Vec<Fingerprint>) {
+    fn reports(&self) -> &[Fingerprint] {
+        &self.1
+    }
+
+    fn push_report(&mut self, fp: Fingerprint) {
+        self.1.push(fp);
+    }
+}
+
+/// Stories, oldest first, with a [`StoryIndex`] of their reports: the one placement
+/// routine, shared by the pipeline's recent stories and the `stories` command's
+/// [`super::story::StoryGrouper`]. [`StoryShelf::find`] says which story an item
+/// joins, scoring it only against the reports the index finds worth it;
+/// [`StoryShelf::add_report`] and [`StoryShelf::push`] keep the index in step.
+#[derive(Debug)]
+pub struct StoryShelf<S> {
+    stories: Vec<S>,
+    index: StoryIndex,
+}
+
+impl<S> Default for StoryShelf<S> {
+    fn default() -> Self {
+        StoryShelf {
+            stories: Vec::new(),
+            index: StoryIndex::default(),
+        }
+    }
+}
+
+impl<S: StoryReports> StoryShelf<S> {
+    /// A shelf of `stories` (oldest first), their reports indexed.
+    pub fn new(stories: Vec<S>) -> StoryShelf<S> {
+        let mut index = StoryIndex::new();
+        for (i, story) in stories.iter().enumerate() {
+            for (member, fp) in story.reports().iter().enumerate() {
+                index.add_member(i, member, fp);
+            }
+        }
+        StoryShelf { stories, index }
+    }
+
+    /// The stories, oldest first.
+    pub fn stories(&self) -> &[S] {
+        &self.stories
+    }
+
+    /// Story `i`, to change what it holds besides its reports (add a report with
+    /// [`StoryShelf::add_report`], so that the index sees it).
+    pub fn story_mut(&mut self, i: usize) -> &mut S {
+        &mut self.stories[i]
+    }
+
+    /// The stories, giving up the index.
+    pub fn into_stories(self) -> Vec<S> {
+        self.stories
+    }
+
+    /// The story an item fingerprinted `fp` joins, with its score: the best candidate
+    /// of [`StoryIndex::candidates`] by [`best_story`]. `None`: it starts a story.
+    pub fn find(&self, fp: &Fingerprint) -> Option<(usize, f32)> {
+        let candidates = self.index.candidates(fp);
+        let scored = candidates.iter().map(|c| {
+            (
+                c.story,
+                self.stories[c.story].reports(),
+                c.members.as_slice(),
+            )
+        });
+        best_story(fp, scored)
+    }
+
+    /// Adds `fp` as the newest report of story `i`.
+    pub fn add_report(&mut self, i: usize, fp: Fingerprint) {
+        let member = self.stories[i].reports().len();
+        self.index.add_member(i, member, &fp);
+        self.stories[i].push_report(fp);
+    }
+
+    /// Adds a new story (with the reports it holds); returns its position.
+    pub fn push(&mut self, story: S) -> usize {
+        let i = self.stories.len();
+        for (member, fp) in story.reports().iter().enumerate() {
+            self.index.add_member(i, member, fp);
+        }
+        self.stories.push(story);
+        i
+    }
+}
 
 #[cfg(test)]
 mod tests {

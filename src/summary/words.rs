@@ -1,6 +1,6 @@
 //! Word tokens read once and shared: `Words` holds the tokens of one title or
 //! sentence (the same tokens, offsets and folded forms as
-//! [`crate::watch::normalize::tokens`] gives, without an owned string per word), and
+//! [`crate::screening::normalize::tokens`] gives, without an owned string per word), and
 //! `ItemText` holds an item's title and its text split into sentences, each
 //! sentence tokenized the first time it is asked for, so that recognising an item
 //! and fingerprinting it read its words once.
@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use std::ops::Range;
 
 use super::sentences::split_sentences;
-use crate::watch::normalize::Tokenizer;
+use crate::screening::normalize::Tokenizer;
 
 /// The word tokens of one piece of text.
 #[derive(Debug)]
@@ -95,7 +95,7 @@ impl<'a> ItemText<'a> {
 }
 
 /// The folded words of `parts`, in order, one space apart (what `search` keeps of
-/// an item): the same as joining the `norm` of [`crate::watch::normalize::tokens`]
+/// an item): the same as joining the `norm` of [`crate::screening::normalize::tokens`]
 /// of each part.
 pub fn folded_words(parts: &[&str]) -> String {
     let mut out = String::new();
@@ -118,7 +118,7 @@ pub fn folded_words(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::normalize::tokens;
+    use crate::screening::normalize::tokens;
 
     #[test]
     fn words_are_the_tokens_of_normalize() {

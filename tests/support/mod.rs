@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sanctions_watch::app::App;
 use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
-use sanctions_watch::feeds::poller::poll_feed;
+use sanctions_watch::poller::poll_feed;
 
 /// Opens an app (and its store) in `data_dir` with [`config_text`] and `rest`.
 pub fn open_app(data_dir: &Path, rest: &str) -> Arc<App> {

@@ -1,6 +1,7 @@
 //! Where the pipeline meets stories: [`StoryDesk`] places each announcement in a
-//! story (the pure engine in [`crate::summary::story`] decides; the recent stories
-//! come from the store), and decides per room what to enqueue: the story's first
+//! story (the [`StoryShelf`] of the recent stories decides, with the pure similarity
+//! of [`crate::summary::story`]; the stories come from the store, or from memory
+//! between polls), and decides per room what to enqueue: the story's first
 //! post, an "also reported by" reply threaded under it, a post of its own when the
 //! room chose `stories off`, and/or a line for the room's daily digest. What it
 //! decides is returned as an [`ItemBatch`] and written with the item's seen mark in
@@ -17,8 +18,8 @@ use crate::store::{
     DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryAddition,
     StoryMember, StoryPost, StoryRecord,
 };
-use crate::summary::story::{Fingerprint, StoryInput, best_story, recognise_and_fingerprint};
-use crate::summary::story_index::StoryIndex;
+use crate::summary::story::{Fingerprint, StoryInput, recognise_and_fingerprint};
+use crate::summary::story_index::{StoryReports, StoryShelf};
 use crate::summary::words::folded_words;
 use crate::summary::{ItemHit, Post, Recognition, compose_also_reported, compose_post};
 
@@ -80,24 +81,17 @@ pub struct Delivery {
     pub post: Post,
 }
 
-/// The stories of the last days, oldest first, with a [`StoryIndex`] of their
-/// reports, so that an item is scored only against the reports it could share a
-/// story with instead of against every recent report.
-#[derive(Debug, Default)]
-pub struct RecentStories {
-    stories: Vec<StoryRecord>,
-    index: StoryIndex,
-}
+/// The stories of the last days, oldest first, as the pipeline keeps them in memory
+/// between polls ([`crate::app::StoryCache`]).
+pub type RecentStories = StoryShelf<StoryRecord>;
 
-impl RecentStories {
-    fn new(stories: Vec<StoryRecord>) -> RecentStories {
-        let mut index = StoryIndex::new();
-        for (i, story) in stories.iter().enumerate() {
-            for (member, fp) in story.fingerprints.iter().enumerate() {
-                index.add_member(i, member, fp);
-            }
-        }
-        RecentStories { stories, index }
+impl StoryReports for StoryRecord {
+    fn reports(&self) -> &[Fingerprint] {
+        &self.fingerprints
+    }
+
+    fn push_report(&mut self, fp: Fingerprint) {
+        self.fingerprints.push(fp);
     }
 }
 
@@ -119,11 +113,12 @@ impl<'a> StoryDesk<'a> {
     pub fn open(app: &'a App, cached: Option<RecentStories>) -> Result<StoryDesk<'a>, StoreError> {
         let since = Utc::now() - chrono::Duration::days(STORY_LOOKBACK_DAYS);
         let recent = match cached {
-            Some(recent) if recent.stories.first().is_none_or(|s| s.created >= since) => recent,
-            Some(mut recent) => {
+            Some(recent) if recent.stories().first().is_none_or(|s| s.created >= since) => recent,
+            Some(recent) => {
                 // Some have aged out: drop them and index the rest again.
-                recent.stories.retain(|s| s.created >= since);
-                RecentStories::new(recent.stories)
+                let mut stories = recent.into_stories();
+                stories.retain(|s| s.created >= since);
+                RecentStories::new(stories)
             }
             None => {
                 // Oldest first, as they are kept in memory.
@@ -161,47 +156,36 @@ impl<'a> StoryDesk<'a> {
             link: item.link.clone(),
             published,
         };
-        let candidates = self.recent.index.candidates(&fp);
-        let stories = &self.recent.stories;
-        let scored = candidates.iter().map(|c| {
-            let members = stories[c.story].fingerprints.as_slice();
-            (c.story, members, c.members.as_slice())
-        });
-        let placed = match best_story(&fp, scored) {
+        Ok(match self.recent.find(&fp) {
             Some((index, score)) => {
-                let story = &mut self.recent.stories[index];
+                let story = self.recent.story_mut(index);
                 tracing::debug!(story = %story.id, score, title = %item.title, "joins a story");
                 self.changed.entry(index).or_insert(story.members.len());
                 story.members.push(member);
-                story.fingerprints.push(fp);
+                let id = story.id.clone();
+                self.recent.add_report(index, fp);
                 PlacedStory {
                     index,
-                    id: story.id.clone(),
+                    id,
                     is_new: false,
                 }
             }
             None => {
                 let id = self.app.store.new_story_id()?;
-                self.recent.stories.push(StoryRecord {
+                let index = self.recent.push(StoryRecord {
                     id: id.clone(),
                     created: Utc::now(),
                     members: vec![member],
                     fingerprints: vec![fp],
                 });
-                self.changed.insert(self.recent.stories.len() - 1, 0);
+                self.changed.insert(index, 0);
                 PlacedStory {
-                    index: self.recent.stories.len() - 1,
+                    index,
                     id,
                     is_new: true,
                 }
             }
-        };
-        let reports = &self.recent.stories[placed.index].fingerprints;
-        let newest = reports.len() - 1;
-        self.recent
-            .index
-            .add_member(placed.index, newest, &reports[newest]);
-        Ok(placed)
+        })
     }
 
     fn settings(&mut self, room: &str) -> Result<RoomSettings, StoreError> {
@@ -280,7 +264,7 @@ impl<'a> StoryDesk<'a> {
                 .into_iter()
                 .find(|l| l.story == story.id);
             let line = stored.unwrap_or_else(|| {
-                let first = &self.recent.stories[story.index].members[0];
+                let first = &self.recent.stories()[story.index].members[0];
                 let mut what = Vec::new();
                 if let Some(a) = recognition.authority {
                     what.push(a.name.to_string());
@@ -314,7 +298,7 @@ impl<'a> StoryDesk<'a> {
     /// [`crate::app::StoryCache`] once the batch is committed.
     pub fn finish(self, batch: &mut ItemBatch) -> RecentStories {
         for (&index, &first) in &self.changed {
-            let story = &self.recent.stories[index];
+            let story = &self.recent.stories()[index];
             batch.stories.push(StoryAddition {
                 id: story.id.clone(),
                 created: story.created,

@@ -11,40 +11,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use rand::Rng;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::charset::charset_of_content_type;
-use super::fetch::{FetchOutcome, Fetcher};
-use super::identity::IdentityMode;
-use super::notices;
-use super::parse::parse_feed_document;
 use crate::app::App;
+use crate::feeds::charset::charset_of_content_type;
+use crate::feeds::fetch::{FetchOutcome, Fetcher};
+use crate::feeds::parse::parse_feed_document;
+use crate::health::{backoff_delay, mark_failure, mark_success};
 use crate::metrics::FetchResult;
+use crate::notices;
 use crate::pipeline::{ProcessReport, process_items};
 use crate::store::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState, StoreError};
-
-/// How long until the next attempt after `failures` consecutive failures of a feed
-/// polled every `interval`: doubling from min(interval, 5 min), capped at `cap`, at
-/// least what the server asked for, with ±20% jitter.
-pub fn backoff_delay(
-    interval: Duration,
-    failures: u32,
-    retry_after: Option<Duration>,
-    cap: Duration,
-) -> Duration {
-    let base = interval.min(Duration::from_secs(300));
-    let exp = failures.saturating_sub(1).min(30);
-    let raw = base.saturating_mul(1u32 << exp.min(20)).min(cap);
-    let jitter: f64 = rand::rng().random_range(0.8..1.2);
-    let jittered = raw.mul_f64(jitter).min(cap);
-    match retry_after {
-        Some(asked) => jittered.max(asked.min(cap)),
-        None => jittered,
-    }
-}
 
 /// What one poll of a feed means for the scheduler.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,11 +106,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
             Some(interval)
         }
         Err(failure) => {
-            state.consecutive_failures += 1;
-            state.last_error = Some(failure.message.clone());
-            state.last_error_at = Some(now);
-            state.last_attempt = Some(now);
-            state.failing_since.get_or_insert(now);
+            mark_failure(&mut state, &failure.message, now);
             tracing::warn!(feed = %feed.id, url = %feed.url, failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
             if failure.host_overloaded {
                 host_retry_after = failure
@@ -338,13 +313,6 @@ async fn poll_once(
     }
 }
 
-fn mark_success(state: &mut FeedState, now: chrono::DateTime<Utc>) {
-    state.last_success = Some(now);
-    state.last_attempt = Some(now);
-    state.consecutive_failures = 0;
-    state.failing_since = None;
-}
-
 /// How often the scheduler reads the feed list even when nothing signalled a change.
 const FEED_LIST_REFRESH: Duration = Duration::from_secs(60);
 
@@ -477,42 +445,6 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
     while running.join_next().await.is_some() {}
 }
 
-/// Extra lines for a feed in `feeds`: why it is disabled, since when it is failing,
-/// a permanent redirect the operator should copy into the config, a weakened item
-/// identity.
-pub fn write_health_notes(out: &mut String, feed: &FeedRecord, state: &FeedState) {
-    use std::fmt::Write as _;
-    let when = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
-    if let Some(d) = &state.disabled {
-        let _ = write!(
-            out,
-            "\n  disabled since {}: {} (remove and re-add the feed, or change its URL, to poll it again)",
-            when(d.at),
-            d.reason
-        );
-    } else if let Some(since) = state.failing_since {
-        let _ = write!(out, "\n  failing since {}", when(since));
-    }
-    if let Some(m) = &state.moved
-        && feed.origin == FeedOrigin::Config
-        && m.to == feed.url
-    {
-        let _ = write!(
-            out,
-            "\n  moved permanently from {} (since {}); update the config file",
-            m.from,
-            when(m.at)
-        );
-    }
-    if state.identity != IdentityMode::Guid {
-        let _ = write!(
-            out,
-            "\n  items identified by {} (the feed's ids are unreliable)",
-            state.identity.as_str()
-        );
-    }
-}
-
 /// When a feed is first due in this process: its stored next poll if that is still
 /// ahead (a restart neither refetches everything at once nor forgets a backoff), else
 /// now.
@@ -533,34 +465,5 @@ fn first_due(app: &App, feed: &FeedRecord, now: Instant) -> Instant {
             )
         }
         None => now,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_caps_and_honours_retry_after() {
-        let hour = Duration::from_secs(3600);
-        let cap = Duration::from_secs(24 * 3600);
-        let first = backoff_delay(hour, 1, None, cap);
-        assert!(
-            first >= Duration::from_secs(240) && first <= Duration::from_secs(360),
-            "{first:?}"
-        );
-        let third = backoff_delay(hour, 3, None, cap);
-        assert!(
-            third >= Duration::from_secs(960) && third <= Duration::from_secs(1440),
-            "{third:?}"
-        );
-        assert!(backoff_delay(hour, 40, None, cap) <= cap);
-        let asked = backoff_delay(
-            Duration::from_secs(1),
-            1,
-            Some(Duration::from_secs(120)),
-            cap,
-        );
-        assert_eq!(asked, Duration::from_secs(120));
     }
 }

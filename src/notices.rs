@@ -53,7 +53,7 @@ fn entries(app: &App, feed: &FeedRecord, kind: &str, plain: String) -> Vec<Outbo
 
 fn one_line(s: &str) -> String {
     let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    super::text::truncate_chars(&flat, 200)
+    crate::feeds::text::truncate_chars(&flat, 200)
 }
 
 /// The notice that `feed` has been failing since `state.failing_since`.

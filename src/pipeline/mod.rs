@@ -1,5 +1,5 @@
-//! One feed's fresh items through dedupe, baseline, classification, screening and
-//! summary into the outbox. The items it marks seen, the posts it enqueues and the
+//! One feed's fresh items through dedupe, baseline, classification, screening, story
+//! placement ([`stories`]) and post composition into the outbox. The items it marks seen, the posts it enqueues and the
 //! feed's new state are written in one store transaction, so a crash can neither lose
 //! a post nor post twice. Synchronous: callers run it off the async runtime.
 
@@ -14,8 +14,10 @@ use crate::feeds::identity::{assign_keys, push_hex};
 use crate::store::{
     FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
 };
-use crate::story_pipeline::{StoryDesk, recent_item, recognise_item};
 use crate::summary::{Field, Fingerprint, ItemHit, Recognition, classify};
+use stories::{StoryDesk, recent_item, recognise_item};
+
+pub mod stories;
 
 /// What one run of the pipeline did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! The shell commands that work on watchlist files: `sanctions-watch screen` (screen
 //! documents against watchlist files, printing one JSON object per hit) and
 //! `sanctions-watch watchlist import` (load a published list into the bot's store).
-//! Both read files in any format [`crate::watch::import`] knows, detected from the
-//! extension and the first line, and use the same engine as the bot.
+//! Both read files in any format [`sanctions_watch::screening::import`] knows, detected
+//! from the extension and the first line, and use the same engine as the bot.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -15,9 +15,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::store::{Store, StoreError};
-use crate::watch::import::{ParsedWatchlist, WatchlistFormat, parse_watchlist};
-use crate::watch::{EngineOptions, Screener, engine::EngineBuilder, validate_list_name};
+use sanctions_watch::screening::import::{ParsedWatchlist, WatchlistFormat, parse_watchlist};
+use sanctions_watch::screening::{
+    EngineOptions, Screener, engine::EngineBuilder, validate_list_name,
+};
+use sanctions_watch::store::{Store, StoreError};
 
 /// Arguments of `sanctions-watch screen`.
 #[derive(Debug, Args)]
@@ -27,7 +29,7 @@ pub struct ScreenArgs {
     #[arg(long = "watchlist", required = true, value_name = "FILE")]
     pub watchlists: Vec<PathBuf>,
     /// Report hits scoring at least this (0 to 1).
-    #[arg(long, value_name = "T", default_value_t = crate::watch::DEFAULT_THRESHOLD)]
+    #[arg(long, value_name = "T", default_value_t = sanctions_watch::screening::DEFAULT_THRESHOLD)]
     pub threshold: f32,
     /// Only exact name parts (no near spellings).
     #[arg(long)]

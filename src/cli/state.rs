@@ -1,0 +1,74 @@
+//! `state export|import|check`: back up the store as JSON lines, restore a backup
+//! into an empty store, and read every record to report problems (stop the bot first:
+//! sled allows one process at a time).
+
+use anyhow::{Context, bail};
+
+use sanctions_watch::backup;
+use sanctions_watch::config::Config;
+use sanctions_watch::store::Store;
+
+use super::StateCommand;
+
+/// Runs `state ACTION` on the store of `config`.
+pub fn run(config: &Config, action: StateCommand) -> anyhow::Result<()> {
+    let data_dir = &config.data_dir;
+    let progress = |what: &'static str| {
+        move |n: u64| {
+            if n > 0 {
+                eprintln!("{what} {n} records");
+            }
+        }
+    };
+    match action {
+        StateCommand::Export { file } => {
+            let store = Store::open_existing(data_dir)?;
+            let n = if file.as_os_str() == "-" {
+                backup::export(
+                    &store,
+                    &mut std::io::BufWriter::new(std::io::stdout().lock()),
+                    progress("exported"),
+                )?
+            } else {
+                let out = std::fs::File::create(&file)
+                    .with_context(|| format!("cannot create {}", file.display()))?;
+                backup::export(
+                    &store,
+                    &mut std::io::BufWriter::new(out),
+                    progress("exported"),
+                )?
+            };
+            eprintln!("exported {n} records from {}", store.path().display());
+        }
+        StateCommand::Import { file } => {
+            let open = || std::fs::File::open(&file).map(std::io::BufReader::new);
+            open().with_context(|| format!("cannot open {}", file.display()))?;
+            let store = Store::open(data_dir)?;
+            let n = backup::import(&store, open, progress("imported"))
+                .with_context(|| format!("cannot import {}", file.display()))?;
+            eprintln!("imported {n} records into {}", store.path().display());
+        }
+        StateCommand::Check => {
+            let store = Store::open_existing(data_dir)?;
+            let report = store.check();
+            println!("store {}", store.path().display());
+            for (tree, count) in &report.counts {
+                println!("  {tree}: {count}");
+            }
+            if report.problems.is_empty() {
+                println!("no problems found");
+            } else {
+                println!(
+                    "{} problem{}:",
+                    report.problems.len(),
+                    if report.problems.len() == 1 { "" } else { "s" }
+                );
+                for p in &report.problems {
+                    println!("  {p}");
+                }
+                bail!("the store has problems");
+            }
+        }
+    }
+    Ok(())
+}

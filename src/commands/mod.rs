@@ -1,0 +1,104 @@
+//! Chat commands, shared by the console and Matrix rooms: [`Command::parse`] turns a
+//! line into a command (quoted arguments allowed), and [`apply`] carries it out
+//! against the store and answers with a [`Reply`]. No Matrix types here; the room
+//! layer says who may change things through [`CommandContext`]. The parser is in
+//! [`parse`]; the handlers are grouped by family: [`watchlists`] (lists and their
+//! names), [`feeds`], [`rooms`] (subscriptions and the room's settings) and
+//! [`queries`] (status, test, search).
+
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::store::StoreError;
+
+pub mod feeds;
+pub mod parse;
+pub mod queries;
+pub mod rooms;
+pub mod watchlists;
+
+pub use parse::{Command, CommandError, DigestChange, help_text, split_words};
+
+/// Who is asking, where, and whether they may change things.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// The room the command was typed in (`console` for the terminal).
+    pub room_id: String,
+    /// Who typed it.
+    pub sender: String,
+    /// True if the sender may change watchlists, feeds and subscriptions here.
+    pub may_change: bool,
+    /// Said when a change is refused, e.g. "needs power level 50".
+    pub refusal: String,
+}
+
+/// A command's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Plain text.
+    pub text: String,
+}
+
+impl Reply {
+    pub(crate) fn new(text: impl Into<String>) -> Reply {
+        Reply { text: text.into() }
+    }
+}
+
+/// Parses and applies one line; errors become helpful replies.
+pub fn handle_line(app: &Arc<App>, ctx: &CommandContext, line: &str) -> Reply {
+    match Command::parse(line) {
+        Ok(command) => apply(app, ctx, &command),
+        Err(e) => Reply::new(e.0),
+    }
+}
+
+/// Carries out `command` for `ctx`.
+pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
+    if command.is_change() && !ctx.may_change {
+        return Reply::new(format!("Refused: {}", ctx.refusal));
+    }
+    let result = match command {
+        Command::Help => Ok(Reply::new(help_text(&app.config.command_prefix))),
+        Command::Watchlists => watchlists::watchlists(app, ctx),
+        Command::WatchShow { list } => watchlists::watch_show(app, list),
+        Command::WatchAdd {
+            list,
+            name,
+            kind,
+            aliases,
+        } => watchlists::watch_add(app, list, name, *kind, aliases),
+        Command::WatchRemove { list, name } => watchlists::watch_remove(app, list, name),
+        Command::WatchThreshold { list, threshold } => {
+            watchlists::watch_threshold(app, list, *threshold)
+        }
+        Command::Subscribe { list } => rooms::subscribe(app, ctx, list),
+        Command::Unsubscribe { list } => rooms::unsubscribe(app, ctx, list),
+        Command::Subscriptions => rooms::subscriptions(app, ctx),
+        Command::Feeds => feeds::feeds(app),
+        Command::FeedAdd { url, kind } => feeds::feed_add(app, ctx, url, *kind),
+        Command::FeedRemove { id } => feeds::feed_remove(app, id),
+        Command::Status => queries::status(app, ctx),
+        Command::Test { text } => queries::test(app, ctx, text),
+        Command::Search { words } => queries::search(app, words),
+        Command::Stories { on } => rooms::stories(app, ctx, *on),
+        Command::Digest { change } => rooms::digest(app, ctx, *change),
+    };
+    let reply = result.unwrap_or_else(|e| {
+        tracing::error!(room = %ctx.room_id, error = %e, "command failed");
+        Reply::new(format!("Sorry, the store failed: {e}"))
+    });
+    if command.is_change() {
+        // Changes count only once they are on disk.
+        if let Err(e) = app.store.flush_blocking() {
+            return Reply::new(format!("Sorry, the change may not be saved: {e}"));
+        }
+    }
+    reply
+}
+
+pub(crate) type CommandResult = Result<Reply, StoreError>;
+
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

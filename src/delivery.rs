@@ -1,0 +1,200 @@
+//! Delivery from the outbox to rooms. [`RoomSink`] is what a room transport
+//! ([`crate::rooms::console`], [`crate::rooms::matrix`]) implements to deliver a
+//! message; [`run_delivery`]
+//! drains the persistent outbox through it, in order per room, retrying failures with
+//! backoff and reusing each entry's transaction id, so nothing is lost or doubled.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::watch;
+
+use crate::app::App;
+use crate::store::{OutboxEntry, StoreError};
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Try again later (network, 5xx, rate limit); `after` is what the server asked.
+    Retry {
+        /// Server-requested wait.
+        after: Option<Duration>,
+        /// What happened.
+        reason: String,
+    },
+    /// Will never succeed (the room is gone, the bot was banned).
+    Permanent(String),
+}
+
+/// An "also reported by" reply belongs under its story's first post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRoot {
+    /// The event id of the story's first post in this room, once delivered (a
+    /// transport without event ids, like the console, has none).
+    pub event_id: Option<String>,
+}
+
+/// A transport that can deliver outbox entries to the rooms it serves.
+pub trait RoomSink: Send + Sync + 'static {
+    /// True if this transport delivers to `room_id`.
+    fn serves(&self, room_id: &str) -> bool;
+    /// Delivers one entry, using `entry.txn_id` so a repeat is recognised; `thread`
+    /// is set for a reply under a story's post. Returns the delivered event's id
+    /// when the transport has one.
+    fn send(
+        &self,
+        entry: &OutboxEntry,
+        thread: Option<&ThreadRoot>,
+    ) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
+}
+
+/// Where a reply entry goes, if `entry` is one.
+fn thread_root(app: &App, entry: &OutboxEntry) -> Result<Option<ThreadRoot>, StoreError> {
+    let Some(link) = app.store.outbox_link(&entry.txn_id)? else {
+        return Ok(None);
+    };
+    if !link.reply {
+        return Ok(None);
+    }
+    let event_id = app
+        .store
+        .story_post(&link.room_id, &link.story)?
+        .and_then(|p| p.event_id);
+    Ok(Some(ThreadRoot { event_id }))
+}
+
+/// Wait before retry number `attempts` (1-based): 1 s doubling to 5 min.
+pub fn retry_delay(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(8)).min(Duration::from_secs(300))
+}
+
+/// Delivers outbox entries through `sink` until `shutdown`. A send in progress when
+/// shutdown comes is allowed to finish; nothing new starts after it.
+pub async fn run_delivery<S: RoomSink>(
+    app: Arc<App>,
+    sink: Arc<S>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let next_wake = deliver_due(&app, sink.as_ref(), &shutdown).await;
+        if *shutdown.borrow() {
+            break;
+        }
+        let sleep = next_wake.unwrap_or(Duration::from_secs(60));
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            _ = app.outbox_changed.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// One pass over the outbox. Returns how long until the earliest postponed entry.
+async fn deliver_due<S: RoomSink>(
+    app: &App,
+    sink: &S,
+    shutdown: &watch::Receiver<bool>,
+) -> Option<Duration> {
+    match crate::digest::enqueue_due(app, Utc::now()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(digests = n, "daily digests enqueued"),
+        Err(e) => tracing::error!(error = %e, "cannot prepare daily digests"),
+    }
+    let entries = match app.store.outbox() {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the outbox");
+            return Some(Duration::from_secs(5));
+        }
+    };
+    let mut flushed = false;
+    let mut blocked_rooms: HashSet<String> = HashSet::new();
+    let mut next_wake: Option<Duration> = None;
+    let mut wake_in = |d: Duration| next_wake = Some(next_wake.map_or(d, |w: Duration| w.min(d)));
+    for (id, mut entry) in entries {
+        if *shutdown.borrow() {
+            break;
+        }
+        if !sink.serves(&entry.room_id) || blocked_rooms.contains(&entry.room_id) {
+            continue;
+        }
+        let now = Utc::now();
+        if let Some(not_before) = entry.not_before
+            && not_before > now
+        {
+            // Keep the room's order: nothing after a postponed entry goes first.
+            blocked_rooms.insert(entry.room_id.clone());
+            wake_in((not_before - now).to_std().unwrap_or_default());
+            continue;
+        }
+        let thread = match thread_root(app, &entry) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the story of an outbox entry");
+                None
+            }
+        };
+        // Whatever is sent is on disk first: a post sent, then lost from the store
+        // by a crash, would be composed again with a new transaction id and sent
+        // twice. One flush before the first send of a pass covers every post
+        // enqueued since, so the pipeline need not wait for the disk after each feed.
+        if !flushed {
+            if let Err(e) = app.store.flush().await {
+                tracing::error!(error = %e, "cannot flush the store; not sending until it can");
+                return Some(Duration::from_secs(5));
+            }
+            flushed = true;
+        }
+        let result = sink.send(&entry, thread.as_ref()).await;
+        let saved = match result {
+            Ok(event_id) => {
+                tracing::debug!(room = %entry.room_id, txn = %entry.txn_id, "delivered");
+                app.metrics
+                    .record_post_sent((Utc::now() - entry.created).to_std().unwrap_or_default());
+                app.store
+                    .record_delivered(&entry.txn_id, event_id.as_deref())
+                    .and_then(|()| app.store.remove_outbox(id))
+            }
+            Err(SendError::Retry { after, reason }) => {
+                entry.attempts += 1;
+                app.metrics.record_post_failed();
+                let wait = after.unwrap_or_default().max(retry_delay(entry.attempts));
+                tracing::warn!(room = %entry.room_id, attempts = entry.attempts, retry_in = ?wait, error = %reason, "delivery failed; will retry");
+                entry.last_error = Some(reason);
+                entry.not_before = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+                blocked_rooms.insert(entry.room_id.clone());
+                wake_in(wait);
+                app.store.update_outbox(id, &entry)
+            }
+            Err(SendError::Permanent(reason)) => {
+                tracing::error!(room = %entry.room_id, error = %reason, "delivery impossible; moved to dead letters");
+                app.metrics.record_post_dead();
+                entry.last_error = Some(reason);
+                app.store.dead_letter(id, &entry)
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "cannot update the outbox");
+        }
+        if let Err(e) = app.store.flush().await {
+            tracing::error!(error = %e, "cannot flush the store");
+        }
+    }
+    next_wake
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_and_caps() {
+        assert_eq!(retry_delay(1), Duration::from_secs(1));
+        assert_eq!(retry_delay(2), Duration::from_secs(2));
+        assert_eq!(retry_delay(5), Duration::from_secs(16));
+        assert_eq!(retry_delay(50), Duration::from_secs(256));
+    }
+}
