@@ -234,8 +234,14 @@ mod tests {
         )
         .unwrap();
         from.subscribe("!r:x", "vessels").unwrap();
-        from.commit_items("f", &["v1:g:abc".into()], &[], &FeedState::default())
-            .unwrap();
+        from.commit_batch(
+            "f",
+            &["v1:g:abc".into()],
+            &[],
+            &FeedState::default(),
+            &crate::store::ItemBatch::default(),
+        )
+        .unwrap();
         from.insert_raw("binary", &[0, 1, 255], &[254, 0]).unwrap();
         let mut file = Vec::new();
         let n = export(&from, &mut file, |_| {}).unwrap();

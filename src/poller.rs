@@ -144,7 +144,13 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
     };
     state.next_poll = next_in.map(|d| now + chrono::Duration::from_std(d).unwrap_or_default());
-    if let Err(e) = app.store.commit_items(&feed.id, &[], &notices, &state) {
+    if let Err(e) = app.store.commit_batch(
+        &feed.id,
+        &[],
+        &notices,
+        &state,
+        &crate::store::ItemBatch::default(),
+    ) {
         tracing::error!(feed = %feed.id, error = %e, "cannot save feed state");
     } else if !notices.is_empty() {
         app.outbox_changed.notify_one();

@@ -1,0 +1,125 @@
+//! The outbox: messages waiting for delivery (`outbox`, keyed by a big-endian id,
+//! so they are read oldest first), the messages given up on (`outbox_dead`), and
+//! the link from an outbox entry to its story (`outbox_story_links`, by transaction
+//! id), which delivery uses to remember the event id of a story's first post.
+//! Posts and links are enqueued by the one commit ([`Store::commit_batch`]), a
+//! digest by [`Store::complete_digest`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use super::{Store, StoreError, StoryPost, TxResult, composite, decode, encode, tx_error};
+
+/// A message waiting to be delivered to a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Transaction id chosen before the first attempt and reused on every retry.
+    pub txn_id: String,
+    /// The room (`console` for the terminal).
+    pub room_id: String,
+    /// The feed the item came from.
+    pub feed_id: String,
+    /// The item's key.
+    pub item_key: String,
+    /// Plain-text body.
+    pub plain: String,
+    /// Sanitised HTML body.
+    pub html: String,
+    /// When it was enqueued.
+    pub created: DateTime<Utc>,
+    /// Failed attempts so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Earliest time of the next attempt.
+    pub not_before: Option<DateTime<Utc>>,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+}
+
+/// What an outbox entry is in its story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxLink {
+    /// The room.
+    pub room_id: String,
+    /// The story.
+    pub story: String,
+    /// True for an "also reported by" reply under the story's post.
+    pub reply: bool,
+}
+
+impl Store {
+    /// Every waiting message, oldest first.
+    pub fn outbox(&self) -> Result<Vec<(u64, OutboxEntry)>, StoreError> {
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let id =
+                    u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                        tree: "outbox",
+                        message: "bad key".into(),
+                    })?);
+                Ok((id, decode("outbox", &v)?))
+            })
+            .collect()
+    }
+
+    /// Saves an updated outbox entry (after a failed attempt).
+    pub fn update_outbox(&self, id: u64, entry: &OutboxEntry) -> Result<(), StoreError> {
+        self.outbox.insert(id.to_be_bytes(), encode(entry))?;
+        Ok(())
+    }
+
+    /// Removes a delivered entry.
+    pub fn remove_outbox(&self, id: u64) -> Result<(), StoreError> {
+        self.outbox.remove(id.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Moves an undeliverable entry to the dead-letter tree.
+    pub fn dead_letter(&self, id: u64, entry: &OutboxEntry) -> Result<(), StoreError> {
+        let result: TxResult<()> =
+            (&self.outbox, &self.dead_letters).transaction(|(outbox, dead)| {
+                outbox.remove(&id.to_be_bytes())?;
+                dead.insert(&id.to_be_bytes(), encode(entry))?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        result.map_err(tx_error)
+    }
+
+    /// The story link of an outbox entry, if it has one.
+    pub fn outbox_link(&self, txn_id: &str) -> Result<Option<OutboxLink>, StoreError> {
+        match self.story_trees.links.get(txn_id.as_bytes())? {
+            Some(v) => Ok(Some(decode("outbox_story_links", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// After a delivery: a story's first post remembers its event id (so replies
+    /// can be threaded under it), and the entry's link is dropped.
+    pub fn record_delivered(&self, txn_id: &str, event_id: Option<&str>) -> Result<(), StoreError> {
+        let Some(link) = self.outbox_link(txn_id)? else {
+            return Ok(());
+        };
+        if !link.reply
+            && let Some(event_id) = event_id
+        {
+            let key = composite(&link.room_id, &link.story);
+            let post = StoryPost {
+                txn_id: txn_id.to_string(),
+                event_id: Some(event_id.to_string()),
+            };
+            let current: Option<StoryPost> = match self.story_trees.story_posts.get(&key)? {
+                Some(v) => Some(decode("story_posts", &v)?),
+                None => None,
+            };
+            if current.is_none_or(|c| c.txn_id == txn_id) {
+                self.story_trees.story_posts.insert(key, encode(&post))?;
+            }
+        }
+        self.story_trees.links.remove(txn_id.as_bytes())?;
+        Ok(())
+    }
+}

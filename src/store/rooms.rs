@@ -1,0 +1,215 @@
+//! Rooms: which watchlists each room subscribes to (`subscriptions`, keyed by room
+//! and list), each room's story and digest settings (`room_settings`), and the
+//! digest lines waiting for a room's next digest (`digest_lines`, keyed by room and
+//! story). Digest lines are written by the one commit ([`Store::commit_batch`]) and
+//! taken by [`Store::complete_digest`], in the same transaction that enqueues the
+//! digest and marks its day handled.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use super::{OutboxEntry, Store, StoreError, composite, decode, encode, prefix, tx_error};
+
+/// A room's subscription to a watchlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// The room.
+    pub room_id: String,
+    /// The list.
+    pub list: String,
+    /// When the room subscribed: items seen before are not posted to it.
+    pub since: DateTime<Utc>,
+}
+
+/// A room's daily digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestSetting {
+    /// Hour (UTC).
+    pub hour: u32,
+    /// Minute.
+    pub minute: u32,
+    /// True if the digest replaces live posts; false if it comes besides them.
+    pub only: bool,
+    /// The last UTC day a digest was due and handled.
+    pub last_sent: Option<NaiveDate>,
+}
+
+/// A room's choices about stories and digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSettings {
+    /// Group reports of one announcement under one post (default on).
+    #[serde(default = "default_true")]
+    pub stories: bool,
+    /// The daily digest, if any.
+    #[serde(default)]
+    pub digest: Option<DigestSetting>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        RoomSettings {
+            stories: true,
+            digest: None,
+        }
+    }
+}
+
+/// One story waiting for a room's next digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestLine {
+    /// The story.
+    pub story: String,
+    /// The first report's title.
+    pub title: String,
+    /// Who did what ("OFAC (US Treasury) · new designations").
+    pub what: String,
+    /// Watched names matched, across reports.
+    pub names: Vec<String>,
+    /// Sources, first first.
+    pub sources: Vec<String>,
+    /// The first report's link.
+    pub link: Option<String>,
+    /// When the first report was published.
+    pub published: DateTime<Utc>,
+}
+
+impl Store {
+    // ---- subscriptions ----
+
+    /// Subscribes a room to a list; false if it already was.
+    pub fn subscribe(&self, room_id: &str, list: &str) -> Result<bool, StoreError> {
+        let sub = Subscription {
+            room_id: room_id.to_string(),
+            list: list.to_string(),
+            since: Utc::now(),
+        };
+        let previous = self.subscriptions.compare_and_swap(
+            composite(room_id, list),
+            None as Option<&[u8]>,
+            Some(encode(&sub)),
+        )?;
+        Ok(previous.is_ok())
+    }
+
+    /// Unsubscribes; false if it was not subscribed.
+    pub fn unsubscribe(&self, room_id: &str, list: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .subscriptions
+            .remove(composite(room_id, list))?
+            .is_some())
+    }
+
+    /// The lists a room subscribes to.
+    pub fn room_subscriptions(&self, room_id: &str) -> Result<Vec<Subscription>, StoreError> {
+        self.subscriptions
+            .scan_prefix(prefix(room_id))
+            .values()
+            .map(|v| decode("subscriptions", &v?))
+            .collect()
+    }
+
+    /// Every subscription of every room.
+    pub fn all_subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
+        self.subscriptions
+            .iter()
+            .values()
+            .map(|v| decode("subscriptions", &v?))
+            .collect()
+    }
+
+    /// Moves a room's subscriptions to another room (after a room upgrade).
+    pub fn move_subscriptions(&self, from: &str, to: &str) -> Result<usize, StoreError> {
+        let subs = self.room_subscriptions(from)?;
+        for sub in &subs {
+            self.subscribe(to, &sub.list)?;
+            self.unsubscribe(from, &sub.list)?;
+        }
+        Ok(subs.len())
+    }
+
+    // ---- settings and digests ----
+
+    /// A room's story and digest settings (defaults when never set).
+    pub fn room_settings(&self, room: &str) -> Result<RoomSettings, StoreError> {
+        match self.story_trees.settings.get(room.as_bytes())? {
+            Some(v) => decode("room_settings", &v),
+            None => Ok(RoomSettings::default()),
+        }
+    }
+
+    /// Saves a room's settings.
+    pub fn put_room_settings(&self, room: &str, settings: &RoomSettings) -> Result<(), StoreError> {
+        self.story_trees
+            .settings
+            .insert(room.as_bytes(), encode(settings))?;
+        Ok(())
+    }
+
+    /// Every room that has a digest set.
+    pub fn digest_rooms(&self) -> Result<Vec<(String, RoomSettings)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.story_trees.settings.iter() {
+            let (k, v) = kv?;
+            let settings: RoomSettings = decode("room_settings", &v)?;
+            if settings.digest.is_some() {
+                out.push((String::from_utf8_lossy(&k).into_owned(), settings));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The digest lines waiting for `room`, oldest story first.
+    pub fn digest_lines(&self, room: &str) -> Result<Vec<DigestLine>, StoreError> {
+        self.story_trees
+            .digest_lines
+            .scan_prefix(prefix(room))
+            .values()
+            .map(|v| decode("digest_lines", &v?))
+            .collect()
+    }
+
+    /// In one transaction: takes `room`'s digest lines, enqueues `digest` (if any),
+    /// and marks the digest of `day` handled, so a restart neither doubles nor
+    /// loses it. Returns false (and changes nothing) if that day was already handled.
+    pub fn complete_digest(
+        &self,
+        room: &str,
+        day: NaiveDate,
+        digest: Option<&OutboxEntry>,
+        lines: &[DigestLine],
+    ) -> Result<bool, StoreError> {
+        let id = self.db.generate_id()?;
+        let t = &self.story_trees;
+        let result: Result<bool, sled::transaction::TransactionError<()>> =
+            (&t.settings, &t.digest_lines, &self.outbox).transaction(
+                |(settings, pending, outbox)| {
+                    let mut current: RoomSettings = match settings.get(room.as_bytes())? {
+                        Some(v) => serde_json::from_slice(&v).unwrap_or_default(),
+                        None => return Ok(false),
+                    };
+                    let Some(d) = current.digest.as_mut() else {
+                        return Ok(false);
+                    };
+                    if d.last_sent.is_some_and(|last| last >= day) {
+                        return Ok(false);
+                    }
+                    d.last_sent = Some(day);
+                    settings.insert(room.as_bytes(), encode(&current))?;
+                    for line in lines {
+                        pending.remove(composite(room, &line.story))?;
+                    }
+                    if let Some(entry) = digest {
+                        outbox.insert(&id.to_be_bytes(), encode(entry))?;
+                    }
+                    Ok::<bool, ConflictableTransactionError<()>>(true)
+                },
+            );
+        result.map_err(tx_error)
+    }
+}
