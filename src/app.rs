@@ -13,7 +13,7 @@ use crate::config::{Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
 use crate::screening::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
 use crate::store::{FeedOrigin, FeedRecord, Store, StoreError, StoryRecord};
-use crate::summary::story_index::StoryShelf;
+use crate::summary::story::index::StoryShelf;
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
 #[derive(Default)]

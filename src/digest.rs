@@ -9,7 +9,7 @@
 use chrono::{DateTime, Timelike, Utc};
 
 use crate::app::App;
-use crate::pipeline::new_txn_id;
+use crate::store::new_txn_id;
 use crate::store::{DigestLine, DigestSetting, OutboxEntry, StoreError};
 use crate::summary::html::{escape, sanitize_matrix_html};
 use crate::summary::post::defuse_room_mentions;

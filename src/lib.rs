@@ -16,15 +16,15 @@
 //!
 //! **Leaf parts** import no orchestration and no entry point:
 //! - [`config`]: the TOML file, strictly parsed and validated.
-//! - [`store`]: the only owner of sled, a file per record family; [`backup`] writes
-//!   and reads the whole store as JSON lines.
+//! - [`store`]: the only owner of sled, a file per record family;
+//!   [`store::backup`] writes and reads the whole store as JSON lines.
 //! - [`feeds`]: fetch (the only HTTP client) and its SSRF guard, parse (bytes to
 //!   items, with charset repair), HTML to text, item identity.
 //! - [`screening`]: watchlist entries, importers, and the screening engine that finds
 //!   them in text: the `sanctions-screening` crate (`crates/screening`), pure and with
 //!   no I/O, so its benchmark builds without the rest of the bot.
 //! - [`summary`]: classification, recognition of action and authority, sentence
-//!   quotes, story fingerprints and placement ([`summary::story_index::StoryShelf`]),
+//!   quotes, story fingerprints and placement ([`summary::story::index::StoryShelf`]),
 //!   post composition, HTML sanitising.
 //! - [`story_file`]: grouping a JSON-lines file of items into stories, as the bot
 //!   would (the `stories` command's logic).
@@ -51,7 +51,6 @@
 //! - the command line (`src/cli/`, in the binary, not this library).
 
 pub mod app;
-pub mod backup;
 pub mod commands;
 pub mod config;
 pub mod delivery;
@@ -69,5 +68,3 @@ pub use sanctions_screening as screening;
 pub mod store;
 pub mod story_file;
 pub mod summary;
-// The old name of `screening`, until every module says the new one.
-pub use sanctions_screening as watch;

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 
 use crate::app::App;
-use crate::pipeline::new_txn_id;
+use crate::store::new_txn_id;
 use crate::store::{FeedOrigin, FeedRecord, FeedState, OutboxEntry};
 use crate::summary::html::escape;
 

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::feeds::text::html_to_text;
-use crate::summary::story::{StoryGrouper, StoryInput, recognise_and_fingerprint};
+use crate::summary::story::index::StoryGrouper;
+use crate::summary::story::{StoryInput, recognise_and_fingerprint};
 
 /// One input line.
 #[derive(Debug, Clone, Deserialize)]

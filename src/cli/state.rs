@@ -4,9 +4,8 @@
 
 use anyhow::{Context, bail};
 
-use sanctions_watch::backup;
 use sanctions_watch::config::Config;
-use sanctions_watch::store::Store;
+use sanctions_watch::store::{Store, backup};
 
 use super::StateCommand;
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use chrono::Utc;
 
 use super::queries::{one_line, relative};
-use super::{CommandContext, CommandResult, Reply, plural};
+use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::app::App;
 use crate::config::{FeedKind, format_duration, parse_feed_url};
 use crate::health::{health_word, write_health_notes};

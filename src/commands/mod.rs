@@ -9,41 +9,16 @@
 use std::sync::Arc;
 
 use crate::app::App;
-use crate::store::StoreError;
 
 pub mod feeds;
 pub mod parse;
 pub mod queries;
+pub mod reply;
 pub mod rooms;
 pub mod watchlists;
 
 pub use parse::{Command, CommandError, DigestChange, help_text, split_words};
-
-/// Who is asking, where, and whether they may change things.
-#[derive(Debug, Clone)]
-pub struct CommandContext {
-    /// The room the command was typed in (`console` for the terminal).
-    pub room_id: String,
-    /// Who typed it.
-    pub sender: String,
-    /// True if the sender may change watchlists, feeds and subscriptions here.
-    pub may_change: bool,
-    /// Said when a change is refused, e.g. "needs power level 50".
-    pub refusal: String,
-}
-
-/// A command's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// Plain text.
-    pub text: String,
-}
-
-impl Reply {
-    pub(crate) fn new(text: impl Into<String>) -> Reply {
-        Reply { text: text.into() }
-    }
-}
+pub use reply::{CommandContext, Reply};
 
 /// Parses and applies one line; errors become helpful replies.
 pub fn handle_line(app: &Arc<App>, ctx: &CommandContext, line: &str) -> Reply {
@@ -95,10 +70,4 @@ pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
         }
     }
     reply
-}
-
-pub(crate) type CommandResult = Result<Reply, StoreError>;
-
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{CommandContext, CommandResult, Reply, plural};
+use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::app::App;
 use crate::config::format_duration;
 use crate::health::health_word;

@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 
 use chrono::{Timelike, Utc};
 
+use super::parse::DigestChange;
+use super::reply::{CommandContext, CommandResult, Reply};
 use super::watchlists::no_such_list;
-use super::{CommandContext, CommandResult, DigestChange, Reply};
 use crate::app::App;
 
 pub(super) fn subscribe(app: &App, ctx: &CommandContext, list: &str) -> CommandResult {

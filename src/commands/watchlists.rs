@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CommandContext, CommandResult, Reply, plural};
+use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::app::App;
 use crate::screening::{EntryKind, WatchEntry, entry_id_for, validate_list_name};
 

@@ -6,11 +6,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use rand::Rng;
 
 use crate::app::App;
 use crate::feeds::FeedItem;
-use crate::feeds::identity::{assign_keys, push_hex};
+use crate::feeds::identity::assign_keys;
 use crate::store::{
     FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
 };
@@ -32,15 +31,6 @@ pub struct ProcessReport {
     pub matched_items: usize,
     /// Posts enqueued.
     pub posts: usize,
-}
-
-/// A fresh transaction id for an outbox entry.
-pub fn new_txn_id() -> String {
-    let bytes: [u8; 12] = rand::rng().random();
-    let mut id = String::with_capacity(2 + 2 * bytes.len());
-    id.push_str("sw");
-    push_hex(&mut id, &bytes);
-    id
 }
 
 /// The items in the order they were published: feeds list newest first, so the
@@ -174,24 +164,4 @@ pub fn process_items(
         app.outbox_changed.notify_one();
     }
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transaction_ids_are_sw_and_24_lower_case_hex_digits_and_differ() {
-        let a = new_txn_id();
-        let b = new_txn_id();
-        assert_eq!(a.len(), 26, "{a}");
-        assert!(a.starts_with("sw"), "{a}");
-        assert!(
-            a[2..]
-                .bytes()
-                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')),
-            "{a}"
-        );
-        assert_ne!(a, b);
-    }
 }

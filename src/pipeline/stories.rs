@@ -13,13 +13,13 @@ use chrono::Utc;
 
 use crate::app::App;
 use crate::feeds::FeedItem;
-use crate::pipeline::new_txn_id;
+use crate::store::new_txn_id;
 use crate::store::{
     DigestLine, ItemBatch, OutboxLink, RecentItem, RoomSettings, StoreError, StoryAddition,
     StoryMember, StoryPost, StoryRecord,
 };
+use crate::summary::story::index::{StoryReports, StoryShelf};
 use crate::summary::story::{Fingerprint, StoryInput, recognise_and_fingerprint};
-use crate::summary::story_index::{StoryReports, StoryShelf};
 use crate::summary::words::folded_words;
 use crate::summary::{ItemHit, Post, Recognition, compose_also_reported, compose_post};
 

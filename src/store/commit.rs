@@ -8,11 +8,13 @@ use chrono::Utc;
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
+use super::db::{Store, StoreError, TxResult, composite, encode, tx_error};
+use super::feeds::FeedState;
+use super::outbox::{OutboxEntry, OutboxLink};
+use super::rooms::DigestLine;
+use super::search::RecentRecords;
 use super::stories::{StoredReportRef, report_key};
-use super::{
-    DigestLine, FeedState, OutboxEntry, OutboxLink, RecentRecords, Store, StoreError,
-    StoryAddition, StoryPost, StoryRecord, TxResult, composite, encode, tx_error,
-};
+use super::stories::{StoryAddition, StoryPost, StoryRecord};
 
 /// Everything one fetch adds besides seen items, posts and feed state.
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, decode, encode, prefix};
+use super::db::{Store, StoreError, decode, encode, prefix};
 use crate::config::FeedKind;
 use crate::feeds::fetch::Validators;
 

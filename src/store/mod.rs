@@ -2,24 +2,25 @@
 //! the bot's own types (JSON values, so a store can be inspected and exported), the
 //! one transaction that marks items seen and enqueues their posts together, and flush.
 //!
-//! This file holds the store itself: opening it (refusing a store in use or written
-//! by a newer schema), flushing, the helpers every record family uses to build keys
-//! and encode values, and whole-store access for `status`, backups and `state
-//! check`. Each family of records has its own file beside it, with its types and an
-//! `impl Store` block of its accessors: feeds, seen items, watchlists, rooms
-//! (subscriptions, settings and digests), the outbox, stories, search, and the one
-//! commit that writes what a fetch adds. Every public type is re-exported here.
+//! This file opens the store (refusing a store in use or written by a newer schema)
+//! and checks every record (`state check`); [`db`] is the database handle, its
+//! trees, flushing and the helpers that build keys and encode values. Each family of
+//! records has its own file, with its types and an `impl Store` block of its
+//! accessors: feeds, seen items, watchlists, rooms (subscriptions, settings and
+//! digests), the outbox, stories, search, and the one commit that writes what a fetch
+//! adds. Every public type is re-exported here; the families import each other and
+//! [`db`] directly, never this file, so the imports form no cycle.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::transaction::TransactionError;
 
-use crate::watch::WatchEntry;
+use crate::screening::WatchEntry;
 
+pub mod backup;
 mod commit;
+pub mod db;
 mod feeds;
 mod outbox;
 mod rooms;
@@ -30,159 +31,15 @@ mod watchlists;
 
 pub use commit::ItemBatch;
 pub use feeds::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState};
-pub use outbox::{OutboxEntry, OutboxLink};
+pub use outbox::{OutboxEntry, OutboxLink, new_txn_id};
 pub use rooms::{DigestLine, DigestSetting, RoomSettings, Subscription};
 pub use search::{RECENT_ITEMS_CAP, RecentItem, RecentRecords};
 pub use stories::{StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord};
 pub use watchlists::{ListRecord, PutEntriesReport};
 
-/// The store format written by this version.
-///
-/// - 1: the first.
-/// - 2: a report joining a story is stored apart from the story's record
-///   (`story_reports`), so it writes only itself, not the whole story again; the
-///   items a fetch keeps for `search` are one record, not one each. Schema-1
-///   records stay readable as they are: opening a schema-1 store only records the
-///   new version, and an older build then refuses the store instead of misreading
-///   it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub use db::{RawRecord, SCHEMA_VERSION, Store, StoreCounts, StoreError, printable_key};
 
-/// Separates the parts of composite keys (`room \0 list`).
-const SEP: u8 = 0;
-
-/// A store problem.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Another process has the store open.
-    #[error("the store at {0} is in use by another sanctions-watch process")]
-    Locked(PathBuf),
-    /// No store exists where one was expected.
-    #[error("there is no store at {0}")]
-    Missing(PathBuf),
-    /// sled failed.
-    #[error("store error: {0}")]
-    Sled(#[from] sled::Error),
-    /// A record could not be decoded.
-    #[error("corrupt record in tree {tree}: {message}")]
-    Corrupt {
-        /// Which tree.
-        tree: &'static str,
-        /// The decoding error.
-        message: String,
-    },
-    /// The store was written by a newer, incompatible version.
-    #[error("the store has schema version {found}; this build understands up to {SCHEMA_VERSION}")]
-    Schema {
-        /// The version found.
-        found: u32,
-    },
-}
-
-/// Counts shown by `status`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreCounts {
-    /// Items remembered as seen.
-    pub seen_items: usize,
-    /// Messages waiting for delivery.
-    pub outbox: usize,
-    /// Messages given up on.
-    pub dead_letters: usize,
-    /// Watchlists.
-    pub watchlists: usize,
-    /// Watchlist entries.
-    pub entries: usize,
-}
-
-/// The bot's sled store. Cheap to clone; all clones share one database.
-#[derive(Clone)]
-pub struct Store {
-    db: sled::Db,
-    path: PathBuf,
-    feeds: sled::Tree,
-    feed_state: sled::Tree,
-    seen: sled::Tree,
-    lists: sled::Tree,
-    entries: sled::Tree,
-    subscriptions: sled::Tree,
-    outbox: sled::Tree,
-    dead_letters: sled::Tree,
-    story_trees: StoryTrees,
-}
-
-/// The trees of stories, digests and search: stories and their later reports, the
-/// post each room got for a story, the links from outbox entries to their stories,
-/// the recent items kept for `search`, room settings and waiting digest lines.
-#[derive(Clone)]
-struct StoryTrees {
-    stories: sled::Tree,
-    story_reports: sled::Tree,
-    story_posts: sled::Tree,
-    links: sled::Tree,
-    recent: sled::Tree,
-    /// About how many items `recent` holds: counted once at open, then kept up to
-    /// date by [`Store::commit_batch`] (sled counts a tree by walking all of it).
-    /// Writers that bypass it (a restore) are counted at the next open.
-    recent_len: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    settings: sled::Tree,
-    digest_lines: sled::Tree,
-}
-
-impl StoryTrees {
-    fn open(db: &sled::Db) -> Result<StoryTrees, StoreError> {
-        let recent = db.open_tree("recent_items")?;
-        let mut recent_items = 0;
-        for value in recent.iter().values() {
-            recent_items += search::count_recent(&value?);
-        }
-        Ok(StoryTrees {
-            stories: db.open_tree("stories")?,
-            story_reports: db.open_tree("story_reports")?,
-            story_posts: db.open_tree("story_posts")?,
-            links: db.open_tree("outbox_story_links")?,
-            recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent_items)),
-            recent,
-            settings: db.open_tree("room_settings")?,
-            digest_lines: db.open_tree("digest_lines")?,
-        })
-    }
-}
-
-fn composite(a: &str, b: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(a.len() + b.len() + 1);
-    key.extend_from_slice(a.as_bytes());
-    key.push(SEP);
-    key.extend_from_slice(b.as_bytes());
-    key
-}
-
-fn prefix(a: &str) -> Vec<u8> {
-    let mut key = a.as_bytes().to_vec();
-    key.push(SEP);
-    key
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("store records always serialise")
-}
-
-fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        tree,
-        message: e.to_string(),
-    })
-}
-
-type TxResult<T> = Result<T, TransactionError<()>>;
-
-fn tx_error(e: TransactionError<()>) -> StoreError {
-    match e {
-        TransactionError::Storage(e) => StoreError::Sled(e),
-        TransactionError::Abort(()) => StoreError::Corrupt {
-            tree: "transaction",
-            message: "aborted".into(),
-        },
-    }
-}
+use db::{SEP, StoryTrees};
 
 impl Store {
     /// Opens (or creates) the store under `data_dir/sled`.
@@ -217,7 +74,7 @@ impl Store {
             subscriptions: db.open_tree("subscriptions")?,
             outbox: db.open_tree("outbox")?,
             dead_letters: db.open_tree("outbox_dead")?,
-            story_trees: StoryTrees::open(&db)?,
+            story_trees: open_story_trees(&db)?,
             db,
             path,
         };
@@ -233,109 +90,6 @@ impl Store {
             return Err(StoreError::Missing(path));
         }
         Store::open(data_dir)
-    }
-
-    fn check_schema(&self) -> Result<(), StoreError> {
-        match self.db.get("schema_version")? {
-            None => {
-                self.db
-                    .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
-                Ok(())
-            }
-            Some(v) => {
-                let found: u32 = std::str::from_utf8(&v)
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        tree: "meta",
-                        message: "unreadable schema_version".into(),
-                    })?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::Schema { found });
-                }
-                if found < SCHEMA_VERSION {
-                    tracing::info!(
-                        from = found,
-                        to = SCHEMA_VERSION,
-                        "store format upgraded (earlier records are read as they are)"
-                    );
-                    self.db
-                        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Where the sled files are.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes everything to disk.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
-    }
-
-    /// Writes everything to disk, blocking.
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
-    }
-
-    /// Counts for `status`.
-    pub fn counts(&self) -> StoreCounts {
-        StoreCounts {
-            seen_items: self.seen.len(),
-            outbox: self.outbox.len(),
-            dead_letters: self.dead_letters.len(),
-            watchlists: self.lists.len(),
-            entries: self.entries.len(),
-        }
-    }
-
-    // ---- whole-store access, for backups and checks ----
-
-    /// Names of every tree that holds records (sled's default tree is `__sled__default`).
-    pub fn tree_names(&self) -> Vec<String> {
-        self.db
-            .tree_names()
-            .into_iter()
-            .map(|n| String::from_utf8_lossy(&n).into_owned())
-            .collect()
-    }
-
-    /// Every record of `tree`, in key order, as raw bytes.
-    pub fn raw_records(&self, tree: &str) -> Result<Vec<RawRecord>, StoreError> {
-        let tree = self.db.open_tree(tree)?;
-        tree.iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((k.to_vec(), v.to_vec()))
-            })
-            .collect()
-    }
-
-    /// Writes one raw record (restoring a backup). Bypasses the typed accessors on
-    /// purpose: a backup restores exactly what was exported.
-    pub fn insert_raw(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.db.open_tree(tree)?.insert(key, value)?;
-        Ok(())
-    }
-
-    /// True if no tree holds a record except the schema version.
-    pub fn is_empty(&self) -> bool {
-        self.db
-            .tree_names()
-            .into_iter()
-            .all(|name| match self.db.open_tree(&name) {
-                Ok(tree) => tree
-                    .iter()
-                    .keys()
-                    .all(|k| k.is_ok_and(|k| k.as_ref() == b"schema_version")),
-                Err(_) => false,
-            })
     }
 
     /// Reads every record with its typed decoder and cross-checks references.
@@ -425,8 +179,24 @@ impl Store {
     }
 }
 
-/// A record as stored: key and value bytes.
-pub type RawRecord = (Vec<u8>, Vec<u8>);
+/// Opens the trees of stories, digests and search, counting the recent items.
+fn open_story_trees(db: &sled::Db) -> Result<StoryTrees, StoreError> {
+    let recent = db.open_tree("recent_items")?;
+    let mut recent_items = 0;
+    for value in recent.iter().values() {
+        recent_items += search::count_recent(&value?);
+    }
+    Ok(StoryTrees {
+        stories: db.open_tree("stories")?,
+        story_reports: db.open_tree("story_reports")?,
+        story_posts: db.open_tree("story_posts")?,
+        links: db.open_tree("outbox_story_links")?,
+        recent_len: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(recent_items)),
+        recent,
+        settings: db.open_tree("room_settings")?,
+        digest_lines: db.open_tree("digest_lines")?,
+    })
+}
 
 /// Decodes a record's value; the error if it does not decode.
 type RecordCheck = fn(&[u8]) -> Option<String>;
@@ -444,20 +214,6 @@ fn decode_err<T: DeserializeOwned>(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<T>(bytes)
         .err()
         .map(|e| e.to_string())
-}
-
-/// A key for messages: text with separators shown as `/`, or hex if not text. A
-/// separator only ever joins two non-empty parts, so a binary key (a big-endian id,
-/// which starts with zero bytes) that happens to be valid UTF-8 still shows as hex.
-pub fn printable_key(key: &[u8]) -> String {
-    let is_text = |s: &str| {
-        !s.chars().any(|c| c.is_control() && c != '\u{0}')
-            && s.split('\u{0}').all(|part| !part.is_empty())
-    };
-    match std::str::from_utf8(key) {
-        Ok(s) if is_text(s) => s.replace('\u{0}', "/"),
-        _ => crate::feeds::identity::hex(key),
-    }
 }
 
 #[cfg(test)]

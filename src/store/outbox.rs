@@ -1,16 +1,30 @@
-//! The outbox: messages waiting for delivery (`outbox`, keyed by a big-endian id,
-//! so they are read oldest first), the messages given up on (`outbox_dead`), and
+//! The outbox: transaction ids ([`new_txn_id`]), messages waiting for delivery
+//! (`outbox`, keyed by a big-endian id, so they are read oldest first), the messages
+//! given up on (`outbox_dead`), and
 //! the link from an outbox entry to its story (`outbox_story_links`, by transaction
 //! id), which delivery uses to remember the event id of a story's first post.
 //! Posts and links are enqueued by the one commit ([`Store::commit_batch`]), a
 //! digest by [`Store::complete_digest`].
 
 use chrono::{DateTime, Utc};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use super::{Store, StoreError, StoryPost, TxResult, composite, decode, encode, tx_error};
+use super::db::{Store, StoreError, TxResult, composite, decode, encode, tx_error};
+use super::stories::StoryPost;
+use crate::feeds::identity::push_hex;
+
+/// A fresh transaction id for an outbox entry: chosen before its first attempt and
+/// reused on every retry, so the homeserver can tell a retry from a new message.
+pub fn new_txn_id() -> String {
+    let bytes: [u8; 12] = rand::rng().random();
+    let mut id = String::with_capacity(2 + 2 * bytes.len());
+    id.push_str("sw");
+    push_hex(&mut id, &bytes);
+    id
+}
 
 /// A message waiting to be delivered to a room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,5 +135,25 @@ impl Store {
         }
         self.story_trees.links.remove(txn_id.as_bytes())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_ids_are_sw_and_24_lower_case_hex_digits_and_differ() {
+        let a = new_txn_id();
+        let b = new_txn_id();
+        assert_eq!(a.len(), 26, "{a}");
+        assert!(a.starts_with("sw"), "{a}");
+        assert!(
+            a[2..]
+                .bytes()
+                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')),
+            "{a}"
+        );
+        assert_ne!(a, b);
     }
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use super::{OutboxEntry, Store, StoreError, composite, decode, encode, prefix, tx_error};
+use super::db::{Store, StoreError, composite, decode, encode, prefix, tx_error};
+use super::outbox::OutboxEntry;
 
 /// A room's subscription to a watchlist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, decode, encode};
+use super::db::{Store, StoreError, decode, encode};
 
 /// Recent items kept for `search`; the oldest are dropped beyond this.
 pub const RECENT_ITEMS_CAP: usize = 20_000;

@@ -3,7 +3,7 @@
 //! one commit ([`Store::commit_batch`]), together with the posts they cause;
 //! forgetting a feed ([`Store::remove_feed`]) forgets its items.
 
-use super::{Store, StoreError, composite};
+use super::db::{Store, StoreError, composite};
 
 impl Store {
     /// True if the item was seen in this feed before.

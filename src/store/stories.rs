@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, composite, decode, prefix};
-use crate::summary::Fingerprint;
+use super::db::{Store, StoreError, composite, decode, prefix};
+use crate::summary::story::Fingerprint;
 
 /// One report in a story.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +123,7 @@ impl Store {
                         message: format!(
                             "story {} has no report at position {position} but one under {}",
                             story.id,
-                            super::printable_key(&key)
+                            super::db::printable_key(&key)
                         ),
                     });
                 }
@@ -148,7 +148,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{FeedState, ItemBatch, encode};
+    use crate::store::db::encode;
+    use crate::store::{FeedState, ItemBatch};
     use crate::summary::Action;
 
     fn report(n: usize) -> (StoryMember, Fingerprint) {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, composite, decode, encode, prefix};
-use crate::watch::WatchEntry;
+use super::db::{Store, StoreError, composite, decode, encode, prefix};
+use crate::screening::WatchEntry;
 
 /// A watchlist's own record (its entries live in their own tree).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,7 +147,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::EntryKind;
+    use crate::screening::EntryKind;
 
     #[test]
     fn watchlists_and_subscriptions_round_trip() {

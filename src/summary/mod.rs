@@ -2,8 +2,8 @@
 //! announcement ([`mod@classify`]), recognising its action and acting authority
 //! ([`mod@recognise`]), choosing the sentences that carry the news ([`extract`]) and the
 //! sentence around each hit ([`sentences`]), grouping reports of one announcement
-//! into stories ([`story`], found through [`story_index`]), and composing posts as plain text and sanitised Matrix
-//! HTML ([`post`], [`html`]). Recognition and fingerprints read an item's words once,
+//! into stories ([`story`], placed with [`story::index::StoryShelf`]), and composing
+//! posts as plain text and sanitised Matrix HTML ([`post`], [`html`]). Recognition and fingerprints read an item's words once,
 //! through [`words`]. Pure: no store, no network.
 
 pub mod classify;
@@ -13,10 +13,10 @@ pub mod post;
 pub mod recognise;
 pub mod sentences;
 pub mod story;
-pub mod story_index;
 pub mod words;
 
 pub use classify::{Classification, classify};
 pub use post::{Field, ItemHit, Post, compose_also_reported, compose_post};
 pub use recognise::{Action, Authority, Recognition, recognise};
-pub use story::{Fingerprint, StoryGrouper, StoryInput, best_story, fingerprint, similarity};
+pub use story::index::StoryGrouper;
+pub use story::{Fingerprint, StoryInput, best_story, fingerprint, similarity};

@@ -4,7 +4,7 @@
 //! mention them, and the countries that are usually the target rather than the
 //! actor. Data only: the rules that read them are in the parent module.
 
-use super::{Action, Authority, MentionKind, Strength};
+use super::kinds::{Action, Authority, MentionKind, Strength};
 
 /// Action cues as token sequences (case-folded).
 pub(super) const ACTION_CUES: &[(&str, Action, Strength)] = &[

@@ -1,8 +1,8 @@
 //! Stories: deciding that items from different feeds report the same announcement.
-//! Pure (no store): the pipeline keeps fingerprints in sled and asks [`best_story`];
-//! the `stories` command groups a file with [`StoryGrouper`]. Both use the same
-//! [`fingerprint`] and [`similarity`], and find the stories worth scoring with the
-//! same [`StoryIndex`].
+//! Pure (no store). This file fingerprints items ([`fingerprint`]) and scores them
+//! ([`similarity`], [`best_story`]); [`index`] finds the reports worth scoring and
+//! holds the one placement routine, [`index::StoryShelf`], which the pipeline's
+//! recent stories and the `stories` command's [`index::StoryGrouper`] both use.
 //!
 //! A [`Fingerprint`] holds, for one item: the hashed content words of its title and
 //! lead (stop words and generic sanctions vocabulary removed, light stemming, number
@@ -19,18 +19,18 @@
 //! ships" and "OFAC issues a licence the same day" stay apart.
 //!
 //! The word lists fingerprints read (stop words, days and months, capitalised words
-//! that are not names, number words) are data in this module's `words` (not to be
-//! confused with [`super::words`], which reads an item's words).
+//! that are not names, number words) are data in [`word_lists`] (reading an item's
+//! words is [`super::words`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-mod words;
+pub mod index;
+pub mod word_lists;
 
 use super::recognise::{Action, Recognition, is_all_caps, is_title_case, recognise_text};
-use super::story_index::StoryIndex;
 use super::words::{ItemText, Words};
-use words::WORD_LISTS;
+use word_lists::WORD_LISTS;
 
 /// Scores at or above this make two items one story.
 pub const SAME_STORY_THRESHOLD: f32 = 0.42;
@@ -126,7 +126,7 @@ fn content_words(words: &Words, out: &mut Vec<u64>) {
 }
 
 /// Names in one sentence: capitalised words other than the first, not in
-/// [`NOT_NAMES`](words::NOT_NAMES). A sentence in capitals gives none (case says nothing there).
+/// [`NOT_NAMES`](word_lists::NOT_NAMES). A sentence in capitals gives none (case says nothing there).
 fn sentence_names(sentence: &str, words: &Words, out: &mut Vec<u64>) {
     if is_all_caps(sentence) {
         return;
@@ -300,7 +300,7 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f32 {
 
 /// The candidate story `fp` belongs to, if any. Each candidate is a story's key, all
 /// its reports, and the positions of the reports worth scoring (see
-/// [`StoryIndex::candidates`]); the answer is the story whose best scored report
+/// [`index::StoryIndex::candidates`]); the answer is the story whose best scored report
 /// reaches [`SAME_STORY_THRESHOLD`] with the highest score, with that score.
 pub fn best_story<'a, K>(
     fp: &Fingerprint,
@@ -322,44 +322,6 @@ pub fn best_story<'a, K>(
         }
     }
     best
-}
-
-/// Groups items in memory, oldest first; used by the `stories` command and tests.
-/// Finds candidates as the pipeline does, through a [`StoryIndex`].
-#[derive(Debug, Default)]
-pub struct StoryGrouper {
-    stories: Vec<(String, Vec<Fingerprint>)>,
-    index: StoryIndex,
-}
-
-impl StoryGrouper {
-    /// An empty grouper.
-    pub fn new() -> StoryGrouper {
-        StoryGrouper::default()
-    }
-
-    /// Adds an item and returns its story id: the id of the story's first item.
-    pub fn add(&mut self, id: &str, fp: Fingerprint) -> String {
-        let candidates = self.index.candidates(&fp);
-        let scored = candidates.iter().map(|c| {
-            (
-                c.story,
-                self.stories[c.story].1.as_slice(),
-                c.members.as_slice(),
-            )
-        });
-        let index = match best_story(&fp, scored) {
-            Some((i, _)) => i,
-            None => {
-                self.stories.push((id.to_string(), Vec::new()));
-                self.stories.len() - 1
-            }
-        };
-        let members = &mut self.stories[index].1;
-        self.index.add_member(index, members.len(), &fp);
-        members.push(fp);
-        self.stories[index].0.clone()
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Finding the reports an item could share a story with, without comparing it with
 //! every recent report: [`StoryIndex`] files each story's reports under their
 //! content words and names, and answers with the few reports worth scoring with
-//! [`super::story::similarity`], grouped by story. The pipeline's recent stories and
-//! the `stories` command's [`super::story::StoryGrouper`] both use it, so a file
+//! [`super::similarity`], grouped by story. The pipeline's recent stories and
+//! the `stories` command's [`StoryGrouper`] both use it, so a file
 //! grouped by the command groups as the bot would.
 //!
 //! Three rules decide the candidates:
@@ -10,7 +10,7 @@
 //!   is at most one, by [`OTHER_AUTHORITY_FACTOR`], and that keeps the pair below
 //!   [`SAME_STORY_THRESHOLD`]; such reports are not candidates.
 //! - **Time** (exact): reports further apart than
-//!   [`WINDOW_HOURS`](super::story::WINDOW_HOURS) score 0.
+//!   [`WINDOW_HOURS`](super::WINDOW_HOURS) score 0.
 //! - **Shared terms** (rarity-weighted): bonuses add at most 0.2, so a pair reaching
 //!   the threshold shares a name, or at least two content words, or one when either
 //!   side has at most two. Only *distinctive* terms count for this: a word or name
@@ -27,9 +27,7 @@
 
 use std::collections::HashMap;
 
-use super::story::{
-    Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, best_story, within_window,
-};
+use super::{Fingerprint, OTHER_AUTHORITY_FACTOR, SAME_STORY_THRESHOLD, best_story, within_window};
 
 /// Content words at or under which a single shared word can make a story.
 const SHORT_WORDS: usize = 2;
@@ -186,7 +184,7 @@ impl StoryReports for (String, Vec<Fingerprint>) {
 
 /// Stories, oldest first, with a [`StoryIndex`] of their reports: the one placement
 /// routine, shared by the pipeline's recent stories and the `stories` command's
-/// [`super::story::StoryGrouper`]. [`StoryShelf::find`] says which story an item
+/// [`StoryGrouper`]. [`StoryShelf::find`] says which story an item
 /// joins, scoring it only against the reports the index finds worth it;
 /// [`StoryShelf::add_report`] and [`StoryShelf::push`] keep the index in step.
 #[derive(Debug)]
@@ -261,6 +259,32 @@ impl<S: StoryReports> StoryShelf<S> {
         }
         self.stories.push(story);
         i
+    }
+}
+
+/// Groups items in memory, oldest first; used by the `stories` command and tests.
+/// Places them as the pipeline does, on a [`StoryShelf`].
+#[derive(Debug, Default)]
+pub struct StoryGrouper {
+    shelf: StoryShelf<(String, Vec<Fingerprint>)>,
+}
+
+impl StoryGrouper {
+    /// An empty grouper.
+    pub fn new() -> StoryGrouper {
+        StoryGrouper::default()
+    }
+
+    /// Adds an item and returns its story id: the id of the story's first item.
+    pub fn add(&mut self, id: &str, fp: Fingerprint) -> String {
+        let index = match self.shelf.find(&fp) {
+            Some((i, _)) => {
+                self.shelf.add_report(i, fp);
+                i
+            }
+            None => self.shelf.push((id.to_string(), vec![fp])),
+        };
+        self.shelf.stories()[index].0.clone()
     }
 }
 

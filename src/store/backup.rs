@@ -9,8 +9,8 @@ use std::io::{BufRead, Write};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use super::db::{SCHEMA_VERSION, Store, StoreError};
 use crate::feeds::identity::hex;
-use crate::store::{SCHEMA_VERSION, Store, StoreError};
 
 /// The format name in the header line.
 pub const FORMAT: &str = "sanctions-watch-state";

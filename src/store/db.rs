@@ -1,0 +1,263 @@
+//! The database itself: the [`Store`] handle and its trees, the schema version, the
+//! errors, flushing, raw access to whole trees (for backups), and the helpers every
+//! record family uses to build keys and encode values. The record families beside
+//! it add their accessors in `impl Store` blocks; [`super`] opens the store.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::TransactionError;
+
+/// The store format written by this version.
+///
+/// - 1: the first.
+/// - 2: a report joining a story is stored apart from the story's record
+///   (`story_reports`), so it writes only itself, not the whole story again; the
+///   items a fetch keeps for `search` are one record, not one each. Schema-1
+///   records stay readable as they are: opening a schema-1 store only records the
+///   new version, and an older build then refuses the store instead of misreading
+///   it.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Separates the parts of composite keys (`room \0 list`).
+pub(super) const SEP: u8 = 0;
+
+/// A store problem.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process has the store open.
+    #[error("the store at {0} is in use by another sanctions-watch process")]
+    Locked(PathBuf),
+    /// No store exists where one was expected.
+    #[error("there is no store at {0}")]
+    Missing(PathBuf),
+    /// sled failed.
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A record could not be decoded.
+    #[error("corrupt record in tree {tree}: {message}")]
+    Corrupt {
+        /// Which tree.
+        tree: &'static str,
+        /// The decoding error.
+        message: String,
+    },
+    /// The store was written by a newer, incompatible version.
+    #[error("the store has schema version {found}; this build understands up to {SCHEMA_VERSION}")]
+    Schema {
+        /// The version found.
+        found: u32,
+    },
+}
+
+/// Counts shown by `status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreCounts {
+    /// Items remembered as seen.
+    pub seen_items: usize,
+    /// Messages waiting for delivery.
+    pub outbox: usize,
+    /// Messages given up on.
+    pub dead_letters: usize,
+    /// Watchlists.
+    pub watchlists: usize,
+    /// Watchlist entries.
+    pub entries: usize,
+}
+
+/// The bot's sled store. Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    pub(super) db: sled::Db,
+    pub(super) path: PathBuf,
+    pub(super) feeds: sled::Tree,
+    pub(super) feed_state: sled::Tree,
+    pub(super) seen: sled::Tree,
+    pub(super) lists: sled::Tree,
+    pub(super) entries: sled::Tree,
+    pub(super) subscriptions: sled::Tree,
+    pub(super) outbox: sled::Tree,
+    pub(super) dead_letters: sled::Tree,
+    pub(super) story_trees: StoryTrees,
+}
+
+/// The trees of stories, digests and search: stories and their later reports, the
+/// post each room got for a story, the links from outbox entries to their stories,
+/// the recent items kept for `search`, room settings and waiting digest lines.
+#[derive(Clone)]
+pub(super) struct StoryTrees {
+    pub(super) stories: sled::Tree,
+    pub(super) story_reports: sled::Tree,
+    pub(super) story_posts: sled::Tree,
+    pub(super) links: sled::Tree,
+    pub(super) recent: sled::Tree,
+    /// About how many items `recent` holds: counted once at open, then kept up to
+    /// date by [`Store::commit_batch`] (sled counts a tree by walking all of it).
+    /// Writers that bypass it (a restore) are counted at the next open.
+    pub(super) recent_len: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pub(super) settings: sled::Tree,
+    pub(super) digest_lines: sled::Tree,
+}
+
+pub(super) fn composite(a: &str, b: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(a.len() + b.len() + 1);
+    key.extend_from_slice(a.as_bytes());
+    key.push(SEP);
+    key.extend_from_slice(b.as_bytes());
+    key
+}
+
+pub(super) fn prefix(a: &str) -> Vec<u8> {
+    let mut key = a.as_bytes().to_vec();
+    key.push(SEP);
+    key
+}
+
+pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records always serialise")
+}
+
+pub(super) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        message: e.to_string(),
+    })
+}
+
+pub(super) type TxResult<T> = Result<T, TransactionError<()>>;
+
+pub(super) fn tx_error(e: TransactionError<()>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(()) => StoreError::Corrupt {
+            tree: "transaction",
+            message: "aborted".into(),
+        },
+    }
+}
+
+impl Store {
+    pub(super) fn check_schema(&self) -> Result<(), StoreError> {
+        match self.db.get("schema_version")? {
+            None => {
+                self.db
+                    .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+                Ok(())
+            }
+            Some(v) => {
+                let found: u32 = std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        tree: "meta",
+                        message: "unreadable schema_version".into(),
+                    })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::Schema { found });
+                }
+                if found < SCHEMA_VERSION {
+                    tracing::info!(
+                        from = found,
+                        to = SCHEMA_VERSION,
+                        "store format upgraded (earlier records are read as they are)"
+                    );
+                    self.db
+                        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Where the sled files are.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes everything to disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Writes everything to disk, blocking.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Counts for `status`.
+    pub fn counts(&self) -> StoreCounts {
+        StoreCounts {
+            seen_items: self.seen.len(),
+            outbox: self.outbox.len(),
+            dead_letters: self.dead_letters.len(),
+            watchlists: self.lists.len(),
+            entries: self.entries.len(),
+        }
+    }
+
+    // ---- whole-store access, for backups and checks ----
+
+    /// Names of every tree that holds records (sled's default tree is `__sled__default`).
+    pub fn tree_names(&self) -> Vec<String> {
+        self.db
+            .tree_names()
+            .into_iter()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .collect()
+    }
+
+    /// Every record of `tree`, in key order, as raw bytes.
+    pub fn raw_records(&self, tree: &str) -> Result<Vec<RawRecord>, StoreError> {
+        let tree = self.db.open_tree(tree)?;
+        tree.iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Writes one raw record (restoring a backup). Bypasses the typed accessors on
+    /// purpose: a backup restores exactly what was exported.
+    pub fn insert_raw(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.open_tree(tree)?.insert(key, value)?;
+        Ok(())
+    }
+
+    /// True if no tree holds a record except the schema version.
+    pub fn is_empty(&self) -> bool {
+        self.db
+            .tree_names()
+            .into_iter()
+            .all(|name| match self.db.open_tree(&name) {
+                Ok(tree) => tree
+                    .iter()
+                    .keys()
+                    .all(|k| k.is_ok_and(|k| k.as_ref() == b"schema_version")),
+                Err(_) => false,
+            })
+    }
+}
+
+/// A record as stored: key and value bytes.
+pub type RawRecord = (Vec<u8>, Vec<u8>);
+
+/// A key for messages: text with separators shown as `/`, or hex if not text. A
+/// separator only ever joins two non-empty parts, so a binary key (a big-endian id,
+/// which starts with zero bytes) that happens to be valid UTF-8 still shows as hex.
+pub fn printable_key(key: &[u8]) -> String {
+    let is_text = |s: &str| {
+        !s.chars().any(|c| c.is_control() && c != '\u{0}')
+            && s.split('\u{0}').all(|part| !part.is_empty())
+    };
+    match std::str::from_utf8(key) {
+        Ok(s) if is_text(s) => s.replace('\u{0}', "/"),
+        _ => crate::feeds::identity::hex(key),
+    }
+}
