@@ -20,7 +20,7 @@
 
 #![recursion_limit = "256"]
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 //! less than the bodies could expand to. Its own test binary, so no other test's
 //! allocations share the process.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

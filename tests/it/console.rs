@@ -1,13 +1,11 @@
 //! Drives the real `sanctions-watch console` binary through its stdin: commands in,
 //! replies and posts out, against a feed served on 127.0.0.1; then `check-config`.
 
-mod support;
-
 use std::time::Duration;
 
-use support::console::{BIN, Console};
-use support::feed_server::FeedServer;
-use support::*;
+use crate::support::console::{BIN, Console};
+use crate::support::feed_server::FeedServer;
+use crate::support::*;
 
 #[tokio::test]
 async fn console_takes_commands_on_stdin_and_prints_posts() {

@@ -7,46 +7,24 @@
 //! beside them keeps posting on time. Then focused tests of politeness (per-host cap,
 //! host-wide Retry-After), redirects, the SSRF policy, baselines and notices.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::feed_server::{Behaviour, FeedServer, Route};
+use crate::support::*;
 use sanctions_watch::app::App;
-use sanctions_watch::commands::{CommandContext, handle_line};
+use sanctions_watch::commands::handle_line;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::poller::{poll_feed, run_poller};
-use support::feed_server::{Behaviour, FeedServer, Route};
-use support::*;
-
-fn console() -> CommandContext {
-    CommandContext {
-        room_id: "console".into(),
-        sender: "tester".into(),
-        may_change: true,
-        refusal: String::new(),
-    }
-}
 
 /// The `feeds` reply's paragraph about feed `id`.
 fn feed_report(app: &Arc<App>, id: &str) -> String {
-    let reply = handle_line(app, &console(), "feeds").text;
+    let reply = handle_line(app, &console_context(), "feeds").text;
     let start = reply
         .find(&format!("• {id} ("))
         .unwrap_or_else(|| panic!("no feed {id} in {reply}"));
     let rest = &reply[start + "• ".len()..];
     rest[..rest.find("\n• ").unwrap_or(rest.len())].to_string()
-}
-
-async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn route(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Route {
@@ -246,7 +224,7 @@ async fn hostile_feeds_fail_alone_while_a_healthy_feed_keeps_posting_on_time() {
     let started = Instant::now();
     let app = open_app(dir.path(), &rest);
     // The healthy feeds publish similar items; each must be its own post here.
-    handle_line(&app, &console(), "stories off");
+    handle_line(&app, &console_context(), "stories off");
     let (tx, rx) = tokio::sync::watch::channel(false);
     let poller = tokio::spawn(run_poller(
         app.clone(),
@@ -566,7 +544,11 @@ async fn permanent_redirects_move_the_feed_and_temporary_ones_do_not() {
     );
     let fetcher = Fetcher::new(&app.config.fetch).unwrap();
     for path in ["/old.xml", "/temp.xml", "/mixed.xml"] {
-        let reply = handle_line(&app, &console(), &format!("feed add {}", server.url(path)));
+        let reply = handle_line(
+            &app,
+            &console_context(),
+            &format!("feed add {}", server.url(path)),
+        );
         assert!(reply.text.starts_with("Added feed"), "{}", reply.text);
     }
     let ids: Vec<(String, String)> = app
@@ -646,12 +628,12 @@ async fn urls_reaching_private_addresses_are_refused_up_front_and_on_every_hop()
         ("file:///etc/passwd".to_string(), "scheme"),
         ("gopher://example.org/".to_string(), "scheme"),
     ] {
-        let reply = handle_line(&app, &console(), &format!("feed add {url}")).text;
+        let reply = handle_line(&app, &console_context(), &format!("feed add {url}")).text;
         assert!(reply.starts_with("Cannot add that feed"), "{url}: {reply}");
         assert!(reply.contains(why), "{url}: {reply}");
     }
     let hop = server.url("/hop").replace("127.0.0.1", "localhost");
-    let reply = handle_line(&app, &console(), &format!("feed add {hop}")).text;
+    let reply = handle_line(&app, &console_context(), &format!("feed add {hop}")).text;
     assert!(reply.starts_with("Added feed"), "{reply}");
     let id = app.feeds().unwrap()[0].id.clone();
     poll(&app, &Fetcher::new(&app.config.fetch).unwrap(), &id).await;

@@ -3,18 +3,14 @@
 //! (`sanctions-watch run`) joins rooms, takes commands, and posts exactly once through
 //! crashes, homeserver outages, rate limits and encryption.
 
-#![recursion_limit = "256"]
-
-mod support;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::support::feed_server::FeedServer;
+use crate::support::matrix::{Api, BotConfig, BotProcess, wait_for};
+use crate::support::synapse::{Registered, Synapse};
+use crate::support::*;
 use serde_json::{Value, json};
-use support::feed_server::FeedServer;
-use support::matrix::{Api, BotConfig, BotProcess, wait_for};
-use support::synapse::{Registered, Synapse};
-use support::*;
 
 /// One homeserver, one feed server, a bot account and an admin who invites it.
 struct World {
@@ -42,11 +38,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("state");
         let config = dir.path().join("config.toml");
-        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let metrics_port = free_port();
         BotConfig {
             data_dir: data_dir.clone(),
             homeserver: synapse.base_url(),

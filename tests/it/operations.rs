@@ -2,16 +2,14 @@
 //! endpoint, config reload on SIGHUP, JSON logs, and the systemd unit. Drives the real
 //! binary against feeds served on 127.0.0.1.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::console::{BIN, Console};
-use support::feed_server::FeedServer;
-use support::*;
+use crate::support::console::{BIN, Console};
+use crate::support::feed_server::FeedServer;
+use crate::support::*;
 
 fn write_config(dir: &Path, name: &str, data_dir: &str, rest: &str) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -43,14 +41,6 @@ fn get(port: u16, path: &str) -> (u16, String) {
         .map(|(_, b)| b.to_string())
         .unwrap_or_default();
     (status, body)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,24 +2,13 @@
 //! temporary sled store: baseline, exactly one post per new matching item, restarts,
 //! conditional GET, classification, backfill, and one broken feed among healthy ones.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::feed_server::FeedServer;
+use crate::support::*;
 use sanctions_watch::commands::{CommandContext, handle_line};
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::poller::run_poller;
-use support::feed_server::FeedServer;
-use support::*;
-
-fn console_ctx() -> CommandContext {
-    CommandContext {
-        room_id: "console".into(),
-        sender: "tester".into(),
-        may_change: true,
-        refusal: String::new(),
-    }
-}
 
 #[tokio::test]
 async fn baseline_posts_nothing_then_a_new_matching_item_posts_once_with_its_sentence() {
@@ -113,7 +102,7 @@ async fn restart_on_the_same_store_posts_nothing_again() {
     ]);
     server.set_route(
         "/gov.xml",
-        support::feed_server::Route {
+        crate::support::feed_server::Route {
             status: 200,
             headers: vec![],
             body: body.into_bytes(),
@@ -224,7 +213,7 @@ async fn rooms_get_posts_only_for_their_own_lists_and_only_after_subscribing() {
     );
     let other = CommandContext {
         room_id: "!other:example.org".into(),
-        ..console_ctx()
+        ..console_context()
     };
     handle_line(&app, &other, "watch add people \"Kim Jong Un\" person");
     handle_line(&app, &other, "subscribe people");
@@ -271,21 +260,25 @@ async fn an_unreachable_feed_shows_in_health_while_others_keep_posting() {
         rx,
     ));
 
-    wait_until(Duration::from_secs(20), || {
-        app.store.feed_state("ok").unwrap().baselined
-    })
+    wait_until(
+        "the healthy feed's baseline",
+        Duration::from_secs(20),
+        || app.store.feed_state("ok").unwrap().baselined,
+    )
     .await;
     server.set_feed("/ok.xml", rss(&[lady_r_item("fresh")]));
-    wait_until(Duration::from_secs(20), || {
+    wait_until("the healthy feed's post", Duration::from_secs(20), || {
         app.store.outbox().unwrap().len() == 1
     })
     .await;
-    wait_until(Duration::from_secs(20), || {
-        app.store.feed_state("dead").unwrap().consecutive_failures >= 2
-    })
+    wait_until(
+        "two failures of the dead feed",
+        Duration::from_secs(20),
+        || app.store.feed_state("dead").unwrap().consecutive_failures >= 2,
+    )
     .await;
 
-    let reply = handle_line(&app, &console_ctx(), "feeds").text;
+    let reply = handle_line(&app, &console_context(), "feeds").text;
     let dead_part = &reply[reply.find("• dead").unwrap()..reply.find("• ok").unwrap()];
     assert!(
         dead_part.contains("backing off") || dead_part.contains("failing"),
@@ -303,15 +296,4 @@ async fn an_unreachable_feed_shows_in_health_while_others_keep_posting() {
         .await
         .expect("the poller stops on shutdown")
         .unwrap();
-}
-
-async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not met within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

@@ -26,10 +26,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn screen_prints_one_json_object_per_hit_with_exact_keys_and_offsets() {
-    let article = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/seed-article-2024-05-25.txt")
-        .display()
-        .to_string();
+    let article = crate::support::seed_article_path().display().to_string();
     let out = bin()
         .args(["screen", "--watchlist", &data("watchlist.csv"), &article])
         .output()

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use sanctions_watch::story_file::group_jsonl;
 
-const LABELLED: &str = include_str!("data/stories/labelled-items.jsonl");
+const LABELLED: &str = include_str!("../data/stories/labelled-items.jsonl");
 
 fn labels() -> Vec<(String, String)> {
     LABELLED

@@ -5,29 +5,18 @@
 //! every report; `search` finds recent items; a digest-only room gets one digest a
 //! day and no live posts, also across a restart.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::feed_server::FeedServer;
+use crate::support::*;
 use chrono::{DateTime, Utc};
 use sanctions_watch::app::App;
-use sanctions_watch::commands::{CommandContext, handle_line};
+use sanctions_watch::commands::handle_line;
 use sanctions_watch::delivery::{RoomSink, SendError, ThreadRoot, run_delivery};
 use sanctions_watch::feeds::parse::parse_feed;
 use sanctions_watch::pipeline::process_items;
 use sanctions_watch::store::OutboxEntry;
-use support::feed_server::FeedServer;
-use support::*;
-
-fn console() -> CommandContext {
-    CommandContext {
-        room_id: "console".into(),
-        sender: "tester".into(),
-        may_change: true,
-        refusal: String::new(),
-    }
-}
 
 const KR_RELEASE: (&str, &str) = (
     "Designation of North Korean individuals and vessels involved in arms trade between North Korea and Russia",
@@ -235,7 +224,7 @@ async fn stories_off_posts_every_report_and_search_finds_recent_items() {
     let dir = tempfile::tempdir().unwrap();
     let app = open_app(dir.path(), &feeds(&server));
     baseline(&app, &server).await;
-    let reply = handle_line(&app, &console(), "stories off");
+    let reply = handle_line(&app, &console_context(), "stories off");
     assert!(reply.text.contains("Stories are off"), "{}", reply.text);
 
     server.set_feed(
@@ -255,7 +244,7 @@ async fn stories_off_posts_every_report_and_search_finds_recent_items() {
             .all(|(e, t)| t.is_none() && e.plain.starts_with("Sanctions watch:"))
     );
 
-    let found = handle_line(&app, &console(), "search Maia-1 Pyongyang");
+    let found = handle_line(&app, &console_context(), "search Maia-1 Pyongyang");
     assert!(
         found.text.starts_with("1 most recent item containing"),
         "{}",
@@ -267,13 +256,13 @@ async fn stories_off_posts_every_report_and_search_finds_recent_items() {
         "{}",
         found.text
     );
-    let found = handle_line(&app, &console(), "search \"maia 1\"");
+    let found = handle_line(&app, &console_context(), "search \"maia 1\"");
     assert!(
         found.text.starts_with("2 most recent items"),
         "{}",
         found.text
     );
-    let none = handle_line(&app, &console(), "search Angara");
+    let none = handle_line(&app, &console_context(), "search Angara");
     assert!(
         none.text.starts_with("No item among the 2 most recent"),
         "{}",
@@ -293,7 +282,7 @@ async fn a_digest_only_room_gets_one_digest_a_day_and_no_live_posts() {
     {
         let app = open_app(dir.path(), &rest);
         baseline(&app, &server).await;
-        let reply = handle_line(&app, &console(), "digest daily 23:59 only");
+        let reply = handle_line(&app, &console_context(), "digest daily 23:59 only");
         assert!(
             reply.text.contains("23:59 UTC") && reply.text.contains("instead of live posts"),
             "{}",

@@ -1,6 +1,7 @@
 //! Test support shared by the integration tests: a real HTTP feed server on
-//! 127.0.0.1, fixture feed builders and config helpers. (Each test binary uses only
-//! some of it.)
+//! 127.0.0.1, fixture feed builders and config helpers, the console's command context,
+//! waiting for a condition, free ports and the seed article. (`tests/hostile_memory.rs`
+//! and the budget benchmark use only some of it.)
 #![allow(dead_code)]
 
 pub mod console;
@@ -8,19 +9,72 @@ pub mod feed_server;
 pub mod matrix;
 pub mod synapse;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sanctions_watch::app::App;
+use sanctions_watch::commands::CommandContext;
 use sanctions_watch::config::Config;
 use sanctions_watch::feeds::fetch::Fetcher;
 use sanctions_watch::poller::poll_feed;
+use sanctions_watch::store::StoreError;
+
+/// The console's command context: a sender who may change things.
+pub fn console_context() -> CommandContext {
+    CommandContext {
+        room_id: "console".into(),
+        sender: "tester".into(),
+        may_change: true,
+        refusal: String::new(),
+    }
+}
+
+/// Waits until `condition` holds, checking every 50 ms; fails naming `what` after
+/// `limit`.
+pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A port of 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The worked example: the seed article (`tests/data/seed-article-2024-05-25.txt`).
+pub fn seed_article_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-article-2024-05-25.txt")
+}
 
 /// Opens an app (and its store) in `data_dir` with [`config_text`] and `rest`.
+///
+/// A test that reopens a store it just closed may find it still locked for a moment,
+/// while sled's background threads finish with the closed handle (longer while other
+/// tests keep the machine busy). A new process never sees that, so this waits for
+/// it, up to 10 s.
 pub fn open_app(data_dir: &Path, rest: &str) -> Arc<App> {
     let text = config_text(data_dir, rest);
-    let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
-    App::open(config).expect("open store")
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (config, _) = Config::from_str_in(&text, data_dir).expect("test config");
+        match App::open(config) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            result => return result.expect("open store"),
+        }
+    }
 }
 
 /// Polls feed `id` once, as the poller would.

@@ -40,14 +40,6 @@ fn venv_python() -> PathBuf {
     python
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A tiny HTTP/1.0 GET on loopback; returns the status code.
 fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut stream =
@@ -70,13 +62,13 @@ impl Synapse {
                 .prefix("sw-synapse-")
                 .tempdir()
                 .unwrap(),
-            port: free_port(),
+            port: super::free_port(),
             flags: flags.iter().map(|f| f.to_string()).collect(),
             child: None,
         };
         for attempt in 0..3 {
             if attempt > 0 {
-                synapse.port = free_port();
+                synapse.port = super::free_port();
             }
             if synapse.try_start() {
                 return synapse;

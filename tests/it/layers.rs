@@ -1,9 +1,12 @@
 //! The library's shape, checked from its source: every file's references to other
 //! modules (`use` paths and paths written inline: `crate::…`, `super::…`, `self::…`
 //! and a file's own child modules) point down the layers of `src/lib.rs`'s map and
-//! form no cycle between files. `pub use` re-exports are a module's face, not what its
-//! code depends on, so they are not counted. Comments and string literals are skipped.
+//! form no cycle between files (`pub use` re-exports count too: a directory module's
+//! `mod.rs` that re-exports its files is above them, so they must not import it back).
+//! Comments, string literals and `#[cfg(test)]` modules are skipped.
 //! Also: the library uses neither clap nor anyhow (the command line is the binary's).
+//! `LAYERS_SHOW=1 cargo test --test it layers -- --nocapture` prints every import
+//! found, with its line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -86,7 +89,9 @@ fn code_only(text: &str) -> String {
         } else if let Some(hashes) = raw_string_start(rest) {
             let close = format!("\"{}", "#".repeat(hashes));
             let body = i + rest.find('"').unwrap() + 1;
-            i = text[body..].find(&close).map_or(b.len(), |n| body + n + close.len());
+            i = text[body..]
+                .find(&close)
+                .map_or(b.len(), |n| body + n + close.len());
             out.push_str("\"\"");
         } else if b[i] == b'"' {
             i += 1;
@@ -130,6 +135,22 @@ fn raw_string_start(rest: &str) -> Option<usize> {
     let r = rest.strip_prefix('b').unwrap_or(rest).strip_prefix('r')?;
     let hashes = r.bytes().take_while(|&c| c == b'#').count();
     r[hashes..].starts_with('"').then_some(hashes)
+}
+
+/// The code before the file's `#[cfg(test)]` module: the tests are not part of the
+/// library's shape (and their `super` is the file itself).
+fn without_tests(code: &str) -> String {
+    let mut from = 0;
+    while let Some(found) = code[from..].find("#[cfg(test)]") {
+        let at = from + found;
+        let next = code[at + "#[cfg(test)]".len()..].trim_start();
+        let next = next.strip_prefix("pub(crate) ").unwrap_or(next);
+        if next.starts_with("mod ") {
+            return code[..at].to_string();
+        }
+        from = at + 1;
+    }
+    code.to_string()
 }
 
 fn is_ident_char(c: char) -> bool {
@@ -197,13 +218,10 @@ fn references(code: &str, children: &BTreeSet<String>) -> Vec<(Vec<String>, usiz
         if !starts_statement || code[..at].ends_with(|c: char| is_ident_char(c)) {
             continue;
         }
-        let is_reexport = before.ends_with("pub") || before.ends_with(')');
         let end = at + code[at..].find(';').unwrap();
         uses.push((at, end));
-        if !is_reexport {
-            for path in expand_use_tree(&code[at + 4..end]) {
-                refs.push((path, line_of(at)));
-            }
+        for path in expand_use_tree(&code[at + 4..end]) {
+            refs.push((path, line_of(at)));
         }
     }
     // Paths written inline, outside `use` statements.
@@ -282,7 +300,7 @@ fn imports_point_down_the_layers_and_form_no_cycle() {
     let mut edges: BTreeMap<Vec<String>, BTreeMap<Vec<String>, usize>> = BTreeMap::new();
     for (module, file) in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let code = code_only(&text);
+        let code = without_tests(&code_only(&text));
         let children: BTreeSet<String> = code
             .lines()
             .filter_map(|l| {
@@ -362,6 +380,13 @@ fn imports_point_down_the_layers_and_form_no_cycle() {
             visit(node, &edges, &mut state, &mut Vec::new(), &mut problems);
         }
     }
+    if std::env::var_os("LAYERS_SHOW").is_some() {
+        for (from, targets) in &edges {
+            for (to, line) in targets {
+                println!("{} → {} (line {line})", from.join("::"), to.join("::"));
+            }
+        }
+    }
     let edge_count: usize = edges.values().map(BTreeMap::len).sum();
     println!(
         "{} library files, {edge_count} imports between them",
@@ -390,6 +415,7 @@ fn the_reader_sees_imports_and_skips_comments_and_strings() {
             "crate::a::b",
             "crate::a::c::D",
             "crate::a::c::e",
+            "crate::r::S",
             "super::g::h",
             "child::k"
         ]
