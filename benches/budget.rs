@@ -373,7 +373,7 @@ fn pipeline_throughput(rows: &mut Vec<Row>, n_names: usize, n_feeds: usize) {
     }
     app.store.subscribe("!room:example.org", "big").unwrap();
     let started = Instant::now();
-    app.watch.screener(&app.store, "big").unwrap();
+    app.screeners.screener(&app.store, "big").unwrap();
     println!(
         "  index build for {n_names} names: {:.2} s",
         started.elapsed().as_secs_f64()

@@ -17,11 +17,11 @@ use crate::summary::story::index::StoryShelf;
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
 #[derive(Default)]
-pub struct WatchIndex {
+pub struct Screeners {
     cache: RwLock<HashMap<String, Arc<dyn Screener>>>,
 }
 
-impl WatchIndex {
+impl Screeners {
     /// The screener for `list`, built from the store on first use.
     pub fn screener(&self, store: &Store, list: &str) -> Result<Arc<dyn Screener>, StoreError> {
         if let Some(s) = self.cache.read().expect("watch index lock").get(list) {
@@ -93,7 +93,7 @@ pub struct App {
     /// The sled store.
     pub store: Store,
     /// Built watchlist screeners.
-    pub watch: WatchIndex,
+    pub screeners: Screeners,
     /// Recent stories, and the lock for placing items in them.
     pub stories: StoryCache,
     /// Signalled when feeds are added or removed.
@@ -161,7 +161,7 @@ impl App {
             config_feeds: RwLock::new(config.feeds.clone()),
             config,
             store,
-            watch: WatchIndex::default(),
+            screeners: Screeners::default(),
             stories: StoryCache::default(),
             feeds_changed: Notify::new(),
             outbox_changed: Notify::new(),
@@ -176,7 +176,7 @@ impl App {
     pub fn reload(&self, new: &Config) -> Result<ReloadReport, StoreError> {
         seed_watchlists(&self.store, &new.watchlists)?;
         for list in &new.watchlists {
-            self.watch.invalidate(&list.name);
+            self.screeners.invalidate(&list.name);
         }
         let before = {
             let mut feeds = self.config_feeds.write().expect("config feeds lock");

@@ -76,7 +76,7 @@ pub(super) fn test(app: &App, ctx: &CommandContext, text: &str) -> CommandResult
             "This room subscribes to no watchlist, so there is nothing to test against. `subscribe <list>` first.",
         ));
     }
-    let hits = app.watch.screen(&app.store, &lists, text)?;
+    let hits = app.screeners.screen(&app.store, &lists, text)?;
     if hits.is_empty() {
         return Ok(Reply::new(format!("No hits in {}.", lists.join(", "))));
     }

@@ -81,7 +81,7 @@ pub(super) fn watch_add(
     let entry = WatchEntry::new(name, kind, aliases.to_vec());
     let created_list = app.store.create_list(list)?;
     let new = app.store.put_entry(list, &entry)?;
-    app.watch.invalidate(list);
+    app.screeners.invalidate(list);
     let mut text = if new {
         format!("Watching {} ({}) on {list}", entry.name, kind.as_str())
     } else {
@@ -121,7 +121,7 @@ pub(super) fn watch_remove(app: &App, list: &str, name: &str) -> CommandResult {
         )));
     };
     app.store.remove_entry(list, &entry.id)?;
-    app.watch.invalidate(list);
+    app.screeners.invalidate(list);
     Ok(Reply::new(format!(
         "Stopped watching {} on {list}.",
         entry.name
@@ -133,7 +133,7 @@ pub(super) fn watch_threshold(app: &App, list: &str, threshold: Option<f32>) -> 
         return Ok(no_such_list(list));
     }
     app.store.set_list_threshold(list, threshold)?;
-    app.watch.invalidate(list);
+    app.screeners.invalidate(list);
     Ok(Reply::new(match threshold {
         Some(t) => format!("Hits on {list} are now reported from a score of {t:.2}."),
         None => format!(

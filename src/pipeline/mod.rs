@@ -106,7 +106,7 @@ pub fn process_items(
         report.announcements += 1;
         let mut hits: Vec<ItemHit> = Vec::new();
         for (field, text) in [(Field::Title, &item.title), (Field::Text, &item.text)] {
-            for hit in app.watch.screen(&app.store, &lists, text)? {
+            for hit in app.screeners.screen(&app.store, &lists, text)? {
                 hits.push(ItemHit { field, hit });
             }
         }
