@@ -17,7 +17,9 @@ pub mod reply;
 pub mod rooms;
 pub mod watchlists;
 
-pub use parse::{Command, CommandError, DigestChange, help_text, split_words};
+pub use parse::{
+    COMMANDS, Command, CommandError, CommandSpec, DigestChange, help_text, split_words,
+};
 pub use reply::{CommandContext, Reply};
 
 /// Parses and applies one line; errors become helpful replies.
@@ -34,7 +36,10 @@ pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
         return Reply::new(format!("Refused: {}", ctx.refusal));
     }
     let result = match command {
-        Command::Help => Ok(Reply::new(help_text(&app.config.command_prefix))),
+        Command::Help { topic } => Ok(Reply::new(help_text(
+            &app.config.command_prefix,
+            topic.as_deref(),
+        ))),
         Command::Watchlists => watchlists::watchlists(app, ctx),
         Command::WatchShow { list } => watchlists::watch_show(app, list),
         Command::WatchAdd {

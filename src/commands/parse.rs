@@ -10,8 +10,11 @@ use crate::screening::EntryKind;
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// `help`
-    Help,
+    /// `help [command]`
+    Help {
+        /// The command asked about (its words as typed); `None` lists them all.
+        topic: Option<String>,
+    },
     /// `watchlists`
     Watchlists,
     /// `watch show <list>`
@@ -162,105 +165,26 @@ pub fn split_words(line: &str) -> Result<Vec<String>, CommandError> {
 }
 
 impl Command {
-    /// Parses a command line (without the prefix).
+    /// Parses a command line (without the prefix): finds the command in [`COMMANDS`]
+    /// by its leading words and parses the rest with that command's own parser.
     pub fn parse(line: &str) -> Result<Command, CommandError> {
         let line = line.trim();
-        let (verb, rest) = match line.split_once(char::is_whitespace) {
-            Some((v, r)) => (v, r.trim()),
-            None => (line, ""),
-        };
-        let verb = verb.to_lowercase();
-        if verb == "test" {
-            if rest.is_empty() {
-                return Err(usage("test <text to screen>"));
-            }
-            return Ok(Command::Test {
-                text: rest.to_string(),
-            });
+        if line.is_empty() {
+            return Err(CommandError("Empty command. Try `help`.".into()));
         }
-        let args = split_words(rest)?;
-        if verb == "search" || verb == "find" {
-            if args.iter().all(|w| w.trim().is_empty()) {
-                return Err(usage("search <words>  (quote a phrase: search \"Lady R\")"));
+        match find_command(line) {
+            Found::Command(spec, rest) => (spec.parse)(rest),
+            Found::Group(first, specs) => {
+                let forms: Vec<&str> = specs.iter().map(|s| s.usage).collect();
+                Err(CommandError(format!(
+                    "Usage: {}  (`help {first}` explains each)",
+                    forms.join(" | ")
+                )))
             }
-            return Ok(Command::Search { words: args });
-        }
-        let arg = |i: usize| args.get(i).map(String::as_str);
-        let one_list = |make: fn(String) -> Command, form: &str| match args.as_slice() {
-            [list] => Ok(make(list.clone())),
-            _ => Err(usage(form)),
-        };
-        match verb.as_str() {
-            "" => Err(CommandError("Empty command. Try `help`.".into())),
-            "help" | "?" => Ok(Command::Help),
-            "watchlists" | "lists" => no_args(&args, Command::Watchlists, "watchlists"),
-            "subscriptions" => no_args(&args, Command::Subscriptions, "subscriptions"),
-            "feeds" => no_args(&args, Command::Feeds, "feeds"),
-            "status" => no_args(&args, Command::Status, "status"),
-            "subscribe" => one_list(|list| Command::Subscribe { list }, "subscribe <list>"),
-            "stories" => match arg(0).map(str::to_lowercase).as_deref() {
-                None => Ok(Command::Stories { on: None }),
-                Some("on") if args.len() == 1 => Ok(Command::Stories { on: Some(true) }),
-                Some("off") if args.len() == 1 => Ok(Command::Stories { on: Some(false) }),
-                _ => Err(usage("stories [on|off]")),
-            },
-            "digest" => parse_digest(&args),
-            "unsubscribe" => one_list(|list| Command::Unsubscribe { list }, "unsubscribe <list>"),
-            "watch" => match arg(0).map(str::to_lowercase).as_deref() {
-                Some("show") => match &args[1..] {
-                    [list] => Ok(Command::WatchShow { list: list.clone() }),
-                    _ => Err(usage("watch show <list>")),
-                },
-                Some("add") => parse_watch_add(&args[1..]),
-                Some("remove" | "rm" | "delete") => match &args[1..] {
-                    [list, name] => Ok(Command::WatchRemove {
-                        list: list.clone(),
-                        name: name.clone(),
-                    }),
-                    [_, _, _, ..] => Err(CommandError(
-                        "Too many words. Put names with spaces in quotes: watch remove vessels \"Lady R\"".into(),
-                    )),
-                    _ => Err(usage("watch remove <list> <name>")),
-                },
-                Some("threshold") => match &args[1..] {
-                    [list, t] if t.eq_ignore_ascii_case("default") => Ok(Command::WatchThreshold {
-                        list: list.clone(),
-                        threshold: None,
-                    }),
-                    [list, t] => match t.parse::<f32>() {
-                        Ok(v) if (0.0..=1.0).contains(&v) => Ok(Command::WatchThreshold {
-                            list: list.clone(),
-                            threshold: Some(v),
-                        }),
-                        _ => Err(CommandError(format!(
-                            "{t:?} is not a score between 0 and 1 (or `default`)."
-                        ))),
-                    },
-                    _ => Err(usage("watch threshold <list> <score 0..1|default>")),
-                },
-                _ => Err(usage("watch show <list> | watch add <list> <name> [kind] [aliases...] | watch remove <list> <name> | watch threshold <list> <score>")),
-            },
-            "feed" => match arg(0).map(str::to_lowercase).as_deref() {
-                Some("add") => match &args[1..] {
-                    [url] => Ok(Command::FeedAdd {
-                        url: url.clone(),
-                        kind: FeedKind::News,
-                    }),
-                    [url, kind] => match FeedKind::parse(kind) {
-                        Some(kind) => Ok(Command::FeedAdd { url: url.clone(), kind }),
-                        None => Err(CommandError(format!(
-                            "Unknown feed kind {kind:?}: use government (every item counts) or news (only sanctions news)."
-                        ))),
-                    },
-                    _ => Err(usage("feed add <url> [government|news]")),
-                },
-                Some("remove" | "rm" | "delete") => match &args[1..] {
-                    [id] => Ok(Command::FeedRemove { id: id.clone() }),
-                    _ => Err(usage("feed remove <id>")),
-                },
-                _ => Err(usage("feed add <url> [government|news] | feed remove <id>")),
-            },
-            other => Err(CommandError(format!("Unknown command {other:?}. Try `help`."))),
+            Found::Nothing(word) => Err(CommandError(format!(
+                "Unknown command {word:?}.{} Try `help`.",
+                suggestion(&word)
+            ))),
         }
     }
 
@@ -283,11 +207,341 @@ impl Command {
     }
 }
 
-fn no_args(args: &[String], command: Command, form: &str) -> Result<Command, CommandError> {
-    if args.is_empty() {
+/// One command of the chat language: the words that name it, how to write it, what
+/// it does, an example, and the parser of what follows its name. [`Command::parse`],
+/// `help` and `help <command>` all read [`COMMANDS`], so a command added there is
+/// parsed and documented at once.
+pub struct CommandSpec {
+    /// Its name: one or two lower-case words ("watch add").
+    pub name: &'static str,
+    /// Other names for it ("lists", "watch rm").
+    pub aliases: &'static [&'static str],
+    /// How to write it.
+    pub usage: &'static str,
+    /// What it does, in a line.
+    pub summary: &'static str,
+    /// An example, without the room prefix.
+    pub example: &'static str,
+    /// Parses the text after the name (as typed, quotes and all).
+    parse: fn(&str) -> Result<Command, CommandError>,
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "help",
+        aliases: &["?"],
+        usage: "help [command]",
+        summary: "this list, or how to use one command with an example",
+        example: "help watch add",
+        parse: |rest| {
+            Ok(Command::Help {
+                topic: (!rest.is_empty()).then(|| rest.to_string()),
+            })
+        },
+    },
+    CommandSpec {
+        name: "watchlists",
+        aliases: &["lists"],
+        usage: "watchlists",
+        summary: "all watchlists, their sizes, and which this room gets",
+        example: "watchlists",
+        parse: |rest| no_args(rest, Command::Watchlists, "watchlists"),
+    },
+    CommandSpec {
+        name: "watch show",
+        aliases: &[],
+        usage: "watch show <list>",
+        summary: "the names on a list",
+        example: "watch show vessels",
+        parse: |rest| {
+            one_list(
+                rest,
+                |list| Command::WatchShow { list },
+                "watch show <list>",
+            )
+        },
+    },
+    CommandSpec {
+        name: "watch add",
+        aliases: &[],
+        usage: "watch add <list> <name> [kind] [aliases...]",
+        summary: "watch a name (kind: person, organization, vessel, any); makes the list if new",
+        example: "watch add vessels \"Lady R\" vessel \"Lady Rose\"",
+        parse: |rest| parse_watch_add(&split_words(rest)?),
+    },
+    CommandSpec {
+        name: "watch remove",
+        aliases: &["watch rm", "watch delete"],
+        usage: "watch remove <list> <name>",
+        summary: "stop watching a name (its name, an alias or its id)",
+        example: "watch remove vessels \"Lady R\"",
+        parse: |rest| match split_words(rest)?.as_slice() {
+            [list, name] => Ok(Command::WatchRemove {
+                list: list.clone(),
+                name: name.clone(),
+            }),
+            [_, _, _, ..] => Err(CommandError(
+                "Too many words. Put names with spaces in quotes: watch remove vessels \"Lady R\""
+                    .into(),
+            )),
+            _ => Err(usage("watch remove <list> <name>")),
+        },
+    },
+    CommandSpec {
+        name: "watch threshold",
+        aliases: &[],
+        usage: "watch threshold <list> <score|default>",
+        summary: "the score (0-1) a hit on the list needs to be reported",
+        example: "watch threshold vessels 0.9",
+        parse: |rest| match split_words(rest)?.as_slice() {
+            [list, t] if t.eq_ignore_ascii_case("default") => Ok(Command::WatchThreshold {
+                list: list.clone(),
+                threshold: None,
+            }),
+            [list, t] => match t.parse::<f32>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => Ok(Command::WatchThreshold {
+                    list: list.clone(),
+                    threshold: Some(v),
+                }),
+                _ => Err(CommandError(format!(
+                    "{t:?} is not a score between 0 and 1 (or `default`)."
+                ))),
+            },
+            _ => Err(usage("watch threshold <list> <score 0..1|default>")),
+        },
+    },
+    CommandSpec {
+        name: "subscribe",
+        aliases: &[],
+        usage: "subscribe <list>",
+        summary: "get posts in this room when a name on the list appears",
+        example: "subscribe vessels",
+        parse: |rest| one_list(rest, |list| Command::Subscribe { list }, "subscribe <list>"),
+    },
+    CommandSpec {
+        name: "unsubscribe",
+        aliases: &[],
+        usage: "unsubscribe <list>",
+        summary: "stop this room's posts about the list",
+        example: "unsubscribe vessels",
+        parse: |rest| {
+            one_list(
+                rest,
+                |list| Command::Unsubscribe { list },
+                "unsubscribe <list>",
+            )
+        },
+    },
+    CommandSpec {
+        name: "subscriptions",
+        aliases: &[],
+        usage: "subscriptions",
+        summary: "the lists this room gets",
+        example: "subscriptions",
+        parse: |rest| no_args(rest, Command::Subscriptions, "subscriptions"),
+    },
+    CommandSpec {
+        name: "feeds",
+        aliases: &[],
+        usage: "feeds",
+        summary: "the feeds and their health",
+        example: "feeds",
+        parse: |rest| no_args(rest, Command::Feeds, "feeds"),
+    },
+    CommandSpec {
+        name: "feed add",
+        aliases: &[],
+        usage: "feed add <url> [government|news]",
+        summary: "poll a new feed (news: only items about sanctions count)",
+        example: "feed add https://example.org/sanctions.xml government",
+        parse: |rest| match split_words(rest)?.as_slice() {
+            [url] => Ok(Command::FeedAdd {
+                url: url.clone(),
+                kind: FeedKind::News,
+            }),
+            [url, kind] => match FeedKind::parse(kind) {
+                Some(kind) => Ok(Command::FeedAdd {
+                    url: url.clone(),
+                    kind,
+                }),
+                None => Err(CommandError(format!(
+                    "Unknown feed kind {kind:?}: use government (every item counts) or news (only sanctions news)."
+                ))),
+            },
+            _ => Err(usage("feed add <url> [government|news]")),
+        },
+    },
+    CommandSpec {
+        name: "feed remove",
+        aliases: &["feed rm", "feed delete"],
+        usage: "feed remove <id>",
+        summary: "stop polling a feed added by command",
+        example: "feed remove example-org",
+        parse: |rest| match split_words(rest)?.as_slice() {
+            [id] => Ok(Command::FeedRemove { id: id.clone() }),
+            _ => Err(usage("feed remove <id>")),
+        },
+    },
+    CommandSpec {
+        name: "status",
+        aliases: &[],
+        usage: "status",
+        summary: "what the bot is doing",
+        example: "status",
+        parse: |rest| no_args(rest, Command::Status, "status"),
+    },
+    CommandSpec {
+        name: "test",
+        aliases: &[],
+        usage: "test <text>",
+        summary: "screen some text against this room's watchlists",
+        example: "test The tanker Lady R left Novorossiysk",
+        parse: |rest| {
+            if rest.is_empty() {
+                return Err(usage("test <text to screen>"));
+            }
+            Ok(Command::Test {
+                text: rest.to_string(),
+            })
+        },
+    },
+    CommandSpec {
+        name: "search",
+        aliases: &["find"],
+        usage: "search <words>",
+        summary: "the latest items from any feed containing the words",
+        example: "search \"Lady R\"",
+        parse: |rest| {
+            let words = split_words(rest)?;
+            if words.iter().all(|w| w.trim().is_empty()) {
+                return Err(usage("search <words>  (quote a phrase: search \"Lady R\")"));
+            }
+            Ok(Command::Search { words })
+        },
+    },
+    CommandSpec {
+        name: "stories",
+        aliases: &[],
+        usage: "stories [on|off]",
+        summary: "one post per story, other sources threaded under it (default on)",
+        example: "stories off",
+        parse: |rest| match split_words(rest)?.as_slice() {
+            [] => Ok(Command::Stories { on: None }),
+            [w] if w.eq_ignore_ascii_case("on") => Ok(Command::Stories { on: Some(true) }),
+            [w] if w.eq_ignore_ascii_case("off") => Ok(Command::Stories { on: Some(false) }),
+            _ => Err(usage("stories [on|off]")),
+        },
+    },
+    CommandSpec {
+        name: "digest",
+        aliases: &[],
+        usage: "digest daily HH:MM [only] | digest off",
+        summary: "a daily digest at HH:MM UTC; `only` replaces live posts",
+        example: "digest daily 08:00 only",
+        parse: |rest| parse_digest(&split_words(rest)?),
+    },
+];
+
+/// Where a line's leading words lead in [`COMMANDS`].
+enum Found<'a> {
+    /// A command, with the text after its name.
+    Command(&'static CommandSpec, &'a str),
+    /// The first word of commands of two words ("watch"), but no second word of one.
+    Group(String, Vec<&'static CommandSpec>),
+    /// No command: the first word.
+    Nothing(String),
+}
+
+/// Finds the command `line` starts with: the longest name (or alias) whose words
+/// are the line's first words, in any case.
+fn find_command(line: &str) -> Found<'_> {
+    let mut words = line.split_whitespace().map(str::to_lowercase);
+    let first = words.next().unwrap_or_default();
+    let second = words.next();
+    let mut best: Option<(&'static CommandSpec, usize)> = None;
+    for spec in COMMANDS {
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            let parts: Vec<&str> = name.split(' ').collect();
+            let matches = match parts.as_slice() {
+                [one] => *one == first,
+                [one, two] => *one == first && second.as_deref() == Some(*two),
+                _ => false,
+            };
+            if matches && best.is_none_or(|(_, n)| parts.len() > n) {
+                best = Some((spec, parts.len()));
+            }
+        }
+    }
+    if let Some((spec, n)) = best {
+        let mut rest = line.trim_start();
+        for _ in 0..n {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = rest[end..].trim_start();
+        }
+        return Found::Command(spec, rest.trim_end());
+    }
+    let group: Vec<&'static CommandSpec> = COMMANDS
+        .iter()
+        .filter(|s| s.name.split_once(' ').is_some_and(|(one, _)| one == first))
+        .collect();
+    if group.is_empty() {
+        Found::Nothing(first)
+    } else {
+        Found::Group(first, group)
+    }
+}
+
+/// " Did you mean `…`?" for the command name nearest to `word` (at most two edits
+/// away, or one for short words), else nothing.
+fn suggestion(word: &str) -> String {
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    let mut best: Option<(usize, &str)> = None;
+    for spec in COMMANDS {
+        for name in std::iter::once(&spec.name).chain(spec.aliases) {
+            let first = name.split(' ').next().unwrap_or(name);
+            let d = edit_distance(word, first);
+            if d <= limit && best.is_none_or(|(b, _)| d < b) {
+                best = Some((d, first));
+            }
+        }
+    }
+    match best {
+        Some((_, name)) => format!(" Did you mean `{name}`?"),
+        None => String::new(),
+    }
+}
+
+/// Levenshtein distance between `a` and `b`, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+fn no_args(rest: &str, command: Command, form: &str) -> Result<Command, CommandError> {
+    if split_words(rest)?.is_empty() {
         Ok(command)
     } else {
         Err(usage(form))
+    }
+}
+
+fn one_list(rest: &str, make: fn(String) -> Command, form: &str) -> Result<Command, CommandError> {
+    match split_words(rest)?.as_slice() {
+        [list] => Ok(make(list.clone())),
+        _ => Err(usage(form)),
     }
 }
 
@@ -345,29 +599,38 @@ fn parse_watch_add(args: &[String]) -> Result<Command, CommandError> {
     })
 }
 
-/// The help text, with the room prefix shown.
-pub fn help_text(prefix: &str) -> String {
-    format!(
-        "sanctions-watch commands (type them after {prefix} in a room):
-  help                                   this help
-  watchlists                             all watchlists, their sizes, and which this room gets
-  watch show <list>                      the names on a list
-  watch add <list> <name> [kind] [aliases...]
-                                         watch a name (kind: person, organization, vessel, any)
-  watch remove <list> <name>             stop watching a name
-  watch threshold <list> <score|default> the score (0-1) a hit needs to be reported
-  subscribe <list> | unsubscribe <list>  get (or stop) posts about a list's names in this room
-  subscriptions                          the lists this room gets
-  feeds                                  the feeds and their health
-  feed add <url> [government|news]       poll a new feed (news: only items about sanctions)
-  feed remove <id>                       stop polling a feed added by command
-  status                                 what the bot is doing
-  test <text>                            screen some text against this room's watchlists
-  search <words>                         the latest items from any feed containing the words
-  stories [on|off]                       one post per story, other sources threaded under it (default on)
-  digest daily HH:MM [only] | digest off a daily digest at HH:MM UTC; `only` replaces live posts
-Quote names with spaces: {prefix} watch add vessels \"Lady R\" vessel \"Lady Rose\""
-    )
+/// The answer to `help` (`topic` `None`: every command, one line each) or to
+/// `help <topic>` (one command with an example, or the commands of a group such as
+/// `watch`), with the room prefix shown in examples.
+pub fn help_text(prefix: &str, topic: Option<&str>) -> String {
+    let Some(topic) = topic else {
+        let mut out = format!("sanctions-watch commands (type them after {prefix} in a room):\n");
+        for spec in COMMANDS {
+            out.push_str(&format!("  {:<44} {}\n", spec.usage, spec.summary));
+        }
+        out.push_str(&format!(
+            "Quote names with spaces: {prefix} watch add vessels \"Lady R\" vessel \"Lady Rose\"\n`help <command>` explains one, with an example: {prefix} help watch add"
+        ));
+        return out;
+    };
+    let one = |spec: &CommandSpec| {
+        let mut text = format!(
+            "{}\n  {}.\n  Example: {prefix} {}",
+            spec.usage, spec.summary, spec.example
+        );
+        if !spec.aliases.is_empty() {
+            text.push_str(&format!("\n  Also written: {}", spec.aliases.join(", ")));
+        }
+        text
+    };
+    match find_command(topic) {
+        Found::Command(spec, _) => one(spec),
+        Found::Group(_, specs) => specs.into_iter().map(one).collect::<Vec<_>>().join("\n"),
+        Found::Nothing(word) => format!(
+            "There is no command {word:?}.{} `help` lists them all.",
+            suggestion(&word)
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -477,5 +740,72 @@ mod tests {
         assert!(Command::parse("feed remove x").unwrap().is_change());
         assert!(!Command::parse("feeds").unwrap().is_change());
         assert!(!Command::parse("test x").unwrap().is_change());
+    }
+
+    #[test]
+    fn every_command_in_the_table_parses_its_own_example_and_has_help() {
+        for spec in COMMANDS {
+            let parsed = Command::parse(spec.example);
+            assert!(parsed.is_ok(), "{}: {:?}", spec.example, parsed);
+            let help = help_text("!sw", Some(spec.name));
+            assert!(
+                help.starts_with(spec.usage) && help.contains(spec.example),
+                "help {}: {help}",
+                spec.name
+            );
+            for alias in spec.aliases {
+                assert!(
+                    help_text("!sw", Some(alias)).starts_with(spec.usage),
+                    "help {alias}"
+                );
+            }
+            assert!(help_text("!sw", None).contains(spec.usage), "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn help_takes_a_command_or_a_group_and_suggests_for_a_typo() {
+        assert_eq!(
+            Command::parse("help watch add").unwrap(),
+            Command::Help {
+                topic: Some("watch add".into())
+            }
+        );
+        assert_eq!(Command::parse("?").unwrap(), Command::Help { topic: None });
+        let add = help_text("!sw", Some("WATCH ADD"));
+        assert!(
+            add.contains("Example: !sw watch add vessels \"Lady R\" vessel \"Lady Rose\""),
+            "{add}"
+        );
+        let group = help_text("!sw", Some("watch"));
+        for form in ["watch show", "watch add", "watch remove", "watch threshold"] {
+            assert!(group.contains(form), "{group}");
+        }
+        let typo = help_text("!sw", Some("subscibe"));
+        assert!(typo.contains("Did you mean `subscribe`?"), "{typo}");
+        let nothing = help_text("!sw", Some("frobnicate"));
+        assert!(
+            nothing.contains("no command") && !nothing.contains("Did you mean"),
+            "{nothing}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_command_suggests_the_nearest() {
+        for (typed, meant) in [
+            ("watchlist", "watchlists"),
+            ("subscibe", "subscribe"),
+            ("staus", "status"),
+            ("serch x", "search"),
+        ] {
+            let err = Command::parse(typed).unwrap_err();
+            assert!(
+                err.0.contains("Unknown command") && err.0.contains(&format!("`{meant}`")),
+                "{typed}: {}",
+                err.0
+            );
+        }
+        let err = Command::parse("watch shw vessels").unwrap_err();
+        assert!(err.0.contains("Usage: watch show <list> |"), "{}", err.0);
     }
 }
