@@ -1,12 +1,13 @@
 //! The console: the terminal as one room called `console`. Lines typed on stdin are
 //! commands (the prefix is optional); replies and posts are written to stdout. End
-//! of input (Ctrl-D) or `quit` stops the bot cleanly.
+//! of input (Ctrl-D) or `quit` stops the bot cleanly, and so do Ctrl-C and SIGTERM
+//! while a line is half typed or standard input stays open: stdin is read on a
+//! thread of its own, which nothing waits for.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::app::App;
 use crate::commands::{CommandContext, handle_line};
@@ -72,6 +73,29 @@ fn strip_prefix<'a>(line: &'a str, prefix: &str) -> &'a str {
     }
 }
 
+/// The lines of standard input, read on a thread of its own. tokio reads stdin on
+/// its blocking pool, and a runtime waits for its blocking tasks when it shuts down:
+/// a read waiting for a line would hold the shutdown until Enter is pressed. Nothing
+/// waits for this thread; it ends with the process. The channel closes at end of
+/// input (or after a read error, which it passes on).
+fn read_stdin_lines() -> mpsc::Receiver<std::io::Result<String>> {
+    let (tx, rx) = mpsc::channel(16);
+    let spawned = std::thread::Builder::new()
+        .name("console-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lines() {
+                let failed = line.is_err();
+                if tx.blocking_send(line).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the thread that reads stdin");
+    }
+    rx
+}
+
 /// Reads commands from stdin until end of input, `quit`, or `shutdown`; then asks
 /// the rest of the bot to stop.
 pub async fn run_console(app: Arc<App>, shutdown_tx: watch::Sender<bool>) {
@@ -82,7 +106,7 @@ pub async fn run_console(app: Arc<App>, shutdown_tx: watch::Sender<bool>) {
         refusal: String::new(),
     };
     let mut shutdown = shutdown_tx.subscribe();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = read_stdin_lines();
     let _ = print_block(&format!(
         "sanctions-watch console — type `help` for commands, Ctrl-D or `quit` to stop. Store: {}",
         app.store.path().display()
@@ -90,12 +114,12 @@ pub async fn run_console(app: Arc<App>, shutdown_tx: watch::Sender<bool>) {
     loop {
         let line = tokio::select! {
             _ = shutdown.changed() => break,
-            line = lines.next_line() => line,
+            line = lines.recv() => line,
         };
         let line = match line {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(e) => {
+            Some(Ok(line)) => line,
+            None => break,
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "cannot read stdin");
                 break;
             }

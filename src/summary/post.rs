@@ -1,6 +1,8 @@
-//! Composes the post for one item and one room: the title, the source and date, each
-//! watched name that matched with the sentence it appears in, and the link; as plain
-//! text for `body` and as sanitised HTML (names emphasised) for `formatted_body`.
+//! Composes the post for one item and one room: the title, who did what with the
+//! source and date, the sentences that carry the news, the watched names grouped by
+//! the sentence they appear in (each sentence quoted once, each entity named once
+//! whatever number of the room's lists hold it), and the link; as plain text for
+//! `body` and as sanitised HTML (every hit emphasised) for `formatted_body`.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +13,8 @@ use super::sentences::{quote_around, sentence_around};
 use crate::feeds::FeedItem;
 use crate::screening::Hit;
 
-/// Most matched names listed in one post.
-const MAX_NAMES: usize = 6;
+/// Most quoted sentences in one post; the names of the others are only listed.
+const MAX_QUOTES: usize = 5;
 
 /// Which part of the item a hit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,8 +45,9 @@ pub struct Post {
 
 /// Builds the post for `item` from the feed called `source`, naming `hits`: the
 /// title, who did what (authority and action) with the source and date, one or two
-/// sentences that carry the news, each watched name with the sentence it appears
-/// in (name emphasised), and the link. `recognition` is the item's, by
+/// sentences that carry the news, the watched names grouped by the sentence they
+/// appear in (at most five sentences quoted, the other names listed), the lists that
+/// hold them, and the link. `recognition` is the item's, by
 /// [`fn@super::recognise`].
 pub fn compose_post(
     item: &FeedItem,
@@ -77,12 +80,18 @@ pub fn compose_post(
         escape(&meta)
     );
 
-    let chosen = one_hit_per_entry(hits);
-    let mut quoted: Vec<std::ops::Range<usize>> = Vec::new();
-    for h in chosen.iter().filter(|h| h.field == Field::Text) {
-        quoted.push(sentence_around(&item.text, h.hit.start..h.hit.end));
-    }
-    let max_summary = if chosen.is_empty() { 3 } else { 2 };
+    let groups = quoted_groups(item, hits);
+    let quoted: Vec<std::ops::Range<usize>> = groups
+        .iter()
+        .filter(|g| g.field == Field::Text)
+        .map(|g| g.sentence.clone())
+        .collect();
+    // The quotes carry the detail: the more there are, the shorter the summary.
+    let max_summary = match groups.len() {
+        0 => 3,
+        1 => 2,
+        _ => 1,
+    };
     let summary: Vec<&str> = summary_sentences(&item.title, &item.text, max_summary, &quoted)
         .into_iter()
         .map(|r| &item.text[r])
@@ -94,30 +103,70 @@ pub fn compose_post(
         html.push_str(&format!("<p>{}</p>", escape(&joined)));
     }
 
-    html.push_str("<ul>");
-    for h in chosen.iter().take(MAX_NAMES) {
-        let text = match h.field {
-            Field::Title => item.title.as_str(),
-            Field::Text => item.text.as_str(),
-        };
-        let (quote, span) = quote_around(text, h.hit.start..h.hit.end);
-        let what = format!("{}, watchlist {}", h.hit.kind.as_str(), h.hit.list);
-        plain.push_str(&format!("• {} ({what}): “{quote}”\n", h.hit.name));
+    // Each entity's lists, named once per entity; beside each name only when the
+    // names of the post do not all come from the same lists.
+    let same_lists = groups
+        .iter()
+        .flat_map(|g| &g.names)
+        .all(|n| groups[0].names[0].lists == n.lists);
+    let label = |n: &NamedEntity| {
+        if same_lists {
+            n.name.to_string()
+        } else {
+            format!("{} ({})", n.name, n.lists.join(", "))
+        }
+    };
+    if !groups.is_empty() {
+        html.push_str("<ul>");
+    }
+    for g in groups.iter().take(MAX_QUOTES) {
+        let names: Vec<String> = g.names.iter().map(label).collect();
+        let names = names.join(", ");
+        plain.push_str(&format!("• {names}: “{}”\n", g.quote));
+        let mut quote_html = String::new();
+        let mut at = 0;
+        for span in &g.spans {
+            quote_html.push_str(&escape(&g.quote[at..span.start]));
+            quote_html.push_str(&format!(
+                "<strong>{}</strong>",
+                escape(&g.quote[span.clone()])
+            ));
+            at = span.end;
+        }
+        quote_html.push_str(&escape(&g.quote[at..]));
         html.push_str(&format!(
-            "<li><strong>{}</strong> ({}): “{}<strong>{}</strong>{}”</li>",
-            escape(&h.hit.name),
-            escape(&what),
-            escape(&quote[..span.start]),
-            escape(&quote[span.clone()]),
-            escape(&quote[span.end..]),
+            "<li><strong>{}</strong>: “{quote_html}”</li>",
+            escape(&names)
         ));
     }
-    if chosen.len() > MAX_NAMES {
-        let more = chosen.len() - MAX_NAMES;
-        plain.push_str(&format!("• and {more} more\n"));
-        html.push_str(&format!("<li>and {more} more</li>"));
+    let more: Vec<&str> = groups
+        .iter()
+        .skip(MAX_QUOTES)
+        .flat_map(|g| g.names.iter().map(|n| n.name))
+        .collect();
+    if !more.is_empty() {
+        let line = format!(
+            "+{} more name{}: {}",
+            more.len(),
+            if more.len() == 1 { "" } else { "s" },
+            more.join(", ")
+        );
+        plain.push_str(&format!("{line}\n"));
+        html.push_str(&format!("<li>{}</li>", escape(&line)));
     }
-    html.push_str("</ul>");
+    if !groups.is_empty() {
+        html.push_str("</ul>");
+    }
+    if same_lists && let Some(first) = groups.first() {
+        let lists = &first.names[0].lists;
+        let line = format!(
+            "On watchlist{} {}.",
+            if lists.len() == 1 { "" } else { "s" },
+            lists.join(", ")
+        );
+        plain.push_str(&format!("{line}\n"));
+        html.push_str(&format!("<p>{}</p>", escape(&line)));
+    }
     if let Some(link) = &item.link {
         plain.push_str(link);
         html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
@@ -176,6 +225,105 @@ pub fn defuse_room_mentions(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A watched entity named in an item: its name, and every list of the room that
+/// holds it (a name on two lists is one entity).
+struct NamedEntity<'a> {
+    name: &'a str,
+    lists: Vec<&'a str>,
+}
+
+/// One quoted sentence and the entities it names, with every hit in it emphasised.
+struct QuotedGroup<'a> {
+    field: Field,
+    /// The sentence's range in its field.
+    sentence: std::ops::Range<usize>,
+    /// The quote (the sentence, cut around its hits when long).
+    quote: String,
+    /// The hits' ranges within `quote`, in order, not overlapping.
+    spans: Vec<std::ops::Range<usize>>,
+    names: Vec<NamedEntity<'a>>,
+}
+
+/// The hits of `item` grouped by the sentence they are in, each entity named once
+/// (at its first hit in the text, else in the title), groups in reading order (the
+/// title's first).
+fn quoted_groups<'a>(item: &'a FeedItem, hits: &'a [ItemHit]) -> Vec<QuotedGroup<'a>> {
+    let field_text = |field: Field| match field {
+        Field::Title => item.title.as_str(),
+        Field::Text => item.text.as_str(),
+    };
+    // One representative hit per entity (by name, whatever the list).
+    let mut entities: Vec<(&ItemHit, NamedEntity)> = Vec::new();
+    for h in one_hit_per_entry(hits) {
+        match entities
+            .iter_mut()
+            .find(|(_, e)| e.name.eq_ignore_ascii_case(&h.hit.name))
+        {
+            Some((first, entity)) => {
+                if !entity.lists.contains(&h.hit.list.as_str()) {
+                    entity.lists.push(&h.hit.list);
+                }
+                if first.field == Field::Title && h.field == Field::Text {
+                    *first = h;
+                }
+            }
+            None => entities.push((
+                h,
+                NamedEntity {
+                    name: &h.hit.name,
+                    lists: vec![&h.hit.list],
+                },
+            )),
+        }
+    }
+    entities.sort_by_key(|(h, _)| (h.field == Field::Text, h.hit.start));
+    let mut groups: Vec<QuotedGroup> = Vec::new();
+    for (h, entity) in entities {
+        let text = field_text(h.field);
+        let sentence = sentence_around(text, h.hit.start..h.hit.end);
+        match groups
+            .iter_mut()
+            .find(|g| g.field == h.field && g.sentence == sentence)
+        {
+            Some(g) => g.names.push(entity),
+            None => groups.push(QuotedGroup {
+                field: h.field,
+                sentence,
+                quote: String::new(),
+                spans: Vec::new(),
+                names: vec![entity],
+            }),
+        }
+    }
+    for g in &mut groups {
+        let text = field_text(g.field);
+        // Every hit of the sentence, of any entity and list, emphasised once.
+        let mut ranges: Vec<std::ops::Range<usize>> = hits
+            .iter()
+            .filter(|h| {
+                h.field == g.field && h.hit.start >= g.sentence.start && h.hit.end <= g.sentence.end
+            })
+            .map(|h| h.hit.start..h.hit.end)
+            .collect();
+        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        ranges.dedup_by(|later, earlier| later.start < earlier.end);
+        let around = ranges.first().map_or(g.sentence.start, |r| r.start)
+            ..ranges.last().map_or(g.sentence.end, |r| r.end);
+        let (quote, span) = quote_around(text, around.clone());
+        // A text position p is quote position p + shift.
+        let shift = span.start as isize - around.start as isize;
+        g.spans = ranges
+            .into_iter()
+            .filter_map(|r| {
+                let mapped = (r.start as isize + shift) as usize..(r.end as isize + shift) as usize;
+                (quote.get(mapped.clone()) == text.get(r)).then_some(mapped)
+            })
+            .collect();
+        g.quote = quote;
+    }
+    groups
 }
 
 /// One hit per watched entry, preferring the text (it has a fuller sentence) and then
@@ -253,7 +401,7 @@ mod tests {
         );
         assert!(
             post.plain.contains(
-                "Lady R (vessel, watchlist ships): “Ships the Angara and Lady R ferried arms.”"
+                "• Lady R: “Ships the Angara and Lady R ferried arms.”\nOn watchlist ships."
             ),
             "{}",
             post.plain
@@ -304,5 +452,71 @@ mod tests {
             "text beats title: {}",
             post.plain
         );
+    }
+
+    fn hit_on(item: &FeedItem, list: &str, names: &[&str]) -> Vec<ItemHit> {
+        let mut hits = hits_for(item, names);
+        for h in &mut hits {
+            h.hit.list = list.to_string();
+        }
+        hits
+    }
+
+    #[test]
+    fn names_in_one_sentence_share_one_quote_and_each_entity_is_named_once() {
+        let it = item(
+            "Seoul sanctions North Koreans and ships",
+            "South Korea sanctioned seven people. The vessels included the Maia-1 and Maria. \
+             Sister ships Angara and Lady R carried arms.",
+        );
+        let mut hits = hit_on(&it, "starter", &["Maia-1", "Maria", "Angara", "Lady R"]);
+        hits.extend(hit_on(&it, "vessels", &["Lady R"]));
+        let post = compose_post(&it, "s", &hits, recognised(&it, "s"));
+        let plain = &post.plain;
+        assert!(
+            plain.contains(
+                "• Maia-1 (starter), Maria (starter): “The vessels included the Maia-1 and Maria.”"
+            ),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("• Angara (starter), Lady R (starter, vessels): “Sister ships Angara and Lady R carried arms.”"),
+            "{plain}"
+        );
+        assert_eq!(plain.matches("The vessels included").count(), 1, "{plain}");
+        assert_eq!(plain.matches("Sister ships").count(), 1, "{plain}");
+        assert_eq!(plain.matches("Lady R (").count(), 1, "{plain}");
+        for name in ["Maia-1", "Maria", "Angara", "Lady R"] {
+            assert!(
+                post.html.contains(&format!("<strong>{name}</strong>")),
+                "{name} emphasised in its quote: {}",
+                post.html
+            );
+        }
+    }
+
+    #[test]
+    fn a_post_quotes_at_most_five_sentences_and_lists_the_other_names() {
+        let names = [
+            "Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf",
+        ];
+        let text: Vec<String> = names
+            .iter()
+            .map(|n| format!("The tanker {n} was seen off the coast."))
+            .collect();
+        let it = item("Tankers", &text.join(" "));
+        let post = compose_post(
+            &it,
+            "s",
+            &hit_on(&it, "fleet", &names),
+            recognised(&it, "s"),
+        );
+        assert_eq!(post.plain.matches("• ").count(), 5, "{}", post.plain);
+        assert!(
+            post.plain.contains("+2 more names: Foxtrot, Golf"),
+            "{}",
+            post.plain
+        );
+        assert!(post.plain.contains("On watchlist fleet."), "{}", post.plain);
     }
 }

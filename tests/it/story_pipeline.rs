@@ -147,7 +147,7 @@ async fn one_story_from_three_feeds_is_one_post_with_threaded_replies_across_a_r
             post.plain
         );
         assert!(
-            post.plain.contains("Maia-1 (vessel, watchlist vessels)"),
+            post.plain.contains("\n• Maia-1") && post.plain.contains("\nOn watchlist vessels."),
             "{}",
             post.plain
         );
