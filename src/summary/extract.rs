@@ -1,11 +1,12 @@
 //! The extractive summary: the one to three sentences of an item's own text that
 //! carry the news — the ones naming the acting authority, the action and the watched
-//! names, preferring the lead — with boilerplate (disclaimers, photo captions,
-//! bylines, "read more") and repeats of the title left out, kept short enough for a
-//! phone screen. Also makes a title written in capitals readable.
+//! names, preferring the lead — with page furniture ([`super::furniture`]: repeats
+//! of the title, section labels, timestamps, bylines, datelines, photo captions,
+//! "read more", disclaimers) left out, kept short enough for a phone screen. Also makes a title written in capitals readable.
 
 use std::ops::Range;
 
+use super::furniture::{dateline_len, is_furniture, title_echo_len};
 use super::recognise::{Action, recognise};
 use super::sentences::split_sentences;
 use crate::screening::normalize::tokens;
@@ -13,38 +14,8 @@ use crate::screening::normalize::tokens;
 /// Longest summary, in characters, not counting the title and the quoted hits.
 pub const MAX_SUMMARY_CHARS: usize = 420;
 
-/// Phrases that mark a sentence as page furniture rather than news.
-const BOILERPLATE: &[&str] = &[
-    "disclaimer",
-    "copyright",
-    "all rights reserved",
-    "click here",
-    "read more",
-    "sign up",
-    "subscribe to",
-    "newsletter",
-    "getty images",
-    "reuters/",
-    "photo:",
-    "file photo",
-    "cookies",
-    "post at:",
-    "posted at",
-    "for immediate release",
-    "media contact",
-    "press office",
-    "follow us",
-    "infringement",
-    "reposting",
-];
-
 /// Sentences shorter than this (in characters) are not worth a line of their own.
 const MIN_SENTENCE_CHARS: usize = 30;
-
-fn is_boilerplate(sentence: &str) -> bool {
-    let lower = sentence.to_lowercase();
-    BOILERPLATE.iter().any(|b| lower.contains(b))
-}
 
 /// Share of `a`'s words found in `b`.
 fn word_overlap(a: &str, b: &str) -> f32 {
@@ -66,13 +37,19 @@ pub fn summary_sentences(
     max_sentences: usize,
     skip: &[Range<usize>],
 ) -> Vec<Range<usize>> {
-    let sentences = split_sentences(text);
+    // A repeated title is skipped, and datelines are cut off the sentences they open.
+    let echo = title_echo_len(title, text);
+    let sentences: Vec<Range<usize>> = split_sentences(&text[echo..])
+        .into_iter()
+        .map(|r| r.start + echo..r.end + echo)
+        .map(|r| r.start + dateline_len(&text[r.clone()])..r.end)
+        .collect();
     let mut scored: Vec<(f32, usize, Range<usize>)> = Vec::new();
     for (i, r) in sentences.iter().enumerate() {
         let sentence = &text[r.clone()];
         let chars = sentence.chars().count();
         if skip.iter().any(|s| s.start < r.end && r.start < s.end)
-            || is_boilerplate(sentence)
+            || is_furniture(sentence, title)
             || (chars < MIN_SENTENCE_CHARS && sentences.len() > 1)
             || word_overlap(sentence, title) > 0.8
         {

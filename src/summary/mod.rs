@@ -3,11 +3,15 @@
 //! ([`mod@recognise`]), choosing the sentences that carry the news ([`extract`]) and the
 //! sentence around each hit ([`sentences`]), grouping reports of one announcement
 //! into stories ([`story`], placed with [`story::index::StoryShelf`]), and composing
-//! posts as plain text and sanitised Matrix HTML ([`post`], [`html`]). Recognition and fingerprints read an item's words once,
-//! through [`words`]. Pure: no store, no network.
+//! posts as plain text and sanitised Matrix HTML ([`post`], [`html`]). Recognition
+//! and fingerprints read an item's words once, through [`words`], which leaves out
+//! page furniture ([`furniture`]: a repeated
+//! title, section labels, timestamps, bylines, datelines, captions, footers). Pure:
+//! no store, no network.
 
 pub mod classify;
 pub mod extract;
+pub mod furniture;
 pub mod html;
 pub mod post;
 pub mod recognise;
