@@ -62,6 +62,7 @@ fn refused_v4(ip: Ipv4Addr) -> Option<&'static str> {
         [100, b, ..] if (64..128).contains(&b) => "CGNAT (100.64.0.0/10)",
         [192, 0, 0, _] => "IETF protocol assignment",
         [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _] => "documentation",
+        [192, 88, 99, _] => "6to4 relay anycast (192.88.99.0/24, deprecated)",
         [198, b, ..] if b == 18 || b == 19 => "benchmarking",
         [a, ..] if (224..240).contains(&a) => "multicast",
         [a, ..] if a >= 240 => "reserved or broadcast",
@@ -85,6 +86,14 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if s[..6] == [0, 0, 0, 0, 0, 0] {
         return Some("IPv4-compatible (deprecated)");
     }
+    // IPv4-translated (::ffff:0:a.b.c.d, RFC 2765's SIIT form) is never a feed server.
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return Some("IPv4-translated (::ffff:0:0:0/96)");
+    }
+    // Local-use NAT64 (64:ff9b:1::/48) maps IPv4 addresses as its operator chooses.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return Some("local-use NAT64 (64:ff9b:1::/48)");
+    }
     // NAT64 (64:ff9b::/96) embeds an IPv4 address in the last 32 bits.
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
@@ -101,6 +110,9 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
         x if x & 0xffc0 == 0xfec0 => "site-local",
         x if x & 0xff00 == 0xff00 => "multicast",
         0x2001 if s[1] == 0x0db8 => "documentation",
+        // Teredo tunnels to any IPv4 address, private ones included.
+        0x2001 if s[1] == 0 => "Teredo (2001::/32)",
+        0x2001 if s[1] < 0x0200 => "IETF special-purpose (2001::/23)",
         0x0100 if s[1..4] == [0, 0, 0] => "discard-only",
         _ => return None,
     })
@@ -382,6 +394,33 @@ mod tests {
             "ff02::1",
         ] {
             assert!(refused_kind(ip(s)).is_some(), "{s} must be refused");
+        }
+        // The special-purpose ranges, each with its name.
+        for (s, kind) in [
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo (2001::/32)"),
+            ("2001::1", "Teredo (2001::/32)"),
+            ("2001:2::1", "IETF special-purpose (2001::/23)"),
+            ("2001:1ff:ffff::1", "IETF special-purpose (2001::/23)"),
+            ("64:ff9b:1::a00:1", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1:ffff::1", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("::ffff:0:7f00:1", "IPv4-translated (::ffff:0:0:0/96)"),
+            ("::ffff:0:808:808", "IPv4-translated (::ffff:0:0:0/96)"),
+            (
+                "192.88.99.1",
+                "6to4 relay anycast (192.88.99.0/24, deprecated)",
+            ),
+        ] {
+            assert_eq!(refused_kind(ip(s)), Some(kind), "{s}");
+        }
+        // Their neighbours stay public.
+        for s in [
+            "2001:200::1",
+            "2001:4860:4860::8888",
+            "64:ff9b:2::1",
+            "192.88.98.1",
+            "192.88.100.1",
+        ] {
+            assert_eq!(refused_kind(ip(s)), None, "{s} is public");
         }
         for s in [
             "8.8.8.8",
