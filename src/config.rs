@@ -120,8 +120,9 @@ pub struct WatchlistConfig {
     pub threshold: Option<f32>,
 }
 
-/// Where the Matrix password or store passphrase comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the Matrix password or store passphrase comes from. Its `Debug` shows an
+/// inline secret as `[redacted]`, so a config printed for debugging shows no secret.
+#[derive(Clone, PartialEq, Eq)]
 pub enum SecretSource {
     /// Written in the config file itself.
     Inline(String),
@@ -129,6 +130,16 @@ pub enum SecretSource {
     Env(String),
     /// Read from this file at start-up (trailing newline trimmed).
     File(PathBuf),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Inline(_) => f.write_str("Inline([redacted])"),
+            SecretSource::Env(var) => f.debug_tuple("Env").field(var).finish(),
+            SecretSource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 impl SecretSource {
@@ -1057,6 +1068,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown unit"), "{err}");
+    }
+
+    #[test]
+    fn secrets_written_in_the_config_print_redacted() {
+        let text = "[matrix]\nhomeserver = \"https://m.example\"\nuser_id = \"@bot:m.example\"\npassword = \"hunter2-password\"\nstore_passphrase = \"correct-horse-battery\"\n";
+        let (config, _) = Config::from_str_in(text, Path::new("/tmp")).unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("correct-horse"),
+            "{shown}"
+        );
+        assert!(shown.contains("Inline([redacted])"), "{shown}");
+        let env = format!("{:?}", SecretSource::Env("SW_PASSWORD".into()));
+        assert_eq!(env, "Env(\"SW_PASSWORD\")");
     }
 
     #[test]

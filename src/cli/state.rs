@@ -29,8 +29,21 @@ pub fn run(config: &Config, action: StateCommand) -> anyhow::Result<()> {
                     progress("exported"),
                 )?
             } else {
-                let out = std::fs::File::create(&file)
+                // The export holds room ids, lists and queued posts: owner-only.
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let out = options
+                    .open(&file)
                     .with_context(|| format!("cannot create {}", file.display()))?;
+                // An existing file keeps its mode through open(): set it anyway.
+                #[cfg(unix)]
+                std::fs::set_permissions(
+                    &file,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
+                )
+                .with_context(|| format!("cannot make {} private", file.display()))?;
                 backup::export(
                     &store,
                     &mut std::io::BufWriter::new(out),

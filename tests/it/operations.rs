@@ -126,6 +126,37 @@ async fn export_and_import_give_a_bot_that_does_not_repost() {
     );
 }
 
+/// The export holds room ids, lists and queued posts: only its owner may read it,
+/// even when the file existed before with a wider mode.
+#[cfg(unix)]
+#[test]
+fn state_export_writes_an_owner_only_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "c.toml", "state", "");
+    sanctions_watch::store::Store::open(&dir.path().join("state"))
+        .unwrap()
+        .flush_blocking()
+        .unwrap();
+    let backup = dir.path().join("backup.jsonl");
+    for existing in [false, true] {
+        if existing {
+            std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let out = sw(&["state", "export", backup.to_str().unwrap()], &config);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "export mode {mode:o} (file existed: {existing})"
+        );
+    }
+}
+
 #[test]
 fn state_check_names_problems_and_refuses_a_missing_store() {
     let dir = tempfile::tempdir().unwrap();
