@@ -6,9 +6,8 @@
 
 use std::ops::Range;
 
-use super::furniture::{dateline_len, is_furniture, title_echo_len};
+use super::furniture::article_sentences;
 use super::recognise::{Action, recognise};
-use super::sentences::split_sentences;
 use crate::screening::normalize::tokens;
 
 /// Longest summary, in characters, not counting the title and the quoted hits.
@@ -29,27 +28,19 @@ fn word_overlap(a: &str, b: &str) -> f32 {
 
 /// Chooses up to `max_sentences` sentences of `text` (byte ranges, in text order)
 /// that carry the news of an item titled `title`. Sentences overlapping any of
-/// `skip` (e.g. those already quoted for a hit) are left out; `prefer` ranges (hits
-/// shown nowhere else) raise a sentence's score.
+/// `skip` (e.g. those already quoted for a hit) are left out.
 pub fn summary_sentences(
     title: &str,
     text: &str,
     max_sentences: usize,
     skip: &[Range<usize>],
 ) -> Vec<Range<usize>> {
-    // A repeated title is skipped, and datelines are cut off the sentences they open.
-    let echo = title_echo_len(title, text);
-    let sentences: Vec<Range<usize>> = split_sentences(&text[echo..])
-        .into_iter()
-        .map(|r| r.start + echo..r.end + echo)
-        .map(|r| r.start + dateline_len(&text[r.clone()])..r.end)
-        .collect();
+    let sentences = article_sentences(title, text);
     let mut scored: Vec<(f32, usize, Range<usize>)> = Vec::new();
     for (i, r) in sentences.iter().enumerate() {
         let sentence = &text[r.clone()];
         let chars = sentence.chars().count();
         if skip.iter().any(|s| s.start < r.end && r.start < s.end)
-            || is_furniture(sentence, title)
             || (chars < MIN_SENTENCE_CHARS && sentences.len() > 1)
             || word_overlap(sentence, title) > 0.8
         {
@@ -159,7 +150,8 @@ pub fn readable_title(title: &str) -> String {
 mod tests {
     use super::*;
 
-    const SEED: &str = include_str!("../../tests/data/seed-article-2024-05-25.txt");
+    const SEED: &str =
+        include_str!("../../crates/screening/tests/data/seed-article-2024-05-25.txt");
 
     fn chosen<'a>(title: &str, text: &'a str, n: usize) -> Vec<&'a str> {
         summary_sentences(title, text, n, &[])

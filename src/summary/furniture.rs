@@ -4,22 +4,24 @@
 //! ("By Jane Doe, Reuters"), open the first paragraph with a dateline ("WASHINGTON
 //! (AP) —"), carry photo captions ("… Getty Images") and end with read-more links and
 //! disclaimers. Recognition, fingerprints and the extractive summary read an item's
-//! sentences through [`title_echo_len`], [`is_furniture`] and [`dateline_len`], so that the sentence they
-//! take for the lead is the article's own. Pure: text in, answers out.
+//! sentences through [`article_sentences`], so that the sentence they take for the
+//! lead is the article's own. Pure: text in, answers out.
+
+use std::ops::Range;
+
+use super::sentences::split_sentences;
 
 /// Phrases that make a sentence page furniture wherever they stand: captions,
-/// disclaimers, read-more and subscription links, timestamps, press-office lines.
+/// disclaimers, read-more and subscription links, credits, press-office lines.
 const FURNITURE_PHRASES: &[&str] = &[
-    "disclaimer",
-    "copyright",
+    "disclaimer:",
     "all rights reserved",
+    "©",
     "click here",
     "read more",
     "read also",
     "related:",
     "related articles",
-    "sign up",
-    "subscribe to",
     "newsletter",
     "getty images",
     "reuters/",
@@ -33,26 +35,35 @@ const FURNITURE_PHRASES: &[&str] = &[
     "cookies",
     "post at:",
     "posted at",
-    "posted on",
-    "published on",
-    "last updated",
     "for immediate release",
     "media contact",
-    "press office",
     "follow us",
-    "infringement",
     "reposting",
+    "reporting by",
+    "editing by",
+    "our standards:",
 ];
 
-/// Words that start a timestamp line ("Published: 24 May 2024").
-const TIMESTAMP_STARTS: &[&str] = &[
-    "published",
-    "updated",
-    "posted",
-    "date",
-    "posted at",
-    "post at",
+/// Phrases that make a short sentence (a line of a page, not a sentence of news)
+/// furniture: "Published on 24 May", "Share this page", but not "the list was
+/// published on the Federal Register" in a sentence of news.
+const SHORT_LINE_PHRASES: &[&str] = &[
+    "copyright",
+    "published on",
+    "posted on",
+    "last updated",
+    "sign up",
+    "subscribe to",
+    "share this",
+    "press office",
+    "infringement",
 ];
+
+/// At most this many words make a line, for [`SHORT_LINE_PHRASES`].
+const SHORT_LINE_WORDS: usize = 12;
+
+/// Words that start a timestamp line ("Published: 24 May 2024").
+const TIMESTAMP_STARTS: &[&str] = &["published", "updated", "posted", "date"];
 
 /// Month names and their short forms, for timestamp lines.
 const MONTHS: &[&str] = &[
@@ -82,7 +93,8 @@ const MONTHS: &[&str] = &[
     "dec",
 ];
 
-/// News agencies named in datelines and bylines.
+/// News agencies named in datelines and bylines (not the state media that are
+/// themselves sanctioned and named in the news, such as TASS).
 const AGENCIES: &[&str] = &[
     "ap",
     "reuters",
@@ -93,8 +105,6 @@ const AGENCIES: &[&str] = &[
     "upi",
     "dpa",
     "xinhua",
-    "tass",
-    "ria",
     "efe",
     "ansa",
     "pti",
@@ -103,58 +113,89 @@ const AGENCIES: &[&str] = &[
     "bbc",
 ];
 
-/// True if `sentence` of an item titled `title` is furniture rather than news: the
-/// title again, a section label, a timestamp, a byline, a caption, a footer.
-pub fn is_furniture(sentence: &str, title: &str) -> bool {
+/// Acronyms of authorities that open a sentence in capitals before a dash ("OFAC —
+/// the Treasury's sanctions office — designated …"): not a dateline's place.
+const AUTHORITY_ACRONYMS: &[&str] = &[
+    "OFAC", "OFSI", "FCDO", "BIS", "HMT", "DOJ", "FBI", "SEC", "EU", "UN", "US", "USA", "UK",
+    "NATO", "DPRK", "ROK", "UAE", "IRGC",
+];
+
+/// The article's own sentences of `text` (byte ranges, in order), for an item titled
+/// `title`: the title repeated at the start skipped, page furniture left out, and
+/// the dateline cut off the lead. Recognition, fingerprints and the extractive
+/// summary all read an item's sentences through this.
+pub fn article_sentences(title: &str, text: &str) -> Vec<Range<usize>> {
+    let echo = title_echo_len(title, text);
+    let title = title.to_lowercase();
+    let title_words = lower_words(&title);
+    let mut out = Vec::new();
+    // Section labels, timestamps and bylines come before the lead.
+    let mut before_lead = true;
+    for r in split_sentences(&text[echo..]) {
+        let r = r.start + echo..r.end + echo;
+        let sentence = &text[r.clone()];
+        if is_furniture(sentence, &title_words, before_lead) {
+            continue;
+        }
+        let cut = if before_lead {
+            dateline_len(sentence)
+        } else {
+            0
+        };
+        before_lead = false;
+        out.push(r.start + cut..r.end);
+    }
+    out
+}
+
+/// True if `sentence` of an item whose title has the words `title_words` is
+/// furniture rather than news: the title again, a caption, a credit, a footer; and,
+/// `before_lead`, a section label, a timestamp or a byline.
+fn is_furniture(sentence: &str, title_words: &[&str], before_lead: bool) -> bool {
     let sentence = sentence.trim();
-    if sentence.is_empty() {
-        return true;
-    }
     let lower = sentence.to_lowercase();
-    if FURNITURE_PHRASES.iter().any(|p| lower.contains(p)) {
+    let words = lower_words(&lower);
+    if words.is_empty() || FURNITURE_PHRASES.iter().any(|p| lower.contains(p)) {
         return true;
     }
-    let words = lower_words(&lower);
-    if words.is_empty() {
+    if words.len() <= SHORT_LINE_WORDS && SHORT_LINE_PHRASES.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    // The title again.
+    if echoes(&words, title_words) {
         return true;
     }
     let ends_like_a_sentence = sentence.ends_with(['.', '!', '?', '"', '”', ':']);
-    // A section label: a word or three on a line of its own.
-    if words.len() <= 3 && !ends_like_a_sentence {
-        return true;
-    }
-    // The title again (the scraped body often starts with it).
-    if !title.trim().is_empty() && echoes(&words, title) {
-        return true;
-    }
-    // A timestamp: "Published: 24 May 2024 10:31", "May 25, 2024 06:50PM",
-    // "2024-05-23 14:00".
-    if words.len() <= 6 && words.iter().all(|w| w.chars().all(|c| c.is_ascii_digit())) {
-        return true;
-    }
-    if words.len() <= 10 {
-        let starts = TIMESTAMP_STARTS.iter().any(|s| lower.starts_with(s));
-        let has_month = words.iter().any(|w| MONTHS.contains(w));
-        let digits = words
-            .iter()
-            .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
-            .count();
-        if (starts && digits > 0) || (has_month && digits * 2 >= words.len().saturating_sub(1)) {
-            return true;
-        }
-    }
-    // A byline: "By Jane Doe", "By Jane Doe and John Roe, Reuters".
-    if words.len() <= 10 && words[0] == "by" && !ends_like_a_sentence {
-        return true;
-    }
-    // A caption credit at the end: "… on Friday. Getty Images", "(AFP)".
+    // A caption's credit at its end: "… in 2023 (AFP)".
     if !ends_like_a_sentence
         && words.len() <= 25
         && words.iter().rev().take(2).any(|w| AGENCIES.contains(w))
     {
         return true;
     }
-    false
+    if !before_lead {
+        return false;
+    }
+    // A section label: a word or three on a line of their own.
+    if words.len() <= 3 && !ends_like_a_sentence {
+        return true;
+    }
+    // A timestamp: "Published: 24 May 2024 10:31", "May 25, 2024 06:50PM",
+    // "2024-05-23 14:00".
+    let numbers = words
+        .iter()
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .count();
+    if words.len() <= 10 && numbers > 0 {
+        let all_numbers = numbers == words.len();
+        let starts = TIMESTAMP_STARTS.iter().any(|s| words[0] == *s);
+        let has_month = words.iter().any(|w| MONTHS.contains(w));
+        if all_numbers || starts || (has_month && numbers * 2 >= words.len().saturating_sub(1)) {
+            return true;
+        }
+    }
+    // A byline: "By Jane Doe", "By Jane Doe and John Roe, Reuters".
+    words.len() <= 10 && words[0] == "by" && !ends_like_a_sentence
 }
 
 /// The words of lower-cased text: its runs of letters and digits.
@@ -165,10 +206,8 @@ fn lower_words(lower: &str) -> Vec<&str> {
         .collect()
 }
 
-/// True if the words of a sentence are (nearly) those of the title, and few more.
-fn echoes(words: &[&str], title: &str) -> bool {
-    let title = title.to_lowercase();
-    let title_words = lower_words(&title);
+/// True if `words` are (nearly) the title's words, and few more.
+fn echoes(words: &[&str], title_words: &[&str]) -> bool {
     if title_words.is_empty() || words.len() > title_words.len() + 3 {
         return false;
     }
@@ -200,10 +239,12 @@ pub fn title_echo_len(title: &str, text: &str) -> usize {
         }
         if wanted.peek().is_none() {
             let end = i + c.len_utf8();
-            // The echo ends at the end of a word.
-            return match text[end..].chars().next() {
-                Some(next) if next.is_alphanumeric() => 0,
-                _ => end,
+            // The echo is a line or a sentence of its own: "Japan freezes assets"
+            // does not echo in "Japan freezes assets of 11 entities".
+            let rest = text[end..].trim_start_matches([' ', '\t']);
+            return match rest.chars().next() {
+                None | Some('\n' | '\r' | '.' | '!' | '?' | ':' | '|' | '-' | '—' | '–') => end,
+                _ => 0,
             };
         }
     }
@@ -233,7 +274,9 @@ pub fn dateline_len(sentence: &str) -> usize {
         return 0;
     }
     let first: String = words[0].chars().filter(|c| c.is_alphabetic()).collect();
-    let place_in_capitals = first.chars().count() >= 3 && first.chars().all(|c| c.is_uppercase());
+    let place_in_capitals = first.chars().count() >= 3
+        && first.chars().all(|c| c.is_uppercase())
+        && !AUTHORITY_ACRONYMS.contains(&first.as_str());
     let agency = before
         .to_lowercase()
         .split(['(', ')'])
@@ -252,8 +295,13 @@ mod tests {
 
     const TITLE: &str = "Russia-North Korea Arms Trade Takes a Hit";
 
+    fn furniture(sentence: &str, before_lead: bool) -> bool {
+        let title = TITLE.to_lowercase();
+        is_furniture(sentence, &lower_words(&title), before_lead)
+    }
+
     #[test]
-    fn scraped_page_parts_are_furniture() {
+    fn scraped_page_parts_before_the_lead_are_furniture() {
         for part in [
             "Russia-North Korea Arms Trade Takes a Hit",
             "War",
@@ -261,36 +309,87 @@ mod tests {
             "Post At: May 25/2024 06:50PM",
             "Published: 24 May 2024 10:31 BST",
             "May 24, 2024 06:50 PM",
-            "Updated 3 hours ago, May 24 2024",
+            "2024-05-23 14:00",
             "By Jane Doe",
             "By Jane Doe and John Roe, Reuters",
-            "Russian President Vladimir Putin, right, and North Korean leader Kim Jong-un in Tsiolkovsky, Russia. Getty Images",
+        ] {
+            assert!(furniture(part, true), "{part:?}");
+        }
+    }
+
+    #[test]
+    fn captions_credits_and_footers_are_furniture_anywhere() {
+        for part in [
+            "Russian President Vladimir Putin and North Korean leader Kim Jong-un in Tsiolkovsky, Russia. Getty Images",
             "A cargo ship in the port of Vostochny (AFP)",
             "Read more: Seoul and Tokyo coordinate sanctions",
             "Disclaimer: The copyright of this article belongs to the original author.",
             "Sign up for our daily briefing",
-            "2024-05-23 14:00",
+            "Share this page",
+            "Reporting by Jane Doe; Editing by John Roe",
+            "Copyright 2024 Example News.",
         ] {
-            assert!(is_furniture(part, TITLE), "{part:?}");
+            assert!(furniture(part, false), "{part:?}");
         }
     }
 
     #[test]
     fn news_sentences_are_not_furniture() {
-        for sentence in [
-            "South Korea has sanctioned seven North Korean nationals and a pair of ships over their suspected role in the arms trade with Russia.",
-            "Japan on Friday announced its own suite of sanctions on 11 entities and one person.",
-            "The vessels hit with South Korean sanctions included Russian cargo ships the Maia-1 and Maria.",
-            "OFAC designated three vessels on May 24, 2024.",
-            "The sanctions take effect on 1 June.",
-            "Treasury sanctions Houthi network",
+        for (sentence, before_lead) in [
+            (
+                "South Korea has sanctioned seven North Korean nationals and a pair of ships over their suspected role in the arms trade with Russia.",
+                true,
+            ),
+            (
+                "Japan on Friday announced its own suite of sanctions on 11 entities and one person.",
+                false,
+            ),
+            ("OFAC designated three vessels on May 24, 2024.", true),
+            ("The sanctions take effect on 1 June.", true),
+            ("Treasury sanctions Houthi network", true),
+            (
+                "Updated General License 25G authorizes transactions with the company.",
+                true,
+            ),
+            (
+                "The list was published on the Federal Register on Friday, adding 20 names to the designations.",
+                false,
+            ),
+            (
+                "The firm was fined for infringement of EU sanctions on exports of aircraft parts to Russia.",
+                false,
+            ),
+            (
+                "Countries that sign up to the price cap may buy Russian oil below it, officials said.",
+                false,
+            ),
+            // A name on a line of its own after the lead (a list of designations).
+            ("Lady R", false),
+            ("KIM, Jong Un", false),
+            ("The agency cited reports by RIA Novosti", false),
         ] {
-            assert!(!is_furniture(sentence, TITLE), "{sentence:?}");
+            assert!(!furniture(sentence, before_lead), "{sentence:?}");
         }
     }
 
     #[test]
-    fn a_title_repeated_at_the_start_is_measured() {
+    fn article_sentences_skip_the_furniture_and_cut_the_dateline() {
+        let text = "Russia-North Korea Arms Trade Takes a Hit\n\nWar\nPost At: May 25/2024 06:50PM\n\nSEOUL (AP) — South Korea has sanctioned seven North Korean nationals.\nA caption of a ship (AFP)\nJapan acted too.\nRead more: sanctions";
+        let got: Vec<&str> = article_sentences(TITLE, text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "South Korea has sanctioned seven North Korean nationals.",
+                "Japan acted too."
+            ]
+        );
+    }
+
+    #[test]
+    fn a_title_repeated_as_a_line_of_its_own_is_measured() {
         let title = "S. Korea slaps sanctions on N. Korean hackers";
         let text = "S. KOREA SLAPS SANCTIONS ON N. KOREAN HACKERS\nPolitics\nSouth Korea acted.";
         assert_eq!(
@@ -300,6 +399,14 @@ mod tests {
         assert_eq!(title_echo_len(title, "South Korea acted."), 0);
         assert_eq!(title_echo_len("Korea", "Koreans acted."), 0);
         assert_eq!(title_echo_len("", "Anything."), 0);
+        // The title's words opening the lead are the lead, not an echo.
+        assert_eq!(
+            title_echo_len(
+                "Japan freezes assets",
+                "Japan freezes assets of 11 entities."
+            ),
+            0
+        );
     }
 
     #[test]
@@ -327,6 +434,8 @@ mod tests {
         for sentence in [
             "South Korea — a close U.S. ally — imposed sanctions.",
             "The move - announced on Friday - targets ships.",
+            "OFAC — the Treasury's sanctions office — designated 12 vessels.",
+            "BIS – the Commerce Department's export agency – added 20 entities.",
             "Treasury sanctions network",
         ] {
             assert_eq!(dateline_len(sentence), 0, "{sentence:?}");

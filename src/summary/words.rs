@@ -8,8 +8,7 @@
 use std::cell::OnceCell;
 use std::ops::Range;
 
-use super::furniture::{dateline_len, is_furniture, title_echo_len};
-use super::sentences::split_sentences;
+use super::furniture::article_sentences;
 use crate::screening::normalize::Tokenizer;
 
 /// The word tokens of one piece of text.
@@ -59,8 +58,7 @@ pub(crate) struct ItemText<'a> {
     pub title: &'a str,
     /// The text.
     pub text: &'a str,
-    /// The sentences of the text (see [`split_sentences`]), without page furniture
-    /// (see [`super::furniture`]).
+    /// The article's own sentences of the text (see [`article_sentences`]).
     pub sentences: Vec<Range<usize>>,
     title_words: Words,
     sentence_words: Vec<OnceCell<Words>>,
@@ -69,15 +67,7 @@ pub(crate) struct ItemText<'a> {
 impl<'a> ItemText<'a> {
     /// Splits `text` into sentences and tokenizes `title`.
     pub(crate) fn new(title: &'a str, text: &'a str) -> ItemText<'a> {
-        // The article's own sentences: a repeated title, page furniture left out,
-        // datelines cut off.
-        let echo = title_echo_len(title, text);
-        let sentences: Vec<Range<usize>> = split_sentences(&text[echo..])
-            .into_iter()
-            .map(|r| r.start + echo..r.end + echo)
-            .filter(|r| !is_furniture(&text[r.clone()], title))
-            .map(|r| r.start + dateline_len(&text[r.clone()])..r.end)
-            .collect();
+        let sentences = article_sentences(title, text);
         let sentence_words = sentences.iter().map(|_| OnceCell::new()).collect();
         ItemText {
             title,
