@@ -9,12 +9,17 @@ use serde::{Deserialize, Serialize};
 use super::extract::{readable_title, summary_sentences};
 use super::html::{escape, sanitize_matrix_html};
 use super::recognise::Recognition;
-use super::sentences::{quote_around, sentence_around};
+use super::sentences::{MAX_SENTENCE_BYTES, quote_around, sentence_around};
 use crate::feeds::FeedItem;
 use crate::screening::Hit;
 
 /// Most quoted sentences in one post; the names of the others are only listed.
 const MAX_QUOTES: usize = 5;
+
+/// Most names listed on one line (beside a quote, or after the quotes); the rest are
+/// counted, so that a release naming hundreds of listed entries still makes a post
+/// of a few kilobytes.
+const MAX_MORE_NAMES: usize = 20;
 
 /// Which part of the item a hit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +88,7 @@ pub fn compose_post(
     let groups = quoted_groups(item, hits);
     let quoted: Vec<std::ops::Range<usize>> = groups
         .iter()
+        .take(MAX_QUOTES)
         .filter(|g| g.field == Field::Text)
         .map(|g| g.sentence.clone())
         .collect();
@@ -120,8 +126,11 @@ pub fn compose_post(
         html.push_str("<ul>");
     }
     for g in groups.iter().take(MAX_QUOTES) {
-        let names: Vec<String> = g.names.iter().map(label).collect();
-        let names = names.join(", ");
+        let shown: Vec<String> = g.names.iter().take(MAX_MORE_NAMES).map(label).collect();
+        let mut names = shown.join(", ");
+        if g.names.len() > MAX_MORE_NAMES {
+            names.push_str(&format!(" and {} others", g.names.len() - MAX_MORE_NAMES));
+        }
         plain.push_str(&format!("• {names}: “{}”\n", g.quote));
         let mut quote_html = String::new();
         let mut at = 0;
@@ -145,12 +154,15 @@ pub fn compose_post(
         .flat_map(|g| g.names.iter().map(|n| n.name))
         .collect();
     if !more.is_empty() {
-        let line = format!(
+        let mut line = format!(
             "+{} more name{}: {}",
             more.len(),
             if more.len() == 1 { "" } else { "s" },
-            more.join(", ")
+            more[..more.len().min(MAX_MORE_NAMES)].join(", ")
         );
+        if more.len() > MAX_MORE_NAMES {
+            line.push_str(&format!(" and {} others", more.len() - MAX_MORE_NAMES));
+        }
         plain.push_str(&format!("{line}\n"));
         html.push_str(&format!("<li>{}</li>", escape(&line)));
     }
@@ -278,6 +290,10 @@ fn quoted_groups<'a>(item: &'a FeedItem, hits: &'a [ItemHit]) -> Vec<QuotedGroup
             )),
         }
     }
+    // Lists in one order, so that entities on the same lists compare equal.
+    for (_, entity) in &mut entities {
+        entity.lists.sort_unstable();
+    }
     entities.sort_by_key(|(h, _)| (h.field == Field::Text, h.hit.start));
     let mut groups: Vec<QuotedGroup> = Vec::new();
     for (h, entity) in entities {
@@ -309,8 +325,13 @@ fn quoted_groups<'a>(item: &'a FeedItem, hits: &'a [ItemHit]) -> Vec<QuotedGroup
             .collect();
         ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
         ranges.dedup_by(|later, earlier| later.start < earlier.end);
-        let around = ranges.first().map_or(g.sentence.start, |r| r.start)
+        let mut around = ranges.first().map_or(g.sentence.start, |r| r.start)
             ..ranges.last().map_or(g.sentence.end, |r| r.end);
+        // Hits far apart in a long sentence (a list of names): quote around the
+        // first, so the quote stays short; the other names still show in the line.
+        if around.len() > MAX_SENTENCE_BYTES {
+            around.end = ranges.first().map_or(around.end, |r| r.end);
+        }
         let (quote, span) = quote_around(text, around.clone());
         // A text position p is quote position p + shift.
         let shift = span.start as isize - around.start as isize;
@@ -518,5 +539,21 @@ mod tests {
             post.plain
         );
         assert!(post.plain.contains("On watchlist fleet."), "{}", post.plain);
+    }
+
+    #[test]
+    fn a_release_naming_hundreds_of_names_makes_a_short_post() {
+        let names: Vec<String> = (0..300).map(|i| format!("Vessel{i:03}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        // One long sentence listing them all, and a sentence each.
+        let mut text = format!("The tankers {} were designated.", refs.join(", "));
+        for n in &refs {
+            text.push_str(&format!(" The tanker {n} sailed."));
+        }
+        let it = item("Tankers designated", &text);
+        let post = compose_post(&it, "s", &hit_on(&it, "fleet", &refs), recognised(&it, "s"));
+        assert!(post.plain.len() < 8_000, "{} bytes", post.plain.len());
+        assert!(post.html.len() < 16_000, "{} bytes", post.html.len());
+        assert!(post.plain.contains("and 280 others"), "{}", post.plain);
     }
 }
