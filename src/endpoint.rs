@@ -14,7 +14,9 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::health::health_word;
-use crate::metrics::STUCK_OUTBOX_AFTER;
+
+/// An outbox entry older than this makes `/ready` false.
+pub const STUCK_OUTBOX_AFTER: Duration = Duration::from_secs(600);
 
 /// Why the bot is not ready, if it is not.
 pub fn not_ready_reason(app: &App) -> Option<String> {

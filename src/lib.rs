@@ -23,12 +23,13 @@
 //! - [`screening`]: watchlist entries, importers, and the screening engine that finds
 //!   them in text: the `sanctions-screening` crate (`crates/screening`), pure and with
 //!   no I/O, so its benchmark builds without the rest of the bot.
-//! - [`summary`]: classification, recognition of action and authority, sentence
-//!   quotes, story fingerprints and placement ([`summary::story::index::StoryShelf`]),
-//!   post composition, HTML sanitising.
+//! - [`summary`]: classification, recognition of action and authority, page
+//!   furniture, sentence quotes, story fingerprints and placement
+//!   ([`summary::story::index::StoryShelf`]), post composition, HTML sanitising.
 //! - [`story_file`]: grouping a JSON-lines file of items into stories, as the bot
 //!   would (the `stories` command's logic).
-//! - [`health`]: feed health, written by the poller, read by commands and metrics.
+//! - [`health`]: feed health, written by the poller, read by commands and the
+//!   endpoint.
 //! - [`metrics`]: counters and histograms.
 //! - [`process`]: process-wide settings made first thing in `main` (the allocator,
 //!   jemalloc, and the cap on glibc's malloc arenas), and handing a thread's

@@ -110,8 +110,6 @@ impl Default for Metrics {
     }
 }
 
-/// An outbox entry older than this makes `/ready` false.
-pub const STUCK_OUTBOX_AFTER: Duration = Duration::from_secs(600);
 /// A Matrix sync older than this makes `/ready` false.
 pub const STALE_SYNC_AFTER: Duration = Duration::from_secs(120);
 
@@ -174,7 +172,6 @@ impl Metrics {
 
     /// Writes the fetch, item and post counters in the Prometheus text format.
     pub fn render_counters(&self, out: &mut String) {
-        let m = self;
         let counter = |out: &mut String, name: &str, help: &str, value: u64| {
             writeln!(
                 out,
@@ -184,9 +181,9 @@ impl Metrics {
         };
         writeln!(out, "# HELP sanctions_watch_fetches_total Feed fetches by result.\n# TYPE sanctions_watch_fetches_total counter").ok();
         for (result, v) in [
-            ("ok", &m.fetches_ok),
-            ("not_modified", &m.fetches_not_modified),
-            ("error", &m.fetches_error),
+            ("ok", &self.fetches_ok),
+            ("not_modified", &self.fetches_not_modified),
+            ("error", &self.fetches_error),
         ] {
             writeln!(
                 out,
@@ -199,43 +196,42 @@ impl Metrics {
             out,
             "sanctions_watch_items_new_total",
             "Items not seen before.",
-            m.items_new.load(Ordering::Relaxed),
+            self.items_new.load(Ordering::Relaxed),
         );
         counter(
             out,
             "sanctions_watch_items_matched_total",
             "New items that named a watched entry.",
-            m.items_matched.load(Ordering::Relaxed),
+            self.items_matched.load(Ordering::Relaxed),
         );
         counter(
             out,
             "sanctions_watch_posts_sent_total",
             "Posts accepted by their room.",
-            m.posts_sent.load(Ordering::Relaxed),
+            self.posts_sent.load(Ordering::Relaxed),
         );
         counter(
             out,
             "sanctions_watch_posts_failed_total",
             "Delivery attempts that failed and will be retried.",
-            m.posts_failed.load(Ordering::Relaxed),
+            self.posts_failed.load(Ordering::Relaxed),
         );
         counter(
             out,
             "sanctions_watch_posts_dead_total",
             "Posts given up on (moved to dead letters).",
-            m.posts_dead.load(Ordering::Relaxed),
+            self.posts_dead.load(Ordering::Relaxed),
         );
     }
 
     /// Writes the fetch and post time histograms and the last sync's time.
     pub fn render_timings(&self, out: &mut String) {
-        let m = self;
-        m.fetch_duration.render(
+        self.fetch_duration.render(
             out,
             "sanctions_watch_fetch_duration_seconds",
             "Time to fetch a feed.",
         );
-        m.post_latency.render(
+        self.post_latency.render(
             out,
             "sanctions_watch_post_latency_seconds",
             "Time from enqueueing a post to its acceptance by the room.",
@@ -243,7 +239,7 @@ impl Metrics {
         writeln!(
             out,
             "# HELP sanctions_watch_last_sync_timestamp_seconds Unix time of the last successful Matrix sync (0: never).\n# TYPE sanctions_watch_last_sync_timestamp_seconds gauge\nsanctions_watch_last_sync_timestamp_seconds {}",
-            m.last_sync.load(Ordering::Relaxed)
+            self.last_sync.load(Ordering::Relaxed)
         )
         .ok();
     }
@@ -251,12 +247,11 @@ impl Metrics {
     /// Why Matrix is not healthy, when this process talks to Matrix: the homeserver
     /// unreachable, or no recent successful sync.
     pub fn sync_problem(&self) -> Option<String> {
-        let m = self;
-        if m.matrix_enabled.load(Ordering::Relaxed) {
-            if !m.homeserver_reachable.load(Ordering::Relaxed) {
+        if self.matrix_enabled.load(Ordering::Relaxed) {
+            if !self.homeserver_reachable.load(Ordering::Relaxed) {
                 return Some("the homeserver is unreachable".into());
             }
-            let last = m.last_sync.load(Ordering::Relaxed);
+            let last = self.last_sync.load(Ordering::Relaxed);
             if last == 0 {
                 return Some("no successful sync yet".into());
             }

@@ -37,13 +37,14 @@ pub fn run(config: &Config, action: StateCommand) -> anyhow::Result<()> {
                 let out = options
                     .open(&file)
                     .with_context(|| format!("cannot create {}", file.display()))?;
-                // An existing file keeps its mode through open(): set it anyway.
+                // An existing file keeps its mode through open(): narrow it on the
+                // open file (not by path: a symlink's target, a FIFO or a device
+                // such as /dev/stdout are left as they are).
                 #[cfg(unix)]
-                std::fs::set_permissions(
-                    &file,
-                    std::os::unix::fs::PermissionsExt::from_mode(0o600),
-                )
-                .with_context(|| format!("cannot make {} private", file.display()))?;
+                if out.metadata().is_ok_and(|m| m.is_file()) {
+                    out.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                        .with_context(|| format!("cannot make {} private", file.display()))?;
+                }
                 backup::export(
                     &store,
                     &mut std::io::BufWriter::new(out),

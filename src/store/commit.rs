@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::db::{Store, StoreError, TxResult, composite, encode, tx_error};
 use super::feeds::FeedState;
@@ -31,12 +31,25 @@ pub struct ItemBatch {
     pub digest_lines: Vec<(String, DigestLine)>,
 }
 
+impl ItemBatch {
+    /// True if the batch adds nothing: no story, story post, link, search record or
+    /// digest line.
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty()
+            && self.story_posts.is_empty()
+            && self.links.is_empty()
+            && self.recent.is_empty()
+            && self.digest_lines.is_empty()
+    }
+}
+
 impl Store {
     /// In one transaction: marks `item_keys` seen, enqueues `posts`, saves the feed
     /// state, and writes `batch` (stories, story posts, links, recent items, digest
-    /// lines). Then, if the batch kept items for `search`, drops recent items beyond
+    /// lines). Then drops recent items beyond
     /// [`RECENT_ITEMS_CAP`](crate::store::RECENT_ITEMS_CAP). With an empty batch it
-    /// writes only the seen items, the posts and the feed state.
+    /// writes only the seen items, the posts and the feed state, in a transaction
+    /// over those three trees alone.
     pub fn commit_batch(
         &self,
         feed_id: &str,
@@ -93,67 +106,81 @@ impl Store {
         let digest_values: Vec<(Vec<u8>, Vec<u8>)> = (batch.digest_lines.iter())
             .map(|(room, line)| (composite(room, &line.story), encode(line)))
             .collect();
+        // Marks the items seen, enqueues the posts and saves the feed state: what
+        // every commit writes.
+        let write_items = |seen: &TransactionalTree,
+                           outbox: &TransactionalTree,
+                           feed_state: &TransactionalTree|
+         -> Result<(), ConflictableTransactionError<()>> {
+            for key in item_keys {
+                seen.insert(composite(feed_id, key), now.clone())?;
+            }
+            for (id, value) in &outbox_values {
+                outbox.insert(&id.to_be_bytes(), value.as_slice())?;
+            }
+            feed_state.insert(feed_id.as_bytes(), state_value.as_slice())?;
+            Ok(())
+        };
         let t = &self.story_trees;
-        let result: TxResult<()> = (
-            &self.seen,
-            &self.outbox,
-            &self.feed_state,
-            &t.stories,
-            &t.story_reports,
-            &t.story_posts,
-            &t.links,
-            &t.recent,
-            &t.digest_lines,
-        )
-            .transaction(
-                |(
-                    seen,
-                    outbox,
-                    feed_state,
-                    stories,
-                    reports,
-                    story_posts,
-                    links,
-                    recent,
-                    digest,
-                )| {
-                    for key in item_keys {
-                        seen.insert(composite(feed_id, key), now.clone())?;
-                    }
-                    for (id, value) in &outbox_values {
-                        outbox.insert(&id.to_be_bytes(), value.as_slice())?;
-                    }
-                    feed_state.insert(feed_id.as_bytes(), state_value.as_slice())?;
-                    for (key, value) in &story_values {
-                        stories.insert(*key, value.as_slice())?;
-                    }
-                    for (key, value) in &report_values {
-                        reports.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    for (key, value) in &story_post_values {
-                        if story_posts.get(key)?.is_none() {
-                            story_posts.insert(key.as_slice(), value.as_slice())?;
+        let result: TxResult<()> = if batch.is_empty() {
+            // A poll's bookkeeping (a 304, a failure, a fetch with nothing new): a
+            // transaction over the three trees it writes, not all nine, since sled
+            // locks every tree a transaction names.
+            (&self.seen, &self.outbox, &self.feed_state)
+                .transaction(|(seen, outbox, feed_state)| write_items(seen, outbox, feed_state))
+        } else {
+            (
+                &self.seen,
+                &self.outbox,
+                &self.feed_state,
+                &t.stories,
+                &t.story_reports,
+                &t.story_posts,
+                &t.links,
+                &t.recent,
+                &t.digest_lines,
+            )
+                .transaction(
+                    |(
+                        seen,
+                        outbox,
+                        feed_state,
+                        stories,
+                        reports,
+                        story_posts,
+                        links,
+                        recent,
+                        digest,
+                    )| {
+                        write_items(seen, outbox, feed_state)?;
+                        for (key, value) in &story_values {
+                            stories.insert(*key, value.as_slice())?;
                         }
-                    }
-                    for (key, value) in &link_values {
-                        links.insert(*key, value.as_slice())?;
-                    }
-                    for (id, record) in &recent_records {
-                        recent.insert(&id.to_be_bytes(), *record)?;
-                    }
-                    for (key, value) in &digest_values {
-                        digest.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    Ok::<(), ConflictableTransactionError<()>>(())
-                },
-            );
+                        for (key, value) in &report_values {
+                            reports.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        for (key, value) in &story_post_values {
+                            if story_posts.get(key)?.is_none() {
+                                story_posts.insert(key.as_slice(), value.as_slice())?;
+                            }
+                        }
+                        for (key, value) in &link_values {
+                            links.insert(*key, value.as_slice())?;
+                        }
+                        for (id, record) in &recent_records {
+                            recent.insert(&id.to_be_bytes(), *record)?;
+                        }
+                        for (key, value) in &digest_values {
+                            digest.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        Ok::<(), ConflictableTransactionError<()>>(())
+                    },
+                )
+        };
         result.map_err(tx_error)?;
-        // Only a commit that keeps items can take the count over the cap; one that
-        // keeps none (a poll saving its feed's state) touches nothing else.
-        if !batch.recent.is_empty() {
-            self.cap_recent_items(batch.recent.len())?;
-        }
-        Ok(())
+        // Every commit trims the items kept for `search` to the cap: a store can be
+        // over it without this commit adding any (a restore, a crash before a trim).
+        self.cap_recent_items(batch.recent.len())
     }
 }
 

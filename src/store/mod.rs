@@ -51,8 +51,8 @@ impl Store {
             // sled's default page cache is a gigabyte. The bot's working set (feed
             // states, the seen marks being checked, the outbox) is small: the
             // recent stories are kept decoded in memory anyway, and search reads
-            // the recent items rarely. The whole bot should stay within 40 MB
-            // resident.
+            // the recent items rarely. The whole bot's anonymous memory should
+            // stay within 30 MiB (docs/performance.md).
             .cache_capacity(2 * 1024 * 1024)
             .flush_every_ms(Some(1000))
             .open()

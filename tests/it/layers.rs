@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 /// The layer of each top-level module: 0 leaf parts, 1 orchestration, 2 entry points.
 fn layer_of(top: &str) -> Option<u8> {
     Some(match top {
-        "config" | "store" | "backup" | "feeds" | "screening" | "summary" | "story_file"
-        | "health" | "metrics" | "process" => 0,
+        "config" | "store" | "feeds" | "summary" | "story_file" | "health" | "metrics"
+        | "process" => 0,
         "app" | "poller" | "pipeline" | "delivery" | "digest" | "notices" | "commands" => 1,
         "rooms" | "endpoint" => 2,
         _ => return None,
@@ -304,7 +304,13 @@ fn imports_point_down_the_layers_and_form_no_cycle() {
         let children: BTreeSet<String> = code
             .lines()
             .filter_map(|l| {
-                let l = l.trim().strip_prefix("pub ").unwrap_or(l.trim());
+                let l = l.trim();
+                // `mod x;`, `pub mod x;`, `pub(crate) mod x;`
+                let l = match l.strip_prefix("pub") {
+                    Some(rest) if rest.starts_with('(') => rest.split_once(") ")?.1,
+                    Some(rest) => rest.trim_start(),
+                    None => l,
+                };
                 l.strip_prefix("mod ")?.strip_suffix(';').map(String::from)
             })
             .collect();

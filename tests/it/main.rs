@@ -1,5 +1,5 @@
-//! The integration tests, as one test binary (each binary links the whole bot and
-//! matrix-sdk, so one link instead of eleven): feeds come from real HTTP servers on
+//! The integration tests, as one test binary (each test binary links the whole bot
+//! and matrix-sdk: with hostile_memory, two links instead of eleven): feeds come from real HTTP servers on
 //! 127.0.0.1, the Matrix tests run the real bot against a real Synapse, and the
 //! command line is run as the real binary. Shared helpers are in [`support`].
 //! `tests/hostile_memory.rs` stays a binary of its own: it reads the whole process's

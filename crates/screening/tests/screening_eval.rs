@@ -9,10 +9,6 @@ use std::path::Path;
 use sanctions_screening::import::{WatchlistFormat, parse_watchlist};
 use sanctions_screening::{EngineOptions, Screener, ScreeningEngine};
 
-/// Where a document `@file` of `cases.txt` is read from: the repository's
-/// `tests/data`, which the bot's tests read the seed article from too.
-const DOCUMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data");
-
 struct Case {
     line: usize,
     hits: BTreeSet<String>,
@@ -48,9 +44,7 @@ fn load_cases(dir: &Path) -> Vec<Case> {
         );
         let doc = doc.trim();
         let text = match doc.strip_prefix('@') {
-            Some(file) => {
-                std::fs::read_to_string(Path::new(DOCUMENTS).join(file)).expect("document file")
-            }
+            Some(file) => std::fs::read_to_string(dir.join(file)).expect("document file"),
             None => doc.to_string(),
         };
         cases.push(Case {

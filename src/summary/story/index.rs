@@ -205,13 +205,11 @@ impl<S> Default for StoryShelf<S> {
 impl<S: StoryReports> StoryShelf<S> {
     /// A shelf of `stories` (oldest first), their reports indexed.
     pub fn new(stories: Vec<S>) -> StoryShelf<S> {
-        let mut index = StoryIndex::new();
-        for (i, story) in stories.iter().enumerate() {
-            for (member, fp) in story.reports().iter().enumerate() {
-                index.add_member(i, member, fp);
-            }
+        let mut shelf = StoryShelf::default();
+        for story in stories {
+            shelf.push(story);
         }
-        StoryShelf { stories, index }
+        shelf
     }
 
     /// The stories, oldest first.

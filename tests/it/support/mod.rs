@@ -52,9 +52,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The worked example: the seed article (`tests/data/seed-article-2024-05-25.txt`).
+/// The worked example: the seed article, kept with the screening crate's labelled
+/// cases (`crates/screening/tests/data/`) so that crate's tests stand alone.
 pub fn seed_article_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-article-2024-05-25.txt")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/screening/tests/data/seed-article-2024-05-25.txt")
 }
 
 /// Opens an app (and its store) in `data_dir` with [`config_text`] and `rest`.
