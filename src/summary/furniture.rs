@@ -44,6 +44,33 @@ const FURNITURE_PHRASES: &[&str] = &[
     "our standards:",
 ];
 
+/// A word of each of [`FURNITURE_PHRASES`] (all but "©"), sorted.
+const PHRASE_WORDS: &[&str] = &[
+    "afp",
+    "ap",
+    "click",
+    "cookies",
+    "disclaimer",
+    "editing",
+    "file",
+    "follow",
+    "getty",
+    "image",
+    "immediate",
+    "media",
+    "newsletter",
+    "photo",
+    "post",
+    "posted",
+    "read",
+    "related",
+    "reporting",
+    "reposting",
+    "reserved",
+    "reuters",
+    "standards",
+];
+
 /// Phrases that make a short sentence (a line of a page, not a sentence of news)
 /// furniture: "Published on 24 May", "Share this page", but not "the list was
 /// published on the Federal Register" in a sentence of news.
@@ -155,7 +182,14 @@ fn is_furniture(sentence: &str, title_words: &[&str], before_lead: bool) -> bool
     let sentence = sentence.trim();
     let lower = sentence.to_lowercase();
     let words = lower_words(&lower);
-    if words.is_empty() || FURNITURE_PHRASES.iter().any(|p| lower.contains(p)) {
+    if words.is_empty() {
+        return true;
+    }
+    // The phrases are looked for only in a sentence holding one of their words: one
+    // pass over its words instead of a search per phrase.
+    let may_hold_a_phrase =
+        lower.contains('©') || words.iter().any(|w| PHRASE_WORDS.binary_search(w).is_ok());
+    if may_hold_a_phrase && FURNITURE_PHRASES.iter().any(|p| lower.contains(p)) {
         return true;
     }
     if words.len() <= SHORT_LINE_WORDS && SHORT_LINE_PHRASES.iter().any(|p| lower.contains(p)) {
@@ -298,6 +332,19 @@ mod tests {
     fn furniture(sentence: &str, before_lead: bool) -> bool {
         let title = TITLE.to_lowercase();
         is_furniture(sentence, &lower_words(&title), before_lead)
+    }
+
+    #[test]
+    fn every_phrase_has_a_word_in_the_sorted_word_list() {
+        assert!(PHRASE_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for phrase in FURNITURE_PHRASES.iter().filter(|p| **p != "©") {
+            assert!(
+                lower_words(phrase)
+                    .iter()
+                    .any(|w| PHRASE_WORDS.binary_search(w).is_ok()),
+                "{phrase:?}"
+            );
+        }
     }
 
     #[test]
