@@ -92,8 +92,9 @@ const SHORT_LINE_WORDS: usize = 12;
 /// Words that start a timestamp line ("Published: 24 May 2024").
 const TIMESTAMP_STARTS: &[&str] = &["published", "updated", "posted", "date"];
 
-/// Month names and their short forms, for timestamp lines.
-const MONTHS: &[&str] = &[
+/// The months' names: for timestamp lines here, and for the calendar words story
+/// fingerprints leave out.
+pub(crate) const MONTH_NAMES: &[&str] = &[
     "january",
     "february",
     "march",
@@ -106,18 +107,11 @@ const MONTHS: &[&str] = &[
     "october",
     "november",
     "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
+];
+
+/// The months' short forms, for timestamp lines.
+const MONTH_ABBREVIATIONS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 ];
 
 /// News agencies named in datelines and bylines (not the state media that are
@@ -223,7 +217,9 @@ fn is_furniture(sentence: &str, title_words: &[&str], before_lead: bool) -> bool
     if words.len() <= 10 && numbers > 0 {
         let all_numbers = numbers == words.len();
         let starts = TIMESTAMP_STARTS.iter().any(|s| words[0] == *s);
-        let has_month = words.iter().any(|w| MONTHS.contains(w));
+        let has_month = words
+            .iter()
+            .any(|w| MONTH_NAMES.contains(w) || MONTH_ABBREVIATIONS.contains(w));
         if all_numbers || starts || (has_month && numbers * 2 >= words.len().saturating_sub(1)) {
             return true;
         }

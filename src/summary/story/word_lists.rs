@@ -7,9 +7,11 @@ use std::sync::LazyLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-/// Days and months: neither content words nor names (see [`STOP_WORDS`] and
-/// [`NOT_NAMES`], which both include them).
-pub(super) const CALENDAR_WORDS: &[&str] = &[
+use crate::summary::furniture::MONTH_NAMES;
+
+/// Days: neither content words nor names, like the months ([`MONTH_NAMES`]); the
+/// sets of [`WORD_LISTS`] add both to [`STOP_WORDS`] and [`NOT_NAMES`].
+pub(super) const DAY_NAMES: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -17,21 +19,10 @@ pub(super) const CALENDAR_WORDS: &[&str] = &[
     "friday",
     "saturday",
     "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
 ];
 
-/// Words that say nothing about which announcement an item is (and [`CALENDAR_WORDS`]).
+/// Words that say nothing about which announcement an item is (besides days and
+/// months).
 pub(super) const STOP_WORDS: &[&str] = &[
     "a",
     "about",
@@ -239,8 +230,8 @@ pub(super) const STOP_WORDS: &[&str] = &[
 ];
 
 /// Capitalised words that are not names: sentence furniture, titles, institutions,
-/// days and months ([`CALENDAR_WORDS`]), the countries an authority is recognised
-/// from, and the legal forms and trade words of company names.
+/// the countries an authority is recognised from, and the legal forms and trade words
+/// of company names (days and months are added in [`WORD_LISTS`]).
 pub(super) const NOT_NAMES: &[&str] = &[
     "the",
     "a",
@@ -519,16 +510,20 @@ pub(super) const NUMBER_WORDS: &[(&str, &str)] = &[
 
 /// The word lists above as sets, for lookups per token.
 pub(super) struct WordLists {
-    /// [`STOP_WORDS`] and [`CALENDAR_WORDS`].
+    /// [`STOP_WORDS`], [`DAY_NAMES`] and [`MONTH_NAMES`].
     pub(super) not_content: FxHashSet<&'static str>,
-    /// [`NOT_NAMES`] and [`CALENDAR_WORDS`].
+    /// [`NOT_NAMES`], [`DAY_NAMES`] and [`MONTH_NAMES`].
     pub(super) not_names: FxHashSet<&'static str>,
     /// [`NUMBER_WORDS`].
     pub(super) numbers: FxHashMap<&'static str, &'static str>,
 }
 
 pub(super) static WORD_LISTS: LazyLock<WordLists> = LazyLock::new(|| WordLists {
-    not_content: STOP_WORDS.iter().chain(CALENDAR_WORDS).copied().collect(),
-    not_names: NOT_NAMES.iter().chain(CALENDAR_WORDS).copied().collect(),
+    not_content: (STOP_WORDS.iter().chain(DAY_NAMES).chain(MONTH_NAMES))
+        .copied()
+        .collect(),
+    not_names: (NOT_NAMES.iter().chain(DAY_NAMES).chain(MONTH_NAMES))
+        .copied()
+        .collect(),
     numbers: NUMBER_WORDS.iter().copied().collect(),
 });
