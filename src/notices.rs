@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use chrono::Utc;
 
 use crate::app::App;
+use crate::feeds::text::one_line;
 use crate::store::new_txn_id;
 use crate::store::{FeedOrigin, FeedRecord, FeedState, OutboxEntry};
 use crate::summary::html::escape;
@@ -51,11 +52,6 @@ fn entries(app: &App, feed: &FeedRecord, kind: &str, plain: String) -> Vec<Outbo
         .collect()
 }
 
-fn one_line(s: &str) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::feeds::text::truncate_chars(&flat, 200)
-}
-
 /// The notice that `feed` has been failing since `state.failing_since`.
 pub fn failing(app: &App, feed: &FeedRecord, state: &FeedState) -> Vec<OutboxEntry> {
     let since = state
@@ -67,7 +63,7 @@ pub fn failing(app: &App, feed: &FeedRecord, state: &FeedState) -> Vec<OutboxEnt
         feed.id,
         feed.name,
         state.consecutive_failures,
-        one_line(state.last_error.as_deref().unwrap_or("unknown")),
+        one_line(state.last_error.as_deref().unwrap_or("unknown"), 200),
     );
     entries(app, feed, "failing", plain)
 }
@@ -92,7 +88,7 @@ pub fn disabled(app: &App, feed: &FeedRecord, reason: &str) -> Vec<OutboxEntry> 
         "⚠ Feed {} ({}) is no longer polled: {}.",
         feed.id,
         feed.name,
-        one_line(reason)
+        one_line(reason, 200)
     );
     entries(app, feed, "disabled", plain)
 }

@@ -4,10 +4,11 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use super::queries::{one_line, relative};
+use super::queries::relative;
 use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::app::App;
 use crate::config::{FeedKind, format_duration, parse_feed_url};
+use crate::feeds::text::one_line;
 use crate::health::{health_word, write_health_notes};
 use crate::store::{FeedOrigin, FeedRecord};
 

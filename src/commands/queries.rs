@@ -8,13 +8,8 @@ use chrono::{DateTime, Utc};
 use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::app::App;
 use crate::config::format_duration;
+use crate::feeds::text::one_line;
 use crate::health::health_word;
-
-/// `s` on one line, at most `max` characters.
-pub(super) fn one_line(s: &str, max: usize) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    crate::feeds::text::truncate_chars(&flat, max)
-}
 
 /// "3m ago" / "in 5m" relative to now.
 pub(super) fn relative(at: DateTime<Utc>) -> String {

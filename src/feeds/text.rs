@@ -153,6 +153,13 @@ fn decode_entity(entity: &str) -> Option<char> {
     })
 }
 
+/// `s` on one line (runs of white space, line breaks included, as one space), cut
+/// to at most `max` characters: an error or a title quoted in a one-line message.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    truncate_chars(&flat, max)
+}
+
 /// Cuts `s` to at most `max` characters, ending with `…` when cut.
 pub fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
