@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::store::new_txn_id;
 use crate::store::{DigestLine, DigestSetting, OutboxEntry, StoreError};
 use crate::summary::html::{escape, sanitize_matrix_html};
-use crate::summary::post::defuse_room_mentions;
+use crate::summary::post::{defuse_room_mentions, shown_link};
 
 /// Most stories listed in one digest; the rest are counted.
 const MAX_DIGEST_STORIES: usize = 20;
@@ -56,7 +56,7 @@ pub fn compose_digest(now: DateTime<Utc>, lines: &[DigestLine]) -> (String, Stri
             escape(&line.names.join(", ")),
             escape(&sources)
         ));
-        if let Some(link) = &line.link {
+        if let Some(link) = shown_link(line.link.as_deref()) {
             plain.push_str(&format!("\n  {link}"));
             html.push_str(&format!(" <a href=\"{0}\">{0}</a>", escape(link)));
         }

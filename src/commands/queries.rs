@@ -10,6 +10,7 @@ use crate::app::App;
 use crate::config::format_duration;
 use crate::feeds::text::one_line;
 use crate::health::health_word;
+use crate::summary::post::shown_link;
 
 /// "3m ago" / "in 5m" relative to now.
 pub(super) fn relative(at: DateTime<Utc>) -> String {
@@ -139,7 +140,7 @@ pub(super) fn search(app: &App, words: &[String]) -> CommandResult {
             item.source
         )
         .ok();
-        if let Some(link) = item.link {
+        if let Some(link) = shown_link(item.link.as_deref()) {
             write!(out, "\n  {link}").ok();
         }
     }

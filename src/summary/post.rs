@@ -179,7 +179,7 @@ pub fn compose_post(
         plain.push_str(&format!("{line}\n"));
         html.push_str(&format!("<p>{}</p>", escape(&line)));
     }
-    if let Some(link) = &item.link {
+    if let Some(link) = shown_link(item.link.as_deref()) {
         plain.push_str(link);
         html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
     }
@@ -208,7 +208,7 @@ pub fn compose_also_reported(item: &FeedItem, source: &str) -> Post {
         escape(&date),
         escape(&title)
     );
-    if let Some(link) = &item.link {
+    if let Some(link) = shown_link(item.link.as_deref()) {
         plain.push_str(&format!("\n{link}"));
         html.push_str(&format!("<br><a href=\"{0}\">{0}</a>", escape(link)));
     }
@@ -217,6 +217,16 @@ pub fn compose_also_reported(item: &FeedItem, source: &str) -> Post {
         plain: defuse_room_mentions(&plain),
         html: defuse_room_mentions(&sanitize_matrix_html(&html)),
     }
+}
+
+/// Longest link shown in a post or digest line, in bytes. Feed links are not
+/// bounded; a longer one would let one item make a message too large for its room
+/// (a Matrix event holds at most 64 KiB), and a cut link leads nowhere.
+pub const MAX_LINK_BYTES: usize = 2048;
+
+/// `link` if it is short enough to show ([`MAX_LINK_BYTES`]), else nothing.
+pub fn shown_link(link: Option<&str>) -> Option<&str> {
+    link.filter(|l| l.len() <= MAX_LINK_BYTES)
 }
 
 /// Breaks up `@room` (any case) with a word joiner, so that even a client that still
@@ -555,5 +565,23 @@ mod tests {
         assert!(post.plain.len() < 8_000, "{} bytes", post.plain.len());
         assert!(post.html.len() < 16_000, "{} bytes", post.html.len());
         assert!(post.plain.contains("and 280 others"), "{}", post.plain);
+    }
+
+    #[test]
+    fn an_endless_link_is_left_out_so_the_post_fits_an_event() {
+        let mut it = item("Lady R news", "The tanker Lady R sailed.");
+        it.link = Some(format!("https://news.example/{}", "a".repeat(70_000)));
+        let post = compose_post(&it, "s", &hits_for(&it, &["Lady R"]), recognised(&it, "s"));
+        assert!(
+            post.plain.len() < 2_000 && post.html.len() < 4_000,
+            "{}",
+            post.plain.len()
+        );
+        let reply = compose_also_reported(&it, "s");
+        assert!(reply.plain.len() < 2_000 && reply.html.len() < 4_000);
+        assert_eq!(
+            shown_link(Some("https://a.example/")),
+            Some("https://a.example/")
+        );
     }
 }
