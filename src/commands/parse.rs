@@ -173,7 +173,7 @@ impl Command {
             return Err(CommandError("Empty command. Try `help`.".into()));
         }
         match find_command(line) {
-            Found::Command(spec, rest) => (spec.parse)(rest),
+            Found::Command(spec, rest) => (spec.parse)(rest, spec),
             Found::Group(first, specs) => {
                 let forms: Vec<&str> = specs.iter().map(|s| s.usage).collect();
                 Err(CommandError(format!(
@@ -222,8 +222,16 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// An example, without the room prefix.
     pub example: &'static str,
-    /// Parses the text after the name (as typed, quotes and all).
-    parse: fn(&str) -> Result<Command, CommandError>,
+    /// Parses the text after the name (as typed, quotes and all); the spec is its
+    /// own, for the usage it answers with.
+    parse: fn(&str, &CommandSpec) -> Result<Command, CommandError>,
+}
+
+impl CommandSpec {
+    /// "Usage: …" with this command's usage.
+    fn usage_error(&self) -> CommandError {
+        usage(self.usage)
+    }
 }
 
 /// Every command, in the order `help` lists them.
@@ -234,7 +242,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "help [command]",
         summary: "this list, or how to use one command with an example",
         example: "help watch add",
-        parse: |rest| {
+        parse: |rest, _| {
             Ok(Command::Help {
                 topic: (!rest.is_empty()).then(|| rest.to_string()),
             })
@@ -246,7 +254,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watchlists",
         summary: "all watchlists, their sizes, and which this room gets",
         example: "watchlists",
-        parse: |rest| no_args(rest, Command::Watchlists, "watchlists"),
+        parse: |rest, spec| no_args(rest, Command::Watchlists, spec),
     },
     CommandSpec {
         name: "watch show",
@@ -254,13 +262,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watch show <list>",
         summary: "the names on a list",
         example: "watch show vessels",
-        parse: |rest| {
-            one_list(
-                rest,
-                |list| Command::WatchShow { list },
-                "watch show <list>",
-            )
-        },
+        parse: |rest, spec| one_list(rest, |list| Command::WatchShow { list }, spec),
     },
     CommandSpec {
         name: "watch add",
@@ -268,7 +270,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watch add <list> <name> [kind] [aliases...]",
         summary: "watch a name (kind: person, organization, vessel, any); makes the list if new",
         example: "watch add vessels \"Lady R\" vessel \"Lady Rose\"",
-        parse: |rest| parse_watch_add(&split_words(rest)?),
+        parse: |rest, _| parse_watch_add(&split_words(rest)?),
     },
     CommandSpec {
         name: "watch remove",
@@ -276,7 +278,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watch remove <list> <name>",
         summary: "stop watching a name (its name, an alias or its id)",
         example: "watch remove vessels \"Lady R\"",
-        parse: |rest| match split_words(rest)?.as_slice() {
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
             [list, name] => Ok(Command::WatchRemove {
                 list: list.clone(),
                 name: name.clone(),
@@ -285,7 +287,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                 "Too many words. Put names with spaces in quotes: watch remove vessels \"Lady R\""
                     .into(),
             )),
-            _ => Err(usage("watch remove <list> <name>")),
+            _ => Err(spec.usage_error()),
         },
     },
     CommandSpec {
@@ -294,7 +296,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watch threshold <list> <score|default>",
         summary: "the score (0-1) a hit on the list needs to be reported",
         example: "watch threshold vessels 0.9",
-        parse: |rest| match split_words(rest)?.as_slice() {
+        parse: |rest, _| match split_words(rest)?.as_slice() {
             [list, t] if t.eq_ignore_ascii_case("default") => Ok(Command::WatchThreshold {
                 list: list.clone(),
                 threshold: None,
@@ -317,7 +319,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "subscribe <list>",
         summary: "get posts in this room when a name on the list appears",
         example: "subscribe vessels",
-        parse: |rest| one_list(rest, |list| Command::Subscribe { list }, "subscribe <list>"),
+        parse: |rest, spec| one_list(rest, |list| Command::Subscribe { list }, spec),
     },
     CommandSpec {
         name: "unsubscribe",
@@ -325,13 +327,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "unsubscribe <list>",
         summary: "stop this room's posts about the list",
         example: "unsubscribe vessels",
-        parse: |rest| {
-            one_list(
-                rest,
-                |list| Command::Unsubscribe { list },
-                "unsubscribe <list>",
-            )
-        },
+        parse: |rest, spec| one_list(rest, |list| Command::Unsubscribe { list }, spec),
     },
     CommandSpec {
         name: "subscriptions",
@@ -339,7 +335,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "subscriptions",
         summary: "the lists this room gets",
         example: "subscriptions",
-        parse: |rest| no_args(rest, Command::Subscriptions, "subscriptions"),
+        parse: |rest, spec| no_args(rest, Command::Subscriptions, spec),
     },
     CommandSpec {
         name: "feeds",
@@ -347,7 +343,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "feeds",
         summary: "the feeds and their health",
         example: "feeds",
-        parse: |rest| no_args(rest, Command::Feeds, "feeds"),
+        parse: |rest, spec| no_args(rest, Command::Feeds, spec),
     },
     CommandSpec {
         name: "feed add",
@@ -355,7 +351,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "feed add <url> [government|news]",
         summary: "poll a new feed (news: only items about sanctions count)",
         example: "feed add https://example.org/sanctions.xml government",
-        parse: |rest| match split_words(rest)?.as_slice() {
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
             [url] => Ok(Command::FeedAdd {
                 url: url.clone(),
                 kind: FeedKind::News,
@@ -369,7 +365,7 @@ pub const COMMANDS: &[CommandSpec] = &[
                     "Unknown feed kind {kind:?}: use government (every item counts) or news (only sanctions news)."
                 ))),
             },
-            _ => Err(usage("feed add <url> [government|news]")),
+            _ => Err(spec.usage_error()),
         },
     },
     CommandSpec {
@@ -378,9 +374,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "feed remove <id>",
         summary: "stop polling a feed added by command",
         example: "feed remove example-org",
-        parse: |rest| match split_words(rest)?.as_slice() {
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
             [id] => Ok(Command::FeedRemove { id: id.clone() }),
-            _ => Err(usage("feed remove <id>")),
+            _ => Err(spec.usage_error()),
         },
     },
     CommandSpec {
@@ -389,7 +385,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "status",
         summary: "what the bot is doing",
         example: "status",
-        parse: |rest| no_args(rest, Command::Status, "status"),
+        parse: |rest, spec| no_args(rest, Command::Status, spec),
     },
     CommandSpec {
         name: "test",
@@ -397,7 +393,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "test <text>",
         summary: "screen some text against this room's watchlists",
         example: "test The tanker Lady R left Novorossiysk",
-        parse: |rest| {
+        parse: |rest, _| {
             if rest.is_empty() {
                 return Err(usage("test <text to screen>"));
             }
@@ -412,7 +408,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "search <words>",
         summary: "the latest items from any feed containing the words",
         example: "search \"Lady R\"",
-        parse: |rest| {
+        parse: |rest, _| {
             let words = split_words(rest)?;
             if words.iter().all(|w| w.trim().is_empty()) {
                 return Err(usage("search <words>  (quote a phrase: search \"Lady R\")"));
@@ -426,11 +422,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "stories [on|off]",
         summary: "one post per story, other sources threaded under it (default on)",
         example: "stories off",
-        parse: |rest| match split_words(rest)?.as_slice() {
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
             [] => Ok(Command::Stories { on: None }),
             [w] if w.eq_ignore_ascii_case("on") => Ok(Command::Stories { on: Some(true) }),
             [w] if w.eq_ignore_ascii_case("off") => Ok(Command::Stories { on: Some(false) }),
-            _ => Err(usage("stories [on|off]")),
+            _ => Err(spec.usage_error()),
         },
     },
     CommandSpec {
@@ -439,7 +435,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "digest daily HH:MM [only] | digest off",
         summary: "a daily digest at HH:MM UTC; `only` replaces live posts",
         example: "digest daily 08:00 only",
-        parse: |rest| parse_digest(&split_words(rest)?),
+        parse: |rest, _| parse_digest(&split_words(rest)?),
     },
 ];
 
@@ -530,18 +526,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn no_args(rest: &str, command: Command, form: &str) -> Result<Command, CommandError> {
+fn no_args(rest: &str, command: Command, spec: &CommandSpec) -> Result<Command, CommandError> {
     if split_words(rest)?.is_empty() {
         Ok(command)
     } else {
-        Err(usage(form))
+        Err(spec.usage_error())
     }
 }
 
-fn one_list(rest: &str, make: fn(String) -> Command, form: &str) -> Result<Command, CommandError> {
+fn one_list(
+    rest: &str,
+    make: fn(String) -> Command,
+    spec: &CommandSpec,
+) -> Result<Command, CommandError> {
     match split_words(rest)?.as_slice() {
         [list] => Ok(make(list.clone())),
-        _ => Err(usage(form)),
+        _ => Err(spec.usage_error()),
     }
 }
 
