@@ -244,6 +244,7 @@ impl App {
                 poll_interval_secs: f.poll_interval.as_secs().max(1),
                 backfill: f.backfill,
                 origin: FeedOrigin::Config,
+                shared: false,
             });
         }
         for feed in self.store.command_feeds()? {

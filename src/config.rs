@@ -104,6 +104,116 @@ pub struct FeedConfig {
     pub poll_interval: Duration,
     /// On the first fetch, post the newest N items instead of only marking them seen.
     pub backfill: usize,
+    /// The rooms that follow it, each with its rule; `None`: every room, in matches
+    /// mode (what every operator feed did before rooms chose their feeds).
+    pub followers: Option<Vec<(String, FollowRule)>>,
+}
+
+/// How a room follows a feed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowMode {
+    /// Only items that name a name on the room's watchlists.
+    #[default]
+    Matches,
+    /// Every announcement of the feed (within the rule's actions and authorities).
+    All,
+    /// Not at all: the room unfollowed a feed it would otherwise follow by default.
+    Off,
+}
+
+impl FollowMode {
+    /// The word used in commands and replies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowMode::Matches => "matches",
+            FollowMode::All => "all",
+            FollowMode::Off => "off",
+        }
+    }
+}
+
+/// A room's rule for one feed, as written after `feed follow <id>` or after the room
+/// in a feed's `followers`: `[matches|all] [action…] [authority…]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowRule {
+    /// Matches (default) or all.
+    pub mode: FollowMode,
+    /// Only these actions (see [`ACTION_WORDS`]); empty: any.
+    pub actions: Vec<String>,
+    /// Only these acting authorities (`US`, `EU`, `GB`, `UN`, …); empty: any.
+    pub authorities: Vec<String>,
+}
+
+/// The actions a follow can be narrowed to, as the recogniser names them.
+pub const ACTION_WORDS: [&str; 7] = [
+    "designation",
+    "delisting",
+    "amendment",
+    "general_license",
+    "enforcement",
+    "export_control",
+    "other",
+];
+
+/// Parses `[matches|all] [action…] [authority…]` (any case, any order after the
+/// mode). Authorities are two-letter codes (`UK` is read as `GB`).
+pub fn parse_follow_rule(words: &[&str]) -> Result<FollowRule, String> {
+    let mut rule = FollowRule::default();
+    for (i, word) in words.iter().enumerate() {
+        let w = word.to_ascii_lowercase().replace('-', "_");
+        match w.as_str() {
+            "matches" | "match" if i == 0 => rule.mode = FollowMode::Matches,
+            "all" | "every" if i == 0 => rule.mode = FollowMode::All,
+            _ => {
+                let singular = w.trim_end_matches('s');
+                let action = match singular {
+                    "general_licence" | "licence" | "license" | "gl" => Some("general_license"),
+                    "export_controls" | "export" => Some("export_control"),
+                    "designation" | "delisting" | "amendment" | "general_license"
+                    | "enforcement" | "export_control" | "other" => {
+                        ACTION_WORDS.iter().copied().find(|a| *a == singular)
+                    }
+                    _ => None,
+                };
+                if let Some(action) = action {
+                    if !rule.actions.iter().any(|a| a == action) {
+                        rule.actions.push(action.to_string());
+                    }
+                } else if w.len() == 2 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+                    let code = match w.as_str() {
+                        "uk" => "GB".to_string(),
+                        other => other.to_ascii_uppercase(),
+                    };
+                    if !rule.authorities.contains(&code) {
+                        rule.authorities.push(code);
+                    }
+                } else {
+                    return Err(format!(
+                        "{word:?} is neither a mode (matches, all, first), an action ({}) nor an authority (a two-letter code such as US, EU, GB, UN, JP, KR, CA)",
+                        ACTION_WORDS.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(rule)
+}
+
+impl FollowRule {
+    /// "all · designation, delisting · US, EU", for replies.
+    pub fn describe(&self) -> String {
+        let mut out = self.mode.as_str().to_string();
+        if !self.actions.is_empty() {
+            out.push_str(" · ");
+            out.push_str(&self.actions.join(", "));
+        }
+        if !self.authorities.is_empty() {
+            out.push_str(" · ");
+            out.push_str(&self.authorities.join(", "));
+        }
+        out
+    }
 }
 
 /// A watchlist seeded from the config file.
@@ -118,6 +228,39 @@ pub struct WatchlistConfig {
     /// Hits scoring below this are not reported (none: keep the list's own, or the
     /// engine default).
     pub threshold: Option<f32>,
+    /// The only rooms that may subscribe to it; `None`: any room.
+    pub rooms: Option<Vec<String>>,
+}
+
+/// Limits on what rooms may ask of the bot (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Feeds one room may add by command.
+    pub feeds_per_room: usize,
+    /// Names a list may hold when names are added by command.
+    pub names_per_list: usize,
+    /// Aliases one name may have when added by command.
+    pub aliases_per_name: usize,
+    /// Words in one `search`.
+    pub search_words: usize,
+    /// Commands one user may give per minute (in rooms; the console is not limited).
+    pub commands_per_minute: usize,
+    /// Posts one room gets from one poll of a feed before the rest are summed up in
+    /// one post.
+    pub posts_per_poll: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            feeds_per_room: 20,
+            names_per_list: 1000,
+            aliases_per_name: 20,
+            search_words: 8,
+            commands_per_minute: 20,
+            posts_per_poll: 10,
+        }
+    }
 }
 
 /// Where the Matrix password or store passphrase comes from. Its `Debug` shows an
@@ -258,6 +401,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// Address of the metrics and health endpoint; off when `None`.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Limits on rooms.
+    pub limits: LimitsConfig,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +420,18 @@ struct RawConfig {
     matrix: Option<RawMatrix>,
     logging: Option<RawLogging>,
     metrics: Option<RawMetrics>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    feeds_per_room: Option<Spanned<i64>>,
+    names_per_list: Option<Spanned<i64>>,
+    aliases_per_name: Option<Spanned<i64>>,
+    search_words: Option<Spanned<i64>>,
+    commands_per_minute: Option<Spanned<i64>>,
+    posts_per_poll: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +471,7 @@ struct RawFeed {
     poll_interval: Option<Spanned<String>>,
     #[serde(default)]
     backfill: Option<Spanned<i64>>,
+    followers: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -325,6 +483,7 @@ struct RawWatchlist {
     #[serde(default)]
     entries: Vec<RawEntry>,
     threshold: Option<Spanned<f64>>,
+    rooms: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -367,7 +526,7 @@ struct RawMatrix {
     allowed_inviters: Vec<Spanned<String>>,
     #[serde(default)]
     admins: Vec<Spanned<String>>,
-    command_power_level: Option<i64>,
+    command_power_level: Option<Spanned<i64>>,
 }
 
 /// Maps byte offsets of the source to 1-based line numbers.
@@ -570,11 +729,39 @@ impl Validator<'_> {
                 Some(t) => Some(*t.get_ref() as f32),
                 None => None,
             };
+            let rooms = match &w.rooms {
+                None => None,
+                Some(rooms) => {
+                    let mut ids = Vec::new();
+                    for (r, room) in rooms.iter().enumerate() {
+                        let v = room.get_ref().trim();
+                        if !is_room_target(v) {
+                            return self.invalid(
+                                room.span(),
+                                &format!("{key}.rooms[{r}]"),
+                                "must be a room id (\"!abc:example.org\") or \"console\"",
+                            );
+                        }
+                        ids.push(v.to_string());
+                    }
+                    for subscriber in &w.subscribers {
+                        if !ids.contains(subscriber) {
+                            self.warn(
+                                w.name.span(),
+                                &format!("{key}.subscribers"),
+                                format!("{subscriber} is not in this list's rooms, so it cannot subscribe"),
+                            );
+                        }
+                    }
+                    Some(ids)
+                }
+            };
             watchlists.push(WatchlistConfig {
                 name,
                 subscribers: w.subscribers.clone(),
                 entries,
                 threshold,
+                rooms,
             });
         }
 
@@ -619,6 +806,7 @@ impl Validator<'_> {
             },
         };
 
+        let limits = self.limits(raw.limits.as_ref())?;
         Ok((
             Config {
                 data_dir,
@@ -630,9 +818,61 @@ impl Validator<'_> {
                 matrix,
                 logging,
                 metrics_listen,
+                limits,
             },
             self.warnings,
         ))
+    }
+
+    fn limits(&self, raw: Option<&RawLimits>) -> Result<LimitsConfig, ConfigError> {
+        let mut limits = LimitsConfig::default();
+        let Some(raw) = raw else { return Ok(limits) };
+        for (value, key, slot) in [
+            (
+                &raw.feeds_per_room,
+                "limits.feeds_per_room",
+                &mut limits.feeds_per_room,
+            ),
+            (
+                &raw.names_per_list,
+                "limits.names_per_list",
+                &mut limits.names_per_list,
+            ),
+            (
+                &raw.aliases_per_name,
+                "limits.aliases_per_name",
+                &mut limits.aliases_per_name,
+            ),
+            (
+                &raw.search_words,
+                "limits.search_words",
+                &mut limits.search_words,
+            ),
+            (
+                &raw.commands_per_minute,
+                "limits.commands_per_minute",
+                &mut limits.commands_per_minute,
+            ),
+            (
+                &raw.posts_per_poll,
+                "limits.posts_per_poll",
+                &mut limits.posts_per_poll,
+            ),
+        ] {
+            if let Some(v) = value {
+                match usize::try_from(*v.get_ref()) {
+                    Ok(n) if (1..=1_000_000).contains(&n) => *slot = n,
+                    _ => {
+                        return self.invalid(
+                            v.span(),
+                            key,
+                            "must be a whole number from 1 to 1000000",
+                        );
+                    }
+                }
+            }
+        }
+        Ok(limits)
     }
 
     fn poll_interval(&mut self, v: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
@@ -755,6 +995,46 @@ impl Validator<'_> {
             Some(v) => *v.get_ref() as usize,
             None => 0,
         };
+        let followers = match &f.followers {
+            None => None,
+            Some(list) => {
+                let mut followers: Vec<(String, FollowRule)> = Vec::new();
+                for (j, entry) in list.iter().enumerate() {
+                    let words: Vec<&str> = entry.get_ref().split_whitespace().collect();
+                    let follower_key = format!("{key}.followers[{j}]");
+                    let Some((room, rule_words)) = words.split_first() else {
+                        return self.invalid(entry.span(), &follower_key, "empty entry");
+                    };
+                    if !is_room_target(room) {
+                        return self.invalid(
+                            entry.span(),
+                            &follower_key,
+                            "must start with a room id (\"!abc:example.org\") or \"console\", then optionally a mode as in `feed follow`: all designation US",
+                        );
+                    }
+                    let rule = match parse_follow_rule(rule_words) {
+                        Ok(rule) if rule.mode == FollowMode::Off => {
+                            return self.invalid(
+                                entry.span(),
+                                &follower_key,
+                                "a follower cannot be off; leave the room out",
+                            );
+                        }
+                        Ok(rule) => rule,
+                        Err(message) => return self.invalid(entry.span(), &follower_key, message),
+                    };
+                    if followers.iter().any(|(r, _)| r == room) {
+                        return self.invalid(
+                            entry.span(),
+                            &follower_key,
+                            format!("{room} is listed twice"),
+                        );
+                    }
+                    followers.push((room.to_string(), rule));
+                }
+                Some(followers)
+            }
+        };
         Ok(FeedConfig {
             name: f
                 .name
@@ -766,6 +1046,7 @@ impl Validator<'_> {
             kind: f.kind,
             poll_interval,
             backfill,
+            followers,
         })
     }
 
@@ -876,9 +1157,27 @@ impl Validator<'_> {
                 .unwrap_or_else(|| "sanctions-watch".to_string()),
             allowed_inviters,
             admins,
-            command_power_level: m.command_power_level.unwrap_or(50),
+            command_power_level: match &m.command_power_level {
+                None => 50,
+                Some(level) if (1..=100).contains(level.get_ref()) => *level.get_ref(),
+                Some(level) => {
+                    return self.invalid(
+                        level.span(),
+                        "matrix.command_power_level",
+                        "must be a power level from 1 to 100 (moderators are 50, room admins 100)",
+                    );
+                }
+            },
         })
     }
+}
+
+/// True for a room id (`!abc:example.org`) or `console`, the terminal.
+pub fn is_room_target(s: &str) -> bool {
+    s == "console"
+        || (s.starts_with('!')
+            && s.find(':').is_some_and(|i| i > 1 && i + 1 < s.len())
+            && !s.contains(char::is_whitespace))
 }
 
 /// True for `@localpart:server`.

@@ -38,6 +38,8 @@
 //! **Orchestration** runs the leaf parts:
 //! - [`app`]: the state every task shares; config and command feeds and lists meet
 //!   here.
+//! - [`access`]: rooms as tenants: who may see, use and change each list and
+//!   feed, and which rooms follow a feed and how.
 //! - [`poller`]: schedules, fetches, backoff; hands fresh bodies to the pipeline.
 //! - [`pipeline`]: one feed's fresh items to outbox entries, in one transaction;
 //!   [`pipeline::stories`] places them in stories and decides each room's post.
@@ -51,6 +53,7 @@
 //! - [`endpoint`]: the `/metrics`, `/live` and `/ready` HTTP endpoint.
 //! - the command line (`src/cli/`, in the binary, not this library).
 
+pub mod access;
 pub mod app;
 pub mod commands;
 pub mod config;

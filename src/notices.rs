@@ -3,14 +3,15 @@
 //! when the server says it is gone. Never one per attempt. They are ordinary outbox
 //! entries, so they reach rooms exactly once like posts do.
 //!
-//! Who is told: every room subscribed to at least one watchlist (those are the rooms
-//! that rely on the feeds), plus, for a feed added by command, the room it was added
-//! in.
+//! Who is told: the rooms that follow the feed ([`crate::access::FollowBook`]), plus,
+//! for a feed added by command, the room it was added in. No other room hears about
+//! it.
 
 use std::collections::BTreeSet;
 
 use chrono::Utc;
 
+use crate::access::FollowBook;
 use crate::app::App;
 use crate::feeds::text::one_line;
 use crate::store::new_txn_id;
@@ -19,10 +20,14 @@ use crate::summary::html::escape;
 
 /// The rooms that hear about `feed`'s health.
 pub fn notice_rooms(app: &App, feed: &FeedRecord) -> Vec<String> {
-    let mut rooms: BTreeSet<String> = match app.store.all_subscriptions() {
-        Ok(subs) => subs.into_iter().map(|s| s.room_id).collect(),
+    let mut rooms: BTreeSet<String> = match FollowBook::read(app) {
+        Ok(book) => book
+            .followers(app, feed)
+            .into_iter()
+            .map(|(room, _)| room)
+            .collect(),
         Err(e) => {
-            tracing::error!(feed = %feed.id, error = %e, "cannot list subscriptions for a feed notice");
+            tracing::error!(feed = %feed.id, error = %e, "cannot list a feed's followers for a notice");
             BTreeSet::new()
         }
     };

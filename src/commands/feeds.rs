@@ -1,4 +1,7 @@
-//! Feed commands: `feeds` (with each feed's health), `feed add` and `feed remove`.
+//! Feed commands, each acting within its room: `feeds` (the room's feeds with their
+//! health; `feeds all` for operator admins), `feed add` (a feed owned and followed
+//! by this room), `feed remove`, `feed follow` / `feed unfollow`, and
+//! `feed share` / `feed unshare`. Who may do what is [`crate::access`]'s to say.
 
 use std::fmt::Write as _;
 
@@ -6,30 +9,113 @@ use chrono::Utc;
 
 use super::queries::relative;
 use super::reply::{CommandContext, CommandResult, Reply, plural};
+use crate::access::{self, FeedAccess, FollowBook};
 use crate::app::App;
-use crate::config::{FeedKind, format_duration, parse_feed_url};
+use crate::config::{FeedKind, FollowMode, FollowRule, format_duration, parse_feed_url};
 use crate::feeds::text::one_line;
 use crate::health::{health_word, write_health_notes};
-use crate::store::{FeedOrigin, FeedRecord};
+use crate::store::{FeedOrigin, FeedRecord, Follow, OutboxEntry, new_txn_id};
+use crate::summary::html::escape;
 
-pub(super) fn feeds(app: &App) -> CommandResult {
-    let feeds = app.feeds()?;
-    if feeds.is_empty() {
+/// The URL as rooms may see it: without user info.
+pub(crate) fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn no_such_feed(id: &str) -> Reply {
+    Reply::new(format!(
+        "There is no feed {id:?}. `feeds` lists this room's feeds."
+    ))
+}
+
+/// Where a feed comes from, as this room sees it.
+fn provenance(ctx: &CommandContext, feed: &FeedRecord) -> String {
+    match &feed.origin {
+        FeedOrigin::Config => "operator feed".into(),
+        FeedOrigin::Command { room, .. } if *room == ctx.room_id => {
+            if feed.shared {
+                "added here, shared".into()
+            } else {
+                "added here".into()
+            }
+        }
+        FeedOrigin::Command { room, .. } if ctx.operator => format!(
+            "added in {room}{}",
+            if feed.shared { ", shared" } else { "" }
+        ),
+        FeedOrigin::Command { .. } => "shared by another room".into(),
+    }
+}
+
+pub(super) fn feeds(app: &App, ctx: &CommandContext, all: bool) -> CommandResult {
+    if all && !ctx.operator {
         return Ok(Reply::new(
-            "No feeds. Add one with: feed add <url> [government|news]",
+            "Refused: `feeds all` is for operator admins. `feeds` lists this room's feeds.",
         ));
     }
-    let mut out = format!("{} feed{}:", feeds.len(), plural(feeds.len()));
-    for f in feeds {
+    let book = FollowBook::read(app)?;
+    let listed: Vec<(FeedRecord, Option<FollowRule>)> = if all {
+        app.feeds()?
+            .into_iter()
+            .map(|f| {
+                let rule = book.rule(app, &ctx.room_id, &f);
+                (f, rule)
+            })
+            .collect()
+    } else {
+        access::room_feeds(app, ctx.asker())?
+    };
+    if listed.is_empty() {
+        return Ok(Reply::new(
+            "This room follows no feed. `feeds all` (operator admins) or the README lists the operator's; `feed follow <id>` follows one, `feed add <url> [government|news]` adds your own.",
+        ));
+    }
+    let mut out = if all {
+        format!("{} feed{} in all:", listed.len(), plural(listed.len()))
+    } else {
+        format!(
+            "{} feed{} for this room:",
+            listed.len(),
+            plural(listed.len())
+        )
+    };
+    for (f, rule) in listed {
         let s = app.store.feed_state(&f.id)?;
+        let following = match &rule {
+            Some(rule) => format!("this room follows: {}", rule.describe()),
+            None => "this room does not follow it".into(),
+        };
         write!(
             out,
-            "\n• {} ({}, every {}) — {}\n  {}\n  last success: {} · failures: {} · next poll: {}",
+            "\n• {} ({}, {}, every {}) — {}\n  {}\n  {following}",
             f.id,
             f.kind.as_str(),
+            provenance(ctx, &f),
             format_duration(std::time::Duration::from_secs(f.poll_interval_secs)),
             health_word(&s),
-            f.url,
+            shown_url(&f.url),
+        )
+        .ok();
+        if all {
+            let n = book.followers(app, &f).len();
+            write!(
+                out,
+                " · {n} room{} follow{}",
+                plural(n),
+                if n == 1 { "s" } else { "" }
+            )
+            .ok();
+        }
+        write!(
+            out,
+            "\n  last success: {} · failures: {} · next poll: {}",
             s.last_success.map_or("never".into(), relative),
             s.consecutive_failures,
             match (&s.disabled, s.next_poll) {
@@ -79,24 +165,46 @@ pub(super) fn feed_add(
         Ok(u) => u,
         Err(message) => return Ok(Reply::new(format!("Cannot add that feed: {message}."))),
     };
-    let operator_feeds = app.config_feeds();
-    if let Err(refusal) = crate::feeds::guard::Guard::new(
-        &app.config.fetch.allow_private,
-        operator_feeds.iter().map(|f| &f.url),
-    )
-    .check_url(&url)
+    if !url.username().is_empty() || url.password().is_some() {
+        return Ok(Reply::new(
+            "Cannot add that feed: the URL carries a user name or password, which rooms may not give the bot. Ask the operator to add it to the config file.",
+        ));
+    }
+    if let Err(refusal) =
+        crate::feeds::guard::Guard::new(&app.config.fetch.allow_private, []).check_url(&url)
     {
         return Ok(Reply::new(format!("Cannot add that feed: {refusal}.")));
     }
     let feeds = app.feeds()?;
-    if let Some(existing) = feeds.iter().find(|f| f.url == url.as_str()) {
+    if let Some(operator_feed) = feeds
+        .iter()
+        .find(|f| f.origin == FeedOrigin::Config && f.url == url.as_str())
+    {
         return Ok(Reply::new(format!(
-            "That URL is already polled as feed {}; every room's watchlists are screened against it.",
+            "That URL is the operator feed {id}; follow it here with `feed follow {id}` (add `all` for every announcement).",
+            id = operator_feed.id
+        )));
+    }
+    let owned: Vec<&FeedRecord> = feeds
+        .iter()
+        .filter(|f| matches!(&f.origin, FeedOrigin::Command { room, .. } if *room == ctx.room_id))
+        .collect();
+    if let Some(existing) = owned.iter().find(|f| f.url == url.as_str()) {
+        return Ok(Reply::new(format!(
+            "This room already has that URL as feed {}.",
             existing.id
+        )));
+    }
+    let limit = app.config.limits.feeds_per_room;
+    if owned.len() >= limit {
+        return Ok(Reply::new(format!(
+            "Cannot add that feed: this room has added {} feeds, the limit ([limits] feeds_per_room = {limit}). Remove one first with `feed remove <id>`.",
+            owned.len()
         )));
     }
     let id = feed_id_for(&url, &feeds);
     let interval = app.config.default_poll_interval;
+    let now = Utc::now();
     let record = FeedRecord {
         id: id.clone(),
         name: url.host_str().unwrap_or(&id).to_string(),
@@ -107,30 +215,215 @@ pub(super) fn feed_add(
         origin: FeedOrigin::Command {
             room: ctx.room_id.clone(),
             by: ctx.sender.clone(),
-            at: Utc::now(),
+            at: now,
         },
+        shared: false,
     };
     app.store.put_feed(&record)?;
+    app.store.put_follow(&Follow {
+        room_id: ctx.room_id.clone(),
+        feed_id: id.clone(),
+        mode: FollowMode::Matches,
+        actions: Vec::new(),
+        authorities: Vec::new(),
+        since: now,
+    })?;
     app.feeds_changed.notify_one();
     Ok(Reply::new(format!(
-        "Added feed {id} ({}), polled every {}. Its current items are the baseline; new ones will be screened.",
+        "Added feed {id} ({}) for this room, polled every {}. Its current items are the baseline; new ones naming a name on this room's watchlists are posted here (`feed follow {id} all` for every announcement). Other rooms cannot see it unless you `feed share {id}`.",
         kind.as_str(),
         format_duration(interval)
     )))
 }
 
-pub(super) fn feed_remove(app: &App, id: &str) -> CommandResult {
-    match app.feed(id)? {
-        None => Ok(Reply::new(format!(
-            "There is no feed {id:?}. `feeds` lists them."
-        ))),
-        Some(f) if f.origin == FeedOrigin::Config => Ok(Reply::new(format!(
-            "Feed {id} is defined in the config file; the operator can remove it there."
-        ))),
-        Some(_) => {
-            app.store.remove_feed(id)?;
-            app.feeds_changed.notify_one();
-            Ok(Reply::new(format!("Removed feed {id}.")))
-        }
+/// One notice to each of `rooms`, through the outbox like a post.
+fn tell_rooms(app: &App, feed: &FeedRecord, rooms: &[String], plain: &str) -> Vec<OutboxEntry> {
+    let now = Utc::now();
+    let entries: Vec<OutboxEntry> = rooms
+        .iter()
+        .map(|room| OutboxEntry {
+            txn_id: new_txn_id(),
+            room_id: room.clone(),
+            feed_id: feed.id.clone(),
+            item_key: format!("notice:feed-gone:{}", now.timestamp()),
+            plain: plain.to_string(),
+            html: escape(plain),
+            created: now,
+            attempts: 0,
+            not_before: None,
+            last_error: None,
+        })
+        .collect();
+    if !entries.is_empty() {
+        app.outbox_changed.notify_one();
     }
+    entries
+}
+
+/// The rooms other than the feed's own that follow it now.
+fn other_followers(app: &App, feed: &FeedRecord) -> Result<Vec<String>, crate::store::StoreError> {
+    let owner = match &feed.origin {
+        FeedOrigin::Command { room, .. } => room.as_str(),
+        FeedOrigin::Config => "",
+    };
+    Ok(FollowBook::read(app)?
+        .followers(app, feed)
+        .into_iter()
+        .map(|(room, _)| room)
+        .filter(|room| room != owner)
+        .collect())
+}
+
+pub(super) fn feed_remove(app: &App, ctx: &CommandContext, id: &str) -> CommandResult {
+    let Some((feed, access)) = access::visible_feed(app, ctx.asker(), id)? else {
+        return Ok(no_such_feed(id));
+    };
+    if feed.origin == FeedOrigin::Config {
+        return Ok(Reply::new(format!(
+            "Feed {id} is the operator's, defined in the config file; the operator can remove it there. `feed unfollow {id}` stops its posts here."
+        )));
+    }
+    if access != FeedAccess::Own {
+        return Ok(Reply::new(format!(
+            "Feed {id} belongs to another room, which shared it; only that room can remove it. `feed unfollow {id}` stops its posts here."
+        )));
+    }
+    let others = other_followers(app, &feed)?;
+    let notices = tell_rooms(
+        app,
+        &feed,
+        &others,
+        &format!(
+            "Feed {id} ({}), which this room followed, was removed by the room that added it.",
+            feed.name
+        ),
+    );
+    app.store.remove_feed(id)?;
+    app.store.enqueue(&notices)?;
+    app.feeds_changed.notify_one();
+    let told = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The {} other room{} that followed it {} been told.",
+            others.len(),
+            plural(others.len()),
+            if others.len() == 1 { "has" } else { "have" }
+        )
+    };
+    Ok(Reply::new(format!("Removed feed {id}.{told}")))
+}
+
+pub(super) fn feed_follow(
+    app: &App,
+    ctx: &CommandContext,
+    id: &str,
+    rule: &FollowRule,
+) -> CommandResult {
+    let Some((feed, _)) = access::visible_feed(app, ctx.asker(), id)? else {
+        return Ok(no_such_feed(id));
+    };
+    app.store.put_follow(&Follow {
+        room_id: ctx.room_id.clone(),
+        feed_id: feed.id.clone(),
+        mode: rule.mode,
+        actions: rule.actions.clone(),
+        authorities: rule.authorities.clone(),
+        since: Utc::now(),
+    })?;
+    let what = match rule.mode {
+        FollowMode::All => "every announcement it carries",
+        _ => "its items that name a name on this room's watchlists",
+    };
+    let mut narrowed = String::new();
+    if !rule.actions.is_empty() {
+        write!(narrowed, "; only {}", rule.actions.join(", ")).ok();
+    }
+    if !rule.authorities.is_empty() {
+        write!(narrowed, "; only by {}", rule.authorities.join(", ")).ok();
+    }
+    Ok(Reply::new(format!(
+        "This room now follows {id} ({}): {what}{narrowed}, from its next new items.",
+        feed.name
+    )))
+}
+
+pub(super) fn feed_unfollow(app: &App, ctx: &CommandContext, id: &str) -> CommandResult {
+    let Some((feed, _)) = access::visible_feed(app, ctx.asker(), id)? else {
+        return Ok(no_such_feed(id));
+    };
+    let following = FollowBook::read(app)?
+        .rule(app, &ctx.room_id, &feed)
+        .is_some();
+    if !following {
+        return Ok(Reply::new(format!("This room does not follow {id}.")));
+    }
+    if feed.origin == FeedOrigin::Config {
+        // Operator feeds are followed by default: remember the choice.
+        app.store.put_follow(&Follow {
+            room_id: ctx.room_id.clone(),
+            feed_id: feed.id.clone(),
+            mode: FollowMode::Off,
+            actions: Vec::new(),
+            authorities: Vec::new(),
+            since: Utc::now(),
+        })?;
+    } else {
+        app.store.remove_follow(&ctx.room_id, &feed.id)?;
+    }
+    Ok(Reply::new(format!(
+        "This room no longer gets posts from {id}; the feed itself stays. `feed follow {id}` brings them back."
+    )))
+}
+
+pub(super) fn feed_share(app: &App, ctx: &CommandContext, id: &str, shared: bool) -> CommandResult {
+    let Some((mut feed, access)) = access::visible_feed(app, ctx.asker(), id)? else {
+        return Ok(no_such_feed(id));
+    };
+    if feed.origin == FeedOrigin::Config {
+        return Ok(Reply::new(format!(
+            "Feed {id} is an operator feed: every room may follow it already."
+        )));
+    }
+    if access != FeedAccess::Own {
+        return Ok(Reply::new(format!(
+            "Only the room that added feed {id} (or an operator admin) can change its sharing."
+        )));
+    }
+    if feed.shared == shared {
+        return Ok(Reply::new(if shared {
+            format!("Feed {id} is shared already: other rooms can `feed follow {id}`.")
+        } else {
+            format!("Feed {id} is not shared.")
+        }));
+    }
+    if shared {
+        feed.shared = true;
+        app.store.put_feed(&feed)?;
+        return Ok(Reply::new(format!(
+            "Feed {id} is shared: other rooms can now `feed follow {id}`; only this room can change or remove it."
+        )));
+    }
+    let others = other_followers(app, &feed)?;
+    let notices = tell_rooms(
+        app,
+        &feed,
+        &others,
+        &format!(
+            "Feed {id} ({}), which this room followed, is no longer shared by the room that added it; its posts stop here.",
+            feed.name
+        ),
+    );
+    for room in &others {
+        app.store.remove_follow(room, &feed.id)?;
+    }
+    feed.shared = false;
+    app.store.put_feed(&feed)?;
+    app.store.enqueue(&notices)?;
+    Ok(Reply::new(format!(
+        "Feed {id} is no longer shared; {} other room{} that followed it stop{} getting its posts.",
+        others.len(),
+        plural(others.len()),
+        if others.len() == 1 { "s" } else { "" }
+    )))
 }

@@ -1,10 +1,11 @@
 //! Chat commands, shared by the console and Matrix rooms: [`Command::parse`] turns a
 //! line into a command (quoted arguments allowed), and [`apply`] carries it out
 //! against the store and answers with a [`Reply`]. No Matrix types here; the room
-//! layer says who may change things through [`CommandContext`]. The parser is in
-//! [`parse`]; the handlers are grouped by family: [`watchlists`] (lists and their
-//! names), [`feeds`], [`rooms`] (subscriptions and the room's settings) and
-//! [`queries`] (status, test, search).
+//! layer says who may change things through [`CommandContext`]. Every command acts
+//! within its room: what a room may see and change is [`crate::access`]'s to say.
+//! The parser is in [`parse`]; the handlers are grouped by family: [`watchlists`]
+//! (lists and their names), [`feeds`] (the room's feeds and follows), [`rooms`]
+//! (subscriptions and the room's settings) and [`queries`] (status, test, search).
 
 use std::sync::Arc;
 
@@ -41,26 +42,30 @@ pub fn apply(app: &Arc<App>, ctx: &CommandContext, command: &Command) -> Reply {
             topic.as_deref(),
         ))),
         Command::Watchlists => watchlists::watchlists(app, ctx),
-        Command::WatchShow { list } => watchlists::watch_show(app, list),
+        Command::WatchShow { list } => watchlists::watch_show(app, ctx, list),
         Command::WatchAdd {
             list,
             name,
             kind,
             aliases,
-        } => watchlists::watch_add(app, list, name, *kind, aliases),
-        Command::WatchRemove { list, name } => watchlists::watch_remove(app, list, name),
+        } => watchlists::watch_add(app, ctx, list, name, *kind, aliases),
+        Command::WatchRemove { list, name } => watchlists::watch_remove(app, ctx, list, name),
         Command::WatchThreshold { list, threshold } => {
-            watchlists::watch_threshold(app, list, *threshold)
+            watchlists::watch_threshold(app, ctx, list, *threshold)
         }
+        Command::WatchShare { list, shared } => watchlists::watch_share(app, ctx, list, *shared),
         Command::Subscribe { list } => rooms::subscribe(app, ctx, list),
         Command::Unsubscribe { list } => rooms::unsubscribe(app, ctx, list),
         Command::Subscriptions => rooms::subscriptions(app, ctx),
-        Command::Feeds => feeds::feeds(app),
+        Command::Feeds { all } => feeds::feeds(app, ctx, *all),
         Command::FeedAdd { url, kind } => feeds::feed_add(app, ctx, url, *kind),
-        Command::FeedRemove { id } => feeds::feed_remove(app, id),
-        Command::Status => queries::status(app, ctx),
+        Command::FeedRemove { id } => feeds::feed_remove(app, ctx, id),
+        Command::FeedFollow { id, rule } => feeds::feed_follow(app, ctx, id, rule),
+        Command::FeedUnfollow { id } => feeds::feed_unfollow(app, ctx, id),
+        Command::FeedShare { id, shared } => feeds::feed_share(app, ctx, id, *shared),
+        Command::Status { all } => queries::status(app, ctx, *all),
         Command::Test { text } => queries::test(app, ctx, text),
-        Command::Search { words } => queries::search(app, words),
+        Command::Search { words } => queries::search(app, ctx, words),
         Command::Stories { on } => rooms::stories(app, ctx, *on),
         Command::Digest { change } => rooms::digest(app, ctx, *change),
     };

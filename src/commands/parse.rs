@@ -4,7 +4,7 @@
 
 use chrono::{NaiveTime, Timelike};
 
-use crate::config::FeedKind;
+use crate::config::{FeedKind, FollowRule, parse_follow_rule};
 use crate::screening::EntryKind;
 
 /// A parsed command.
@@ -57,10 +57,39 @@ pub enum Command {
         /// The list.
         list: String,
     },
+    /// `watch share <list>` / `watch unshare <list>`
+    WatchShare {
+        /// The list.
+        list: String,
+        /// Share (true) or stop sharing.
+        shared: bool,
+    },
     /// `subscriptions`
     Subscriptions,
-    /// `feeds`
-    Feeds,
+    /// `feeds` or `feeds all`
+    Feeds {
+        /// Every feed of the bot (operator admins).
+        all: bool,
+    },
+    /// `feed follow <id> [matches|all] [action…] [authority…]`
+    FeedFollow {
+        /// The feed id.
+        id: String,
+        /// How.
+        rule: FollowRule,
+    },
+    /// `feed unfollow <id>`
+    FeedUnfollow {
+        /// The feed id.
+        id: String,
+    },
+    /// `feed share <id>` / `feed unshare <id>`
+    FeedShare {
+        /// The feed id.
+        id: String,
+        /// Share (true) or stop sharing.
+        shared: bool,
+    },
     /// `feed add <url> [government|news]`
     FeedAdd {
         /// The URL.
@@ -73,8 +102,11 @@ pub enum Command {
         /// The feed id.
         id: String,
     },
-    /// `status`
-    Status,
+    /// `status` or `status all`
+    Status {
+        /// The whole bot (operator admins).
+        all: bool,
+    },
     /// `test <text>`
     Test {
         /// The text to screen, as typed.
@@ -197,8 +229,12 @@ impl Command {
                 | Command::WatchThreshold { .. }
                 | Command::Subscribe { .. }
                 | Command::Unsubscribe { .. }
+                | Command::WatchShare { .. }
                 | Command::FeedAdd { .. }
                 | Command::FeedRemove { .. }
+                | Command::FeedFollow { .. }
+                | Command::FeedUnfollow { .. }
+                | Command::FeedShare { .. }
                 | Command::Stories { on: Some(_) }
                 | Command::Digest {
                     change: DigestChange::Off | DigestChange::Daily { .. }
@@ -252,7 +288,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "watchlists",
         aliases: &["lists"],
         usage: "watchlists",
-        summary: "all watchlists, their sizes, and which this room gets",
+        summary: "the watchlists this room can use, their sizes, and which it gets",
         example: "watchlists",
         parse: |rest, spec| no_args(rest, Command::Watchlists, spec),
     },
@@ -262,13 +298,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "watch show <list>",
         summary: "the names on a list",
         example: "watch show vessels",
-        parse: |rest, spec| one_list(rest, |list| Command::WatchShow { list }, spec),
+        parse: |rest, spec| one_word(rest, |list| Command::WatchShow { list }, spec),
     },
     CommandSpec {
         name: "watch add",
         aliases: &[],
         usage: "watch add <list> <name> [kind] [aliases...]",
-        summary: "watch a name (kind: person, organization, vessel, any); makes the list if new",
+        summary: "watch a name (kind: person, organization, vessel, any); a new list belongs to this room",
         example: "watch add vessels \"Lady R\" vessel \"Lady Rose\"",
         parse: |rest, _| parse_watch_add(&split_words(rest)?),
     },
@@ -314,12 +350,43 @@ pub const COMMANDS: &[CommandSpec] = &[
         },
     },
     CommandSpec {
+        name: "watch share",
+        aliases: &[],
+        usage: "watch share <list>",
+        summary: "let other rooms subscribe to this room's list (read-only)",
+        example: "watch share vessels",
+        parse: |rest, spec| {
+            one_word(
+                rest,
+                |list| Command::WatchShare { list, shared: true },
+                spec,
+            )
+        },
+    },
+    CommandSpec {
+        name: "watch unshare",
+        aliases: &[],
+        usage: "watch unshare <list>",
+        summary: "stop sharing this room's list; other rooms' subscriptions end",
+        example: "watch unshare vessels",
+        parse: |rest, spec| {
+            one_word(
+                rest,
+                |list| Command::WatchShare {
+                    list,
+                    shared: false,
+                },
+                spec,
+            )
+        },
+    },
+    CommandSpec {
         name: "subscribe",
         aliases: &[],
         usage: "subscribe <list>",
         summary: "get posts in this room when a name on the list appears",
         example: "subscribe vessels",
-        parse: |rest, spec| one_list(rest, |list| Command::Subscribe { list }, spec),
+        parse: |rest, spec| one_word(rest, |list| Command::Subscribe { list }, spec),
     },
     CommandSpec {
         name: "unsubscribe",
@@ -327,7 +394,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         usage: "unsubscribe <list>",
         summary: "stop this room's posts about the list",
         example: "unsubscribe vessels",
-        parse: |rest, spec| one_list(rest, |list| Command::Unsubscribe { list }, spec),
+        parse: |rest, spec| one_word(rest, |list| Command::Unsubscribe { list }, spec),
     },
     CommandSpec {
         name: "subscriptions",
@@ -340,16 +407,65 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "feeds",
         aliases: &[],
-        usage: "feeds",
-        summary: "the feeds and their health",
+        usage: "feeds [all]",
+        summary: "the feeds this room follows or added, with their health (`all`: every feed, operator admins)",
         example: "feeds",
-        parse: |rest, spec| no_args(rest, Command::Feeds, spec),
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
+            [] => Ok(Command::Feeds { all: false }),
+            [w] if w.eq_ignore_ascii_case("all") => Ok(Command::Feeds { all: true }),
+            _ => Err(spec.usage_error()),
+        },
+    },
+    CommandSpec {
+        name: "feed follow",
+        aliases: &[],
+        usage: "feed follow <id> [matches|all] [action…] [authority…]",
+        summary: "get a feed's posts here: matches (items naming a watched name, the default) or all (every announcement), narrowed to actions (designation, delisting, amendment, general_license, enforcement, export_control) and authorities (US, EU, GB, UN, …)",
+        example: "feed follow ofac all designation delisting",
+        parse: |rest, spec| {
+            let words = split_words(rest)?;
+            let Some((id, rule_words)) = words.split_first() else {
+                return Err(spec.usage_error());
+            };
+            let rule_words: Vec<&str> = rule_words.iter().map(String::as_str).collect();
+            match parse_follow_rule(&rule_words) {
+                Ok(rule) => Ok(Command::FeedFollow {
+                    id: id.clone(),
+                    rule,
+                }),
+                Err(message) => Err(CommandError(format!("{message}. Usage: {}", spec.usage))),
+            }
+        },
+    },
+    CommandSpec {
+        name: "feed unfollow",
+        aliases: &[],
+        usage: "feed unfollow <id>",
+        summary: "stop this room's posts from a feed (the feed itself stays)",
+        example: "feed unfollow un-press",
+        parse: |rest, spec| one_word(rest, |id| Command::FeedUnfollow { id }, spec),
+    },
+    CommandSpec {
+        name: "feed share",
+        aliases: &[],
+        usage: "feed share <id>",
+        summary: "let other rooms follow a feed this room added",
+        example: "feed share example-org",
+        parse: |rest, spec| one_word(rest, |id| Command::FeedShare { id, shared: true }, spec),
+    },
+    CommandSpec {
+        name: "feed unshare",
+        aliases: &[],
+        usage: "feed unshare <id>",
+        summary: "stop sharing a feed this room added; other rooms stop getting it",
+        example: "feed unshare example-org",
+        parse: |rest, spec| one_word(rest, |id| Command::FeedShare { id, shared: false }, spec),
     },
     CommandSpec {
         name: "feed add",
         aliases: &[],
         usage: "feed add <url> [government|news]",
-        summary: "poll a new feed (news: only items about sanctions count)",
+        summary: "poll a new feed for this room (news: only items about sanctions count)",
         example: "feed add https://example.org/sanctions.xml government",
         parse: |rest, spec| match split_words(rest)?.as_slice() {
             [url] => Ok(Command::FeedAdd {
@@ -372,20 +488,21 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "feed remove",
         aliases: &["feed rm", "feed delete"],
         usage: "feed remove <id>",
-        summary: "stop polling a feed added by command",
+        summary: "stop polling a feed this room added",
         example: "feed remove example-org",
-        parse: |rest, spec| match split_words(rest)?.as_slice() {
-            [id] => Ok(Command::FeedRemove { id: id.clone() }),
-            _ => Err(spec.usage_error()),
-        },
+        parse: |rest, spec| one_word(rest, |id| Command::FeedRemove { id }, spec),
     },
     CommandSpec {
         name: "status",
         aliases: &[],
-        usage: "status",
-        summary: "what the bot is doing",
+        usage: "status [all]",
+        summary: "this room's feeds, lists and posts (`all`: the whole bot, operator admins)",
         example: "status",
-        parse: |rest, spec| no_args(rest, Command::Status, spec),
+        parse: |rest, spec| match split_words(rest)?.as_slice() {
+            [] => Ok(Command::Status { all: false }),
+            [w] if w.eq_ignore_ascii_case("all") => Ok(Command::Status { all: true }),
+            _ => Err(spec.usage_error()),
+        },
     },
     CommandSpec {
         name: "test",
@@ -406,7 +523,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "search",
         aliases: &["find"],
         usage: "search <words>",
-        summary: "the latest items from any feed containing the words",
+        summary: "the latest items from this room's feeds containing the words",
         example: "search \"Lady R\"",
         parse: |rest, _| {
             let words = split_words(rest)?;
@@ -534,7 +651,7 @@ fn no_args(rest: &str, command: Command, spec: &CommandSpec) -> Result<Command, 
     }
 }
 
-fn one_list(
+fn one_word(
     rest: &str,
     make: fn(String) -> Command,
     spec: &CommandSpec,

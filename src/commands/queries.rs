@@ -1,15 +1,19 @@
-//! Questions about the bot and its items: `status`, `test` and `search`, and the
-//! small formatting helpers the other families share.
+//! Questions about the bot and its items, answered within the room: `status` (the
+//! room's feeds, lists and posts; `status all` for operator admins), `test` (against
+//! the room's lists) and `search` (items of the feeds the room follows or added), and
+//! the small formatting helpers the other families share.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
 use super::reply::{CommandContext, CommandResult, Reply, plural};
+use crate::access::{self, ListAccess};
 use crate::app::App;
 use crate::config::format_duration;
 use crate::feeds::text::one_line;
 use crate::health::health_word;
+use crate::store::{FeedRecord, ListRecord, StoreError};
 use crate::summary::post::shown_link;
 
 /// "3m ago" / "in 5m" relative to now.
@@ -30,19 +34,62 @@ pub(super) fn relative(at: DateTime<Utc>) -> String {
     }
 }
 
-pub(super) fn status(app: &App, ctx: &CommandContext) -> CommandResult {
-    let feeds = app.feeds()?;
+/// Feeds in good health and failing among `feeds`.
+fn health_counts(app: &App, feeds: &[FeedRecord]) -> Result<(usize, usize), StoreError> {
     let mut healthy = 0;
     let mut failing = 0;
-    for f in &feeds {
+    for f in feeds {
         match health_word(&app.store.feed_state(&f.id)?) {
             "ok" => healthy += 1,
             "waiting" => {}
             _ => failing += 1,
         }
     }
-    let counts = app.store.counts();
+    Ok((healthy, failing))
+}
+
+pub(super) fn status(app: &App, ctx: &CommandContext, all: bool) -> CommandResult {
+    if all && !ctx.operator {
+        return Ok(Reply::new(
+            "Refused: `status all` is for operator admins. `status` shows this room's.",
+        ));
+    }
     let subs = app.store.room_subscriptions(&ctx.room_id)?.len();
+    if !all {
+        let feeds: Vec<FeedRecord> = access::room_feeds(app, ctx.asker())?
+            .into_iter()
+            .filter(|(_, rule)| rule.is_some())
+            .map(|(f, _)| f)
+            .collect();
+        let (healthy, failing) = health_counts(app, &feeds)?;
+        let lists: Vec<ListRecord> = app
+            .store
+            .lists()?
+            .into_iter()
+            .filter(|l| access::list_access(app, ctx.asker(), l) != ListAccess::Hidden)
+            .collect();
+        let names: usize = lists.iter().map(|l| app.store.entry_count(&l.name)).sum();
+        let (waiting, undeliverable) = app.store.room_outbox_counts(&ctx.room_id)?;
+        return Ok(Reply::new(format!(
+            "sanctions-watch {} — up since {} ({})\nthis room follows {} feed{} ({} ok, {} failing) · can use {} watchlist{} with {} names · subscribes to {}\nposts for this room: {} waiting, {} undeliverable",
+            env!("CARGO_PKG_VERSION"),
+            app.started.format("%Y-%m-%d %H:%M UTC"),
+            relative(app.started),
+            feeds.len(),
+            plural(feeds.len()),
+            healthy,
+            failing,
+            lists.len(),
+            plural(lists.len()),
+            names,
+            subs,
+            waiting,
+            undeliverable,
+        )));
+    }
+    let feeds = app.feeds()?;
+    let (healthy, failing) = health_counts(app, &feeds)?;
+    let counts = app.store.counts();
     Ok(Reply::new(format!(
         "sanctions-watch {} — up since {} ({})\nfeeds: {} ({} ok, {} failing) · items seen: {}\nwatchlists: {} with {} names · this room subscribes to {}\noutbox: {} waiting, {} undeliverable",
         env!("CARGO_PKG_VERSION"),
@@ -61,12 +108,12 @@ pub(super) fn status(app: &App, ctx: &CommandContext) -> CommandResult {
 }
 
 pub(super) fn test(app: &App, ctx: &CommandContext, text: &str) -> CommandResult {
-    let lists: Vec<String> = app
-        .store
-        .room_subscriptions(&ctx.room_id)?
-        .into_iter()
-        .map(|s| s.list)
-        .collect();
+    let mut lists: Vec<String> = Vec::new();
+    for sub in app.store.room_subscriptions(&ctx.room_id)? {
+        if access::visible_list(app, ctx.asker(), &sub.list)?.is_some() {
+            lists.push(sub.list);
+        }
+    }
     if lists.is_empty() {
         return Ok(Reply::new(
             "This room subscribes to no watchlist, so there is nothing to test against. `subscribe <list>` first.",
@@ -98,7 +145,13 @@ pub(super) fn test(app: &App, ctx: &CommandContext, text: &str) -> CommandResult
 /// Results shown by `search`.
 const SEARCH_RESULTS: usize = 10;
 
-pub(super) fn search(app: &App, words: &[String]) -> CommandResult {
+pub(super) fn search(app: &App, ctx: &CommandContext, words: &[String]) -> CommandResult {
+    let most = app.config.limits.search_words;
+    if words.len() > most {
+        return Ok(Reply::new(format!(
+            "A search takes at most {most} words ([limits] search_words); quote a phrase to make it one: search \"Lady R\""
+        )));
+    }
     let wanted: Vec<String> = words
         .iter()
         .map(|w| {
@@ -115,7 +168,13 @@ pub(super) fn search(app: &App, words: &[String]) -> CommandResult {
             "Search for at least one word with a letter or digit.",
         ));
     }
-    let (found, scanned) = app.store.search_recent(&wanted, SEARCH_RESULTS)?;
+    let feeds: std::collections::HashSet<String> = access::room_feeds(app, ctx.asker())?
+        .into_iter()
+        .map(|(f, _)| f.id)
+        .collect();
+    let (found, scanned) = app.store.search_recent(&wanted, SEARCH_RESULTS, |item| {
+        feeds.contains(&item.feed_id)
+    })?;
     if found.is_empty() {
         return Ok(Reply::new(format!(
             "No item among the {scanned} most recent contains {}.",

@@ -15,6 +15,19 @@ pub struct CommandContext {
     pub may_change: bool,
     /// Said when a change is refused, e.g. "needs power level 50".
     pub refusal: String,
+    /// True for an operator admin (`[matrix] admins`, and the console): may change
+    /// operator lists and feeds, and every room's.
+    pub operator: bool,
+}
+
+impl CommandContext {
+    /// The asker, for [`crate::access`].
+    pub fn asker(&self) -> crate::access::Asker<'_> {
+        crate::access::Asker {
+            room: &self.room_id,
+            operator: self.operator,
+        }
+    }
 }
 
 /// A command's answer.

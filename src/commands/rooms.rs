@@ -11,12 +11,12 @@ use super::watchlists::no_such_list;
 use crate::app::App;
 
 pub(super) fn subscribe(app: &App, ctx: &CommandContext, list: &str) -> CommandResult {
-    if !app.store.list_exists(list)? {
+    if crate::access::visible_list(app, ctx.asker(), list)?.is_none() {
         return Ok(no_such_list(list));
     }
     if app.store.subscribe(&ctx.room_id, list)? {
         Ok(Reply::new(format!(
-            "Subscribed: this room will get posts when a name on {list} appears in new items."
+            "Subscribed: this room will get posts when a name on {list} appears in new items of the feeds it follows (`feeds`)."
         )))
     } else {
         Ok(Reply::new(format!(

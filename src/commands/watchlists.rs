@@ -1,17 +1,58 @@
-//! Watchlist commands: `watchlists`, `watch show`, `watch add`, `watch remove` and
-//! `watch threshold`.
+//! Watchlist commands, each acting within its room: `watchlists` (the lists the
+//! room can use), `watch show`, `watch add` (a new list belongs to the room),
+//! `watch remove`, `watch threshold` and `watch share` / `watch unshare`. A list the
+//! room may not see answers as a list that does not exist ([`crate::access`]).
 
 use std::fmt::Write as _;
 
 use super::reply::{CommandContext, CommandResult, Reply, plural};
+use crate::access::{self, ListAccess};
 use crate::app::App;
 use crate::screening::{EntryKind, WatchEntry, entry_id_for, validate_list_name};
+use crate::store::{ListRecord, StoreError};
+
+/// Why this room may not change `list` (which it can see), or `None` if it may.
+fn change_refusal(list: &ListRecord, access: ListAccess) -> Option<Reply> {
+    if access == ListAccess::Change {
+        return None;
+    }
+    Some(Reply::new(match &list.owner {
+        None => format!(
+            "Watchlist {} is an operator list: only operator admins change it. You can subscribe to it, or make your own with `watch add <new list> <name>`.",
+            list.name
+        ),
+        Some(_) => format!(
+            "Watchlist {} belongs to another room, which shares it read-only: only that room changes it.",
+            list.name
+        ),
+    }))
+}
+
+/// The list named `name` if this room may change it; otherwise the reply to give.
+fn changeable(
+    app: &App,
+    ctx: &CommandContext,
+    name: &str,
+) -> Result<Result<ListRecord, Reply>, StoreError> {
+    Ok(match access::visible_list(app, ctx.asker(), name)? {
+        None => Err(no_such_list(name)),
+        Some((list, access)) => match change_refusal(&list, access) {
+            Some(refusal) => Err(refusal),
+            None => Ok(list),
+        },
+    })
+}
 
 pub(super) fn watchlists(app: &App, ctx: &CommandContext) -> CommandResult {
-    let lists = app.store.lists()?;
+    let lists: Vec<ListRecord> = app
+        .store
+        .lists()?
+        .into_iter()
+        .filter(|l| access::list_access(app, ctx.asker(), l) != ListAccess::Hidden)
+        .collect();
     if lists.is_empty() {
         return Ok(Reply::new(
-            "No watchlists yet. Create one with: watch add <list> <name> [kind]",
+            "No watchlists for this room yet. Create one with: watch add <list> <name> [kind]",
         ));
     }
     let subscribed: Vec<String> = app
@@ -20,21 +61,34 @@ pub(super) fn watchlists(app: &App, ctx: &CommandContext) -> CommandResult {
         .into_iter()
         .map(|s| s.list)
         .collect();
-    let mut out = String::from("Watchlists:");
+    let mut out = String::from("Watchlists this room can use:");
     for list in lists {
         let n = app.store.entry_count(&list.name);
+        let shared = if list.shared { ", shared" } else { "" };
+        let whose = match &list.owner {
+            None => "operator list".to_string(),
+            Some(owner) if *owner == ctx.room_id => format!("this room's{shared}"),
+            Some(owner) if ctx.operator => format!("made in {owner}{shared}"),
+            Some(_) => "shared by another room, read-only".into(),
+        };
         let mark = if subscribed.contains(&list.name) {
-            " (this room is subscribed)"
+            " · this room is subscribed"
         } else {
             ""
         };
-        write!(out, "\n• {} — {n} name{}{mark}", list.name, plural(n)).ok();
+        write!(
+            out,
+            "\n• {} — {n} name{} ({whose}){mark}",
+            list.name,
+            plural(n)
+        )
+        .ok();
     }
     Ok(Reply::new(out))
 }
 
-pub(super) fn watch_show(app: &App, list: &str) -> CommandResult {
-    if !app.store.list_exists(list)? {
+pub(super) fn watch_show(app: &App, ctx: &CommandContext, list: &str) -> CommandResult {
+    if access::visible_list(app, ctx.asker(), list)?.is_none() {
         return Ok(no_such_list(list));
     }
     let entries = app.store.entries(list)?;
@@ -61,12 +115,13 @@ pub(super) fn watch_show(app: &App, list: &str) -> CommandResult {
 
 pub(super) fn no_such_list(list: &str) -> Reply {
     Reply::new(format!(
-        "There is no watchlist {list:?}. `watchlists` shows them all."
+        "There is no watchlist {list:?}. `watchlists` shows the ones this room can use."
     ))
 }
 
 pub(super) fn watch_add(
     app: &App,
+    ctx: &CommandContext,
     list: &str,
     name: &str,
     kind: EntryKind,
@@ -78,8 +133,41 @@ pub(super) fn watch_add(
     if entry_id_for(name).is_empty() {
         return Ok(Reply::new("A name needs at least one letter or digit."));
     }
+    let limits = &app.config.limits;
+    if aliases.len() > limits.aliases_per_name {
+        return Ok(Reply::new(format!(
+            "A name may have at most {} aliases ([limits] aliases_per_name); this one has {}. Nothing was added.",
+            limits.aliases_per_name,
+            aliases.len()
+        )));
+    }
     let entry = WatchEntry::new(name, kind, aliases.to_vec());
-    let created_list = app.store.create_list(list)?;
+    let exists = match app.store.list(list)? {
+        None => false,
+        Some(record) => match access::list_access(app, ctx.asker(), &record) {
+            ListAccess::Hidden => {
+                return Ok(Reply::new(format!(
+                    "The name {list:?} is taken by another room's list; choose another name for yours."
+                )));
+            }
+            access => {
+                if let Some(refusal) = change_refusal(&record, access) {
+                    return Ok(refusal);
+                }
+                true
+            }
+        },
+    };
+    if exists && !ctx.operator {
+        let on_list = app.store.entry_count(list);
+        let already = app.store.entries(list)?.iter().any(|e| e.id == entry.id);
+        if !already && on_list >= limits.names_per_list {
+            return Ok(Reply::new(format!(
+                "Watchlist {list} holds {on_list} names, the most a list takes by command ([limits] names_per_list); the operator can import larger lists. Nothing was added."
+            )));
+        }
+    }
+    let created_list = !exists && app.store.create_owned_list(list, Some(&ctx.room_id))?;
     let new = app.store.put_entry(list, &entry)?;
     app.screeners.invalidate(list);
     let mut text = if new {
@@ -94,16 +182,21 @@ pub(super) fn watch_add(
     if created_list {
         write!(
             text,
-            " (New watchlist {list}: `subscribe {list}` to get its posts here.)"
+            " (New watchlist {list}, this room's own: `subscribe {list}` to get its posts here; other rooms cannot see it unless you `watch share {list}`.)"
         )
         .ok();
     }
     Ok(Reply::new(text))
 }
 
-pub(super) fn watch_remove(app: &App, list: &str, name: &str) -> CommandResult {
-    if !app.store.list_exists(list)? {
-        return Ok(no_such_list(list));
+pub(super) fn watch_remove(
+    app: &App,
+    ctx: &CommandContext,
+    list: &str,
+    name: &str,
+) -> CommandResult {
+    if let Err(reply) = changeable(app, ctx, list)? {
+        return Ok(reply);
     }
     let wanted = entry_id_for(name);
     let entries = app.store.entries(list)?;
@@ -128,9 +221,14 @@ pub(super) fn watch_remove(app: &App, list: &str, name: &str) -> CommandResult {
     )))
 }
 
-pub(super) fn watch_threshold(app: &App, list: &str, threshold: Option<f32>) -> CommandResult {
-    if !app.store.list_exists(list)? {
-        return Ok(no_such_list(list));
+pub(super) fn watch_threshold(
+    app: &App,
+    ctx: &CommandContext,
+    list: &str,
+    threshold: Option<f32>,
+) -> CommandResult {
+    if let Err(reply) = changeable(app, ctx, list)? {
+        return Ok(reply);
     }
     app.store.set_list_threshold(list, threshold)?;
     app.screeners.invalidate(list);
@@ -141,4 +239,47 @@ pub(super) fn watch_threshold(app: &App, list: &str, threshold: Option<f32>) -> 
             crate::screening::DEFAULT_THRESHOLD
         ),
     }))
+}
+
+pub(super) fn watch_share(
+    app: &App,
+    ctx: &CommandContext,
+    list: &str,
+    shared: bool,
+) -> CommandResult {
+    let mut record = match changeable(app, ctx, list)? {
+        Ok(record) => record,
+        Err(reply) => return Ok(reply),
+    };
+    let Some(owner) = record.owner.clone() else {
+        return Ok(Reply::new(format!(
+            "Watchlist {list} is an operator list: rooms may subscribe to it already."
+        )));
+    };
+    if record.shared == shared {
+        return Ok(Reply::new(if shared {
+            format!("Watchlist {list} is shared already.")
+        } else {
+            format!("Watchlist {list} is not shared.")
+        }));
+    }
+    record.shared = shared;
+    app.store.put_list(&record)?;
+    if shared {
+        return Ok(Reply::new(format!(
+            "Watchlist {list} is shared read-only: other rooms can now `subscribe {list}`; only this room changes it."
+        )));
+    }
+    let mut ended = 0;
+    for sub in app.store.all_subscriptions()? {
+        if sub.list == list && sub.room_id != owner {
+            app.store.unsubscribe(&sub.room_id, list)?;
+            ended += 1;
+        }
+    }
+    Ok(Reply::new(format!(
+        "Watchlist {list} is no longer shared; {ended} other room{} stop{} getting its posts.",
+        plural(ended),
+        if ended == 1 { "s" } else { "" }
+    )))
 }

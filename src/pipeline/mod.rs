@@ -1,5 +1,7 @@
-//! One feed's fresh items through dedupe, baseline, classification, screening, story
-//! placement ([`stories`]) and post composition into the outbox. The items it marks seen, the posts it enqueues and the
+//! One feed's fresh items through dedupe, baseline, classification, screening
+//! against the lists of the rooms that follow the feed, story placement ([`stories`]),
+//! each follower's rule (matches or all, narrowed by action and authority), the
+//! flood guard ([`flood`]) and post composition into the outbox. The items it marks seen, the posts it enqueues and the
 //! feed's new state are written in one store transaction, so a crash can neither lose
 //! a post nor post twice. Synchronous: callers run it off the async runtime.
 
@@ -7,15 +9,19 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+use crate::access::{self, Asker, FollowBook, ListAccess};
 use crate::app::App;
+use crate::config::FollowMode;
 use crate::feeds::FeedItem;
 use crate::feeds::identity::assign_keys;
 use crate::store::{
     FeedRecord, FeedState, ItemBatch, OutboxEntry, RecentItem, RecentRecords, StoreError,
 };
 use crate::summary::{Field, Fingerprint, ItemHit, Recognition, classify};
+use flood::FloodGuard;
 use stories::{StoryDesk, recent_item, recognise_item};
 
+pub mod flood;
 pub mod stories;
 
 /// What one run of the pipeline did.
@@ -79,11 +85,28 @@ pub fn process_items(
         to_consider.drain(..to_consider.len().saturating_sub(feed.backfill));
     }
 
-    let mut rooms_by_list: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // The rooms that follow this feed, how, and the lists each may screen with.
+    let followers = FollowBook::read(app)?.followers(app, feed);
+    let list_records = app.store.lists()?;
+    let mut room_lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for sub in app.store.all_subscriptions()? {
-        rooms_by_list.entry(sub.list).or_default().push(sub.room_id);
+        let Some((room, _)) = followers.iter().find(|(room, _)| *room == sub.room_id) else {
+            continue;
+        };
+        let Some(list) = list_records.iter().find(|l| l.name == sub.list) else {
+            continue;
+        };
+        let asker = Asker {
+            room,
+            operator: false,
+        };
+        if access::list_access(app, asker, list) != ListAccess::Hidden {
+            room_lists.entry(room).or_default().push(sub.list);
+        }
     }
-    let lists: Vec<String> = rooms_by_list.keys().cloned().collect();
+    let mut lists: Vec<String> = room_lists.values().flatten().cloned().collect();
+    lists.sort();
+    lists.dedup();
 
     let recent: Vec<RecentItem> = fresh
         .iter()
@@ -120,19 +143,30 @@ pub fn process_items(
     let mut cached_stories = app.stories.lock();
     let mut desk = StoryDesk::open(app, cached_stories.take())?;
     let mut posts = Vec::new();
+    let mut flood = FloodGuard::new(app.config.limits.posts_per_poll);
     for (key, item, hits, recognition, fp) in announcements {
         let story = desk.place(feed, key, item, fp)?;
-        if hits.is_empty() {
-            continue;
+        if !hits.is_empty() {
+            report.matched_items += 1;
         }
-        report.matched_items += 1;
-        let mut by_room: BTreeMap<&str, Vec<ItemHit>> = BTreeMap::new();
-        for h in &hits {
-            for room in rooms_by_list.get(&h.hit.list).into_iter().flatten() {
-                by_room.entry(room).or_default().push(h.clone());
+        for (room, rule) in &followers {
+            let lists = room_lists.get(room.as_str());
+            let room_hits: Vec<ItemHit> = hits
+                .iter()
+                .filter(|h| lists.is_some_and(|l| l.contains(&h.hit.list)))
+                .cloned()
+                .collect();
+            let wanted = match rule.mode {
+                FollowMode::All => true,
+                FollowMode::Matches => !room_hits.is_empty(),
+                FollowMode::Off => false,
+            };
+            if !wanted || !access::rule_admits(rule, &recognition) {
+                continue;
             }
-        }
-        for (room, room_hits) in by_room {
+            if !flood.admit(room, &item.title) {
+                continue;
+            }
             let Some(delivery) = desk.deliver(room, &story, feed, item, recognition, &room_hits)?
             else {
                 continue;
@@ -151,6 +185,7 @@ pub fn process_items(
             });
         }
     }
+    posts.extend(flood.summaries(feed));
     report.posts = posts.len();
     state.new_items += report.new_items as u64;
     let stories = desk.finish(&mut batch);

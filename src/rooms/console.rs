@@ -104,6 +104,7 @@ pub async fn run_console(app: Arc<App>, shutdown_tx: watch::Sender<bool>) {
         sender: "console".to_string(),
         may_change: true,
         refusal: String::new(),
+        operator: true,
     };
     let mut shutdown = shutdown_tx.subscribe();
     let mut lines = read_stdin_lines();

@@ -697,13 +697,15 @@ async fn authorise(
     is_change: bool,
 ) -> CommandContext {
     let threshold = matrix.command_power_level;
+    let operator = matrix.admins.iter().any(|a| a == sender.as_str());
     let mut ctx = CommandContext {
         room_id: room.room_id().to_string(),
         sender: sender.to_string(),
         may_change: false,
         refusal: String::new(),
+        operator,
     };
-    if !is_change || matrix.admins.iter().any(|a| a == sender.as_str()) {
+    if !is_change || operator {
         ctx.may_change = true;
         return ctx;
     }
@@ -711,7 +713,7 @@ async fn authorise(
         Ok(level) if power_at_least(&level, threshold) => ctx.may_change = true,
         Ok(level) => {
             ctx.refusal = format!(
-                "changing watchlists, feeds or subscriptions needs power level {threshold} in this room (yours is {}) or being a bot admin.",
+                "changing this room's watchlists, feeds or subscriptions needs power level {threshold} in this room (yours is {}) or being an operator admin.",
                 power_display(&level)
             );
         }

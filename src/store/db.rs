@@ -18,7 +18,7 @@ use sled::transaction::TransactionError;
 ///   records stay readable as they are: opening a schema-1 store only records the
 ///   new version, and an older build then refuses the store instead of misreading
 ///   it.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Separates the parts of composite keys (`room \0 list`).
 pub(super) const SEP: u8 = 0;
@@ -77,6 +77,7 @@ pub struct Store {
     pub(super) lists: sled::Tree,
     pub(super) entries: sled::Tree,
     pub(super) subscriptions: sled::Tree,
+    pub(super) follows: sled::Tree,
     pub(super) outbox: sled::Tree,
     pub(super) dead_letters: sled::Tree,
     pub(super) story_trees: StoryTrees,
@@ -141,12 +142,14 @@ pub(super) fn tx_error(e: TransactionError<()>) -> StoreError {
 }
 
 impl Store {
-    pub(super) fn check_schema(&self) -> Result<(), StoreError> {
+    /// Checks the store's schema version and records the current one; returns the
+    /// version found before (`None` for a new store), so the caller can upgrade.
+    pub(super) fn check_schema(&self) -> Result<Option<u32>, StoreError> {
         match self.db.get("schema_version")? {
             None => {
                 self.db
                     .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
-                Ok(())
+                Ok(None)
             }
             Some(v) => {
                 let found: u32 = std::str::from_utf8(&v)
@@ -165,12 +168,17 @@ impl Store {
                         to = SCHEMA_VERSION,
                         "store format upgraded (earlier records are read as they are)"
                     );
-                    self.db
-                        .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
                 }
-                Ok(())
+                Ok(Some(found))
             }
         }
+    }
+
+    /// Records that the store is now in the current schema (after any upgrade).
+    pub(super) fn record_schema(&self) -> Result<(), StoreError> {
+        self.db
+            .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
+        Ok(())
     }
 
     /// Where the sled files are.

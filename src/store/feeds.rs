@@ -1,4 +1,5 @@
-//! Feeds: the record of each feed added by command (`feeds`, by id), and every
+//! Feeds: the record of each feed added by command (`feeds`, by id: its room owns
+//! it, and may share it with other rooms), and every
 //! feed's fetch state (`feed_state`: validators, baseline, health, identity mode,
 //! and whether it is gone or has moved). Forgetting a feed forgets its seen items
 //! too. A fetch saves its feed's state in the one commit ([`Store::commit_batch`]).
@@ -44,6 +45,9 @@ pub struct FeedRecord {
     pub backfill: usize,
     /// Who defined it.
     pub origin: FeedOrigin,
+    /// For a feed added by command: true when its room lets other rooms follow it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// What the bot knows about a feed's fetches: validators, baseline and health.
@@ -138,9 +142,11 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets a feed added by command, with its state and seen items.
+    /// Forgets a feed added by command, with its state, seen items and every room's
+    /// follow of it.
     pub fn remove_feed(&self, id: &str) -> Result<bool, StoreError> {
         let existed = self.feeds.remove(id.as_bytes())?.is_some();
+        self.remove_feed_follows(id)?;
         self.feed_state.remove(id.as_bytes())?;
         for key in self.seen.scan_prefix(prefix(id)).keys() {
             self.seen.remove(key?)?;

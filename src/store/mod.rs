@@ -22,6 +22,7 @@ pub mod backup;
 mod commit;
 pub mod db;
 mod feeds;
+mod follows;
 mod outbox;
 mod rooms;
 mod search;
@@ -31,6 +32,7 @@ mod watchlists;
 
 pub use commit::ItemBatch;
 pub use feeds::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState};
+pub use follows::{Follow, FollowMode};
 pub use outbox::{OutboxEntry, OutboxLink, new_txn_id};
 pub use rooms::{DigestLine, DigestSetting, RoomSettings, Subscription};
 pub use search::{RECENT_ITEMS_CAP, RecentItem, RecentRecords};
@@ -72,13 +74,24 @@ impl Store {
             lists: db.open_tree("watchlists")?,
             entries: db.open_tree("watch_entries")?,
             subscriptions: db.open_tree("subscriptions")?,
+            follows: db.open_tree("follows")?,
             outbox: db.open_tree("outbox")?,
             dead_letters: db.open_tree("outbox_dead")?,
             story_trees: open_story_trees(&db)?,
             db,
             path,
         };
-        store.check_schema()?;
+        if let Some(found) = store.check_schema()?
+            && found < 3
+        {
+            let follows = store.upgrade_to_room_follows()?;
+            tracing::info!(
+                from = found,
+                follows,
+                "store upgraded: rooms now follow feeds; each feed added by command is followed by the room that added it"
+            );
+        }
+        store.record_schema()?;
         Ok(store)
     }
 
@@ -101,7 +114,7 @@ impl Store {
                 .problems
                 .push(format!("{tree} {}: {message}", printable_key(key)));
         };
-        let decoders: [(&str, &sled::Tree, RecordCheck); 10] = [
+        let decoders: [(&str, &sled::Tree, RecordCheck); 11] = [
             ("feeds", &self.feeds, |v| decode_err::<FeedRecord>(v)),
             ("feed_state", &self.feed_state, |v| {
                 decode_err::<FeedState>(v)
@@ -114,6 +127,7 @@ impl Store {
             ("subscriptions", &self.subscriptions, |v| {
                 decode_err::<Subscription>(v)
             }),
+            ("follows", &self.follows, |v| decode_err::<Follow>(v)),
             ("outbox", &self.outbox, |v| decode_err::<OutboxEntry>(v)),
             ("outbox_dead", &self.dead_letters, |v| {
                 decode_err::<OutboxEntry>(v)

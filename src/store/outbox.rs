@@ -80,6 +80,33 @@ impl Store {
             .collect()
     }
 
+    /// Enqueues messages that belong to no item (notices to rooms), in one batch.
+    pub fn enqueue(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for entry in entries {
+            batch.insert(&self.db.generate_id()?.to_be_bytes(), encode(entry));
+        }
+        self.outbox.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Messages waiting for `room`, and messages given up on for it.
+    pub fn room_outbox_counts(&self, room: &str) -> Result<(usize, usize), StoreError> {
+        let mut counts = [0usize; 2];
+        for (slot, tree, name) in [
+            (0, &self.outbox, "outbox"),
+            (1, &self.dead_letters, "outbox_dead"),
+        ] {
+            for value in tree.iter().values() {
+                let entry: OutboxEntry = decode(name, &value?)?;
+                if entry.room_id == room {
+                    counts[slot] += 1;
+                }
+            }
+        }
+        Ok((counts[0], counts[1]))
+    }
+
     /// Saves an updated outbox entry (after a failed attempt).
     pub fn update_outbox(&self, id: u64, entry: &OutboxEntry) -> Result<(), StoreError> {
         self.outbox.insert(id.to_be_bytes(), encode(entry))?;

@@ -110,6 +110,7 @@ impl Store {
         &self,
         words: &[String],
         limit: usize,
+        wanted: impl Fn(&RecentItem) -> bool,
     ) -> Result<(Vec<RecentItem>, usize), StoreError> {
         let mut found = Vec::new();
         let mut scanned = 0;
@@ -123,6 +124,9 @@ impl Store {
             }
             for item in decode_recent(&value)?.into_iter().rev() {
                 scanned += 1;
+                if !wanted(&item) {
+                    continue;
+                }
                 let item_words: Vec<&str> = item.words.split(' ').collect();
                 if words.iter().all(|w| {
                     // Whole words; a phrase of several words must appear in order.
@@ -215,12 +219,14 @@ mod tests {
         );
 
         let (found, scanned) = store
-            .search_recent(&["lady".into(), "r".into()], 10)
+            .search_recent(&["lady".into(), "r".into()], 10, |_| true)
             .unwrap();
         let found: Vec<&str> = found.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(found, ["lady r second", "lady r first", "lady r old"]);
         assert_eq!(scanned, 4);
-        let (found, _) = store.search_recent(&["lady r".into()], 1).unwrap();
+        let (found, _) = store
+            .search_recent(&["lady r".into()], 1, |_| true)
+            .unwrap();
         assert_eq!(found[0].title, "lady r second");
     }
 
@@ -270,9 +276,13 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(store.recent_item_count(), RECENT_ITEMS_CAP);
-        let (found, _) = store.search_recent(&["fetch1".into()], 10).unwrap();
+        let (found, _) = store
+            .search_recent(&["fetch1".into()], 10, |_| true)
+            .unwrap();
         assert!(found.is_empty(), "the oldest fetches are gone");
-        let (found, _) = store.search_recent(&["fetch2".into()], 10).unwrap();
+        let (found, _) = store
+            .search_recent(&["fetch2".into()], 10, |_| true)
+            .unwrap();
         assert_eq!(found.len(), 10);
         drop(store);
         let store = crate::store::tests::reopen(dir.path());

@@ -19,6 +19,13 @@ pub struct ListRecord {
     /// Hits scoring below this are not reported (none: the engine's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f32>,
+    /// The room that made it by command, which owns it; `None` for an operator list
+    /// (from the config or `watchlist import`, or made before lists had owners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// True when the owner room lets other rooms subscribe (read-only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// What [`Store::put_entries`] did.
@@ -47,12 +54,20 @@ impl Store {
         Ok(self.lists.contains_key(name.as_bytes())?)
     }
 
-    /// Creates a list if missing; true if it was created.
+    /// Creates an operator list if missing; true if it was created.
     pub fn create_list(&self, name: &str) -> Result<bool, StoreError> {
+        self.create_owned_list(name, None)
+    }
+
+    /// Creates a list owned by `owner` (a room; `None`: the operator) if no list of
+    /// that name exists; true if it was created.
+    pub fn create_owned_list(&self, name: &str, owner: Option<&str>) -> Result<bool, StoreError> {
         let record = ListRecord {
             name: name.to_string(),
             created: Utc::now(),
             threshold: None,
+            owner: owner.map(str::to_string),
+            shared: false,
         };
         let previous = self.lists.compare_and_swap(
             name.as_bytes(),
@@ -76,6 +91,12 @@ impl Store {
         let mut record = self.list(name)?.expect("just created");
         record.threshold = threshold;
         self.lists.insert(name.as_bytes(), encode(&record))?;
+        Ok(())
+    }
+
+    /// Saves a list's record as it is (owner, sharing, threshold).
+    pub fn put_list(&self, record: &ListRecord) -> Result<(), StoreError> {
+        self.lists.insert(record.name.as_bytes(), encode(record))?;
         Ok(())
     }
 

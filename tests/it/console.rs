@@ -78,7 +78,7 @@ async fn console_takes_commands_on_stdin_and_prints_posts() {
     );
 
     console.send("status").await;
-    console.expect("outbox: 0 waiting").await;
+    console.expect("posts for this room: 0 waiting").await;
 
     // End of input stops the bot cleanly.
     console.stdin.take();
@@ -100,7 +100,7 @@ async fn console_takes_commands_on_stdin_and_prints_posts() {
     again.wait_feed_ok("gov").await;
     again.send("watchlists").await;
     again
-        .expect("• vessels — 1 name (this room is subscribed)")
+        .expect("• vessels — 1 name (this room's) · this room is subscribed")
         .await;
     again.send("quit").await;
     let status = tokio::time::timeout(Duration::from_secs(15), again.child.wait())

@@ -16,7 +16,8 @@ fn layer_of(top: &str) -> Option<u8> {
     Some(match top {
         "config" | "store" | "feeds" | "summary" | "story_file" | "health" | "metrics"
         | "process" => 0,
-        "app" | "poller" | "pipeline" | "delivery" | "digest" | "notices" | "commands" => 1,
+        "access" | "app" | "poller" | "pipeline" | "delivery" | "digest" | "notices"
+        | "commands" => 1,
         "rooms" | "endpoint" => 2,
         _ => return None,
     })

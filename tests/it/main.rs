@@ -20,3 +20,4 @@ mod recognition;
 mod screen_cli;
 mod stories;
 mod story_pipeline;
+mod tenancy;

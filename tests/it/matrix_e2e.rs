@@ -45,7 +45,11 @@ impl World {
             bot: bot.clone(),
             allowed_inviters: vec![admin.user_id().to_string()],
             feeds: feed_section("gov", &feeds.url("/feed.xml"), "government", "1s"),
-            extra: format!("\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n"),
+            // The bursts below (30 and 50 posts in one poll) test delivery, not the
+            // flood guard, so it lets them through.
+            extra: format!(
+                "\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\"\n[limits]\nposts_per_poll = 60\n"
+            ),
         }
         .write(&config);
         World {

@@ -106,7 +106,7 @@ async fn export_and_import_give_a_bot_that_does_not_repost() {
     restored.wait_feed_ok("gov").await;
     restored.send("watchlists").await;
     restored
-        .expect("• vessels — 2 names (this room is subscribed)")
+        .expect("• vessels — 2 names (operator list) · this room is subscribed")
         .await;
     server.set_feed(
         "/gov.xml",

@@ -27,6 +27,7 @@ pub fn console_context() -> CommandContext {
         sender: "tester".into(),
         may_change: true,
         refusal: String::new(),
+        operator: true,
     }
 }
 

@@ -1,0 +1,335 @@
+//! Rooms as tenants, through the command layer and the pipeline with a real feed
+//! server on loopback: a room owns what it makes, sees only what concerns it, and
+//! nothing typed in another room changes what it receives. (The same, end to end on
+//! Synapse with two users, is in `matrix_e2e.rs`.)
+
+use std::sync::Arc;
+
+use sanctions_watch::app::App;
+use sanctions_watch::commands::{CommandContext, handle_line};
+
+use crate::support::feed_server::FeedServer;
+use crate::support::{Item, VESSELS_WATCHLIST, feed_section, lady_r_item, open_app, poll, rss};
+
+/// A member of `room` at the command power level, not an operator admin.
+fn member(room: &str) -> CommandContext {
+    CommandContext {
+        room_id: room.into(),
+        sender: format!("@member-of-{}", room.trim_start_matches('!')),
+        may_change: true,
+        refusal: String::new(),
+        operator: false,
+    }
+}
+
+const ROOM_A: &str = "!alpha:example.org";
+const ROOM_B: &str = "!bravo:example.org";
+
+fn say(app: &Arc<App>, ctx: &CommandContext, line: &str) -> String {
+    handle_line(app, ctx, line).text
+}
+
+fn outbox_rooms(app: &App) -> Vec<String> {
+    app.store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e.room_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rooms_own_list_is_invisible_and_unchangeable_elsewhere_until_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), "");
+    let (a, b) = (member(ROOM_A), member(ROOM_B));
+    assert!(say(&app, &a, "watch add mine \"Lady R\" vessel").contains("this room's own"));
+    say(&app, &a, "subscribe mine");
+
+    let missing = say(&app, &b, "watch show nosuch");
+    assert_eq!(
+        say(&app, &b, "watch show mine"),
+        missing.replace("nosuch", "mine"),
+        "a hidden list answers as a missing one"
+    );
+    for line in [
+        "subscribe mine",
+        "watch remove mine \"Lady R\"",
+        "watch threshold mine 1",
+        "watch share mine",
+    ] {
+        assert!(
+            say(&app, &b, line).starts_with("There is no watchlist \"mine\""),
+            "{line}"
+        );
+    }
+    assert!(!say(&app, &b, "watchlists").contains("mine"));
+    assert!(say(&app, &b, "watch add mine Kim person").contains("taken by another room"));
+    assert_eq!(
+        app.store.entries("mine").unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    assert_eq!(app.store.list("mine").unwrap().unwrap().threshold, None);
+
+    // Shared read-only: the other room may subscribe, not edit.
+    say(&app, &a, "watch share mine");
+    assert!(say(&app, &b, "subscribe mine").starts_with("Subscribed"));
+    assert!(say(&app, &b, "watch remove mine \"Lady R\"").contains("read-only"));
+    assert!(say(&app, &b, "watchlists").contains("shared by another room, read-only"));
+    // Unshared: the other room's subscription ends.
+    assert!(say(&app, &a, "watch unshare mine").contains("1 other room stops"));
+    assert!(app.store.room_subscriptions(ROOM_B).unwrap().is_empty());
+    assert_eq!(app.store.room_subscriptions(ROOM_A).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn operator_lists_are_for_every_room_and_changed_only_by_operator_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "{VESSELS_WATCHLIST}\n[[watchlists]]\nname = \"desk-only\"\nrooms = [\"{ROOM_A}\"]\n[[watchlists.entries]]\nname = \"Kim\"\n"
+        ),
+    );
+    let b = member(ROOM_B);
+    assert!(say(&app, &b, "subscribe vessels").starts_with("Subscribed"));
+    for line in [
+        "watch remove vessels \"Lady R\"",
+        "watch threshold vessels 1",
+        "watch add vessels Angara vessel",
+    ] {
+        assert!(
+            say(&app, &b, line).contains("only operator admins change it"),
+            "{line}"
+        );
+    }
+    assert_eq!(app.store.entries("vessels").unwrap().len(), 2);
+    // A list restricted to rooms is missing for the others.
+    assert!(say(&app, &b, "subscribe desk-only").starts_with("There is no watchlist"));
+    assert!(say(&app, &member(ROOM_A), "subscribe desk-only").starts_with("Subscribed"));
+    // The console is the operator's terminal.
+    let console = crate::support::console_context();
+    assert!(say(&app, &console, "watch add vessels Angara vessel").starts_with("Watching"));
+}
+
+/// A config with a government feed `gov` served on loopback and a loopback address
+/// the operator allows, so rooms may add feeds on the same server.
+fn config_with_feed(server: &FeedServer, extra: &str) -> String {
+    format!(
+        "allow_private = [\"127.0.0.1\"]\n{}{VESSELS_WATCHLIST}{extra}",
+        feed_section("gov", &server.url("/gov.xml"), "government", "1m")
+    )
+}
+
+#[tokio::test]
+async fn a_feed_added_in_one_room_posts_nothing_in_another() {
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[]));
+    server.set_feed("/theirs.xml", rss(&[lady_r_item("old")]));
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &config_with_feed(&server, ""));
+    let (a, b) = (member(ROOM_A), member(ROOM_B));
+    say(&app, &a, "subscribe vessels");
+    say(&app, &b, "subscribe vessels");
+    let added = say(
+        &app,
+        &b,
+        &format!("feed add {} government", server.url("/theirs.xml")),
+    );
+    assert!(added.starts_with("Added feed 127-0-0-1"), "{added}");
+    let id = "127-0-0-1";
+    poll(&app, id).await; // the baseline
+    server.set_feed(
+        "/theirs.xml",
+        rss(&[lady_r_item("new"), lady_r_item("old")]),
+    );
+    poll(&app, id).await;
+    let rooms = outbox_rooms(&app);
+    assert_eq!(
+        rooms,
+        [ROOM_B],
+        "only the room that added the feed gets its post"
+    );
+
+    // Room A cannot see, unfollow or remove it.
+    assert!(!say(&app, &a, "feeds").contains(id));
+    for line in [
+        format!("feed remove {id}"),
+        format!("feed unfollow {id}"),
+        format!("feed follow {id} all"),
+        format!("feed share {id}"),
+    ] {
+        assert!(
+            say(&app, &a, &line).starts_with(&format!("There is no feed \"{id}\"")),
+            "{line}"
+        );
+    }
+    assert!(app.feed(id).unwrap().is_some());
+    // Search in room A does not find the other room's items; in room B it does.
+    assert!(say(&app, &a, "search Lady R").starts_with("No item"));
+    assert!(say(&app, &b, "search Lady R").contains("most recent item"));
+
+    // Shared, room A may follow it; removed, room A is told once.
+    say(&app, &b, &format!("feed share {id}"));
+    assert!(say(&app, &a, &format!("feed follow {id}")).starts_with("This room now follows"));
+    assert!(
+        say(&app, &b, &format!("feed remove {id}"))
+            .contains("1 other room that followed it has been told")
+    );
+    let notices: Vec<String> = app
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, e)| e.room_id == ROOM_A)
+        .map(|(_, e)| e.plain)
+        .collect();
+    assert_eq!(notices.len(), 1);
+    assert!(notices[0].contains("was removed by the room that added it"));
+}
+
+#[tokio::test]
+async fn a_room_following_in_all_mode_gets_each_designation_and_nothing_it_filtered_out() {
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[]));
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &config_with_feed(&server, ""));
+    let (a, b) = (member(ROOM_A), member(ROOM_B));
+    let reply = say(&app, &a, "feed follow gov all designation");
+    assert!(reply.contains("every announcement"), "{reply}");
+    assert!(reply.contains("only designation"), "{reply}");
+    say(&app, &b, "subscribe vessels"); // matches mode: only Lady R
+    poll(&app, "gov").await; // the baseline
+    server.set_feed(
+        "/gov.xml",
+        rss(&[
+            Item::new(
+                "d1",
+                "Treasury Sanctions Network Supplying Drones to Russia",
+                "Today, the Department of the Treasury's Office of Foreign Assets Control (OFAC) designated 12 individuals and 8 entities involved in procuring drone components for Russia.",
+            ),
+            Item::new(
+                "r1",
+                "Venezuela-related Designation Removal",
+                "The following individual has been removed from OFAC's SDN List: CARRENO ESCOBAR, Gustavo Enrique.",
+            ),
+            Item::new(
+                "d2",
+                "Treasury Designates Shipping Companies Moving Iranian Oil",
+                "OFAC today sanctioned six shipping companies and identified nine vessels as blocked property for transporting Iranian petroleum.",
+            ),
+        ]),
+    );
+    poll(&app, "gov").await;
+    let posts: Vec<(String, String)> = app
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| (e.room_id, e.plain))
+        .collect();
+    let to_a: Vec<&String> = posts
+        .iter()
+        .filter(|(r, _)| r == ROOM_A)
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(to_a.len(), 2, "two designations, no delisting: {to_a:#?}");
+    assert!(to_a.iter().all(|p| !p.contains("Designation Removal")));
+    assert!(
+        posts.iter().all(|(r, _)| r == ROOM_A),
+        "room B follows in matches mode and no item names Lady R"
+    );
+    let feeds = say(&app, &a, "feeds");
+    assert!(
+        feeds.contains("this room follows: all · designation"),
+        "{feeds}"
+    );
+    // Unfollowed, the operator feed stays but posts nothing more here.
+    assert!(say(&app, &a, "feed unfollow gov").contains("no longer gets posts"));
+    assert!(say(&app, &a, "feeds").starts_with("This room follows no feed"));
+    assert!(app.feed("gov").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_flood_gives_the_first_posts_and_one_post_saying_how_many_more() {
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[]));
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(
+        dir.path(),
+        &config_with_feed(&server, "\n[limits]\nposts_per_poll = 10\n"),
+    );
+    say(&app, &member(ROOM_A), "feed follow gov all");
+    poll(&app, "gov").await;
+    let guids: Vec<String> = (0..50).map(|i| format!("flood-{i}")).collect();
+    let titles: Vec<String> = (0..50)
+        .map(|i| format!("Treasury Sanctions Procurement Network {i}"))
+        .collect();
+    let items: Vec<Item> = (0..50)
+        .rev()
+        .map(|i| {
+            Item::new(
+                &guids[i],
+                &titles[i],
+                "OFAC designated individuals and entities today.",
+            )
+        })
+        .collect();
+    server.set_feed("/gov.xml", rss(&items));
+    poll(&app, "gov").await;
+    let posts: Vec<String> = app
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e.plain)
+        .collect();
+    assert_eq!(posts.len(), 11, "10 posts and one summary");
+    let summary = posts.last().unwrap();
+    assert!(
+        summary.starts_with("…and 40 more new items from gov in this poll"),
+        "{summary}"
+    );
+    assert!(summary.contains("search"));
+    // Nothing is lost from search.
+    let found = say(&app, &member(ROOM_A), "search procurement network 49");
+    assert!(found.contains("Procurement Network 49"), "{found}");
+}
+
+#[tokio::test]
+async fn limits_refuse_whole_commands() {
+    let server = FeedServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(
+        dir.path(),
+        &config_with_feed(
+            &server,
+            "\n[limits]\nfeeds_per_room = 1\nnames_per_list = 2\naliases_per_name = 2\nsearch_words = 3\n",
+        ),
+    );
+    let a = member(ROOM_A);
+    assert!(say(&app, &a, &format!("feed add {}", server.url("/one.xml"))).starts_with("Added"));
+    assert!(
+        say(&app, &a, &format!("feed add {}", server.url("/two.xml")))
+            .contains("[limits] feeds_per_room")
+    );
+    say(&app, &a, "watch add mine One");
+    say(&app, &a, "watch add mine Two");
+    assert!(say(&app, &a, "watch add mine Three").contains("names_per_list"));
+    assert!(say(&app, &a, "watch add mine Two any X Y Z").contains("aliases_per_name"));
+    assert_eq!(
+        app.store.entries("mine").unwrap().len(),
+        2,
+        "nothing half done"
+    );
+    assert!(say(&app, &a, "search a b c d").contains("at most 3 words"));
+    assert!(
+        say(
+            &app,
+            &a,
+            "feed add https://user:secret@example.org/feed.xml"
+        )
+        .contains("user name or password")
+    );
+}
