@@ -45,6 +45,47 @@ pub fn host_key(url: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The feeds added by command in other rooms with the same URL as `lead`: the poller
+/// fetches the URL once, as `lead` (the first of them, [`fetched_feeds`]), and each
+/// of these gets the items, with its own seen marks and baseline.
+pub fn url_sharers(app: &App, lead: &FeedRecord) -> Vec<FeedRecord> {
+    if lead.origin == FeedOrigin::Config {
+        return Vec::new();
+    }
+    match app.store.command_feeds() {
+        Ok(feeds) => feeds
+            .into_iter()
+            .filter(|f| f.url == lead.url && f.id != lead.id)
+            .collect(),
+        Err(e) => {
+            tracing::error!(feed = %lead.id, error = %e, "cannot list the feeds sharing a URL");
+            Vec::new()
+        }
+    }
+}
+
+/// The feeds the poller fetches: every operator feed, and of the feeds added by
+/// command, the first with each URL (the others share its fetch, [`url_sharers`]).
+pub fn fetched_feeds(feeds: Vec<FeedRecord>) -> Vec<FeedRecord> {
+    let mut seen_urls: HashSet<String> = HashSet::new();
+    feeds
+        .into_iter()
+        .filter(|f| f.origin == FeedOrigin::Config || seen_urls.insert(f.url.clone()))
+        .collect()
+}
+
+/// Gives a feed that shares `lead`'s fetch the health `lead` just got.
+fn mirror_health(from: &FeedState, to: &mut FeedState) {
+    to.last_attempt = from.last_attempt;
+    to.last_success = from.last_success;
+    to.last_error = from.last_error.clone();
+    to.last_error_at = from.last_error_at;
+    to.consecutive_failures = from.consecutive_failures;
+    to.failing_since = from.failing_since;
+    to.next_poll = from.next_poll;
+    to.disabled = from.disabled.clone();
+}
+
 /// The URL the operator wrote for a config feed (not any redirect override).
 fn configured_url(app: &App, feed: &FeedRecord) -> Option<url::Url> {
     if feed.origin != FeedOrigin::Config {
@@ -85,7 +126,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         state.disabled = None;
     }
     let now = Utc::now();
-    let mut notices = Vec::new();
+    let mut notice: Option<&str> = None;
     let mut host_retry_after = None;
     let next_in = match result {
         Ok(report) => {
@@ -101,7 +142,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
             state.failing_since = None;
             if state.failure_notice_sent {
                 state.failure_notice_sent = false;
-                notices = notices::recovered(app, feed, &state);
+                notice = Some("recovered");
             }
             Some(interval)
         }
@@ -121,7 +162,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
                     at: now,
                 });
                 if app.config.fetch.failure_notice_after.is_some() {
-                    notices = notices::disabled(app, feed, &failure.message);
+                    notice = Some("disabled");
                 }
                 None
             } else {
@@ -132,7 +173,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
                         .is_some_and(|since| (now - since).to_std().unwrap_or_default() >= after)
                 {
                     state.failure_notice_sent = true;
-                    notices = notices::failing(app, feed, &state);
+                    notice = Some("failing");
                 }
                 Some(backoff_delay(
                     interval,
@@ -144,16 +185,41 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
     };
     state.next_poll = next_in.map(|d| now + chrono::Duration::from_std(d).unwrap_or_default());
-    if let Err(e) = app.store.commit_batch(
-        &feed.id,
-        &[],
-        &notices,
-        &state,
-        &crate::store::ItemBatch::default(),
-    ) {
-        tracing::error!(feed = %feed.id, error = %e, "cannot save feed state");
-    } else if !notices.is_empty() {
-        app.outbox_changed.notify_one();
+    // The feeds of other rooms with the same URL share this fetch: same health, and
+    // each its own notices (to its own rooms).
+    let mut sharers = vec![(feed.clone(), state)];
+    for sharer in url_sharers(app, feed) {
+        match app.store.feed_state(&sharer.id) {
+            Ok(mut shared) => {
+                mirror_health(&sharers[0].1, &mut shared);
+                shared.failure_notice_sent = sharers[0].1.failure_notice_sent;
+                sharers.push((sharer, shared));
+            }
+            Err(e) => tracing::error!(feed = %sharer.id, error = %e, "cannot read feed state"),
+        }
+    }
+    for (feed, state) in &sharers {
+        let notices = match notice {
+            Some("recovered") => notices::recovered(app, feed, state),
+            Some("disabled") => notices::disabled(
+                app,
+                feed,
+                state.disabled.as_ref().map_or("", |d| d.reason.as_str()),
+            ),
+            Some(_) => notices::failing(app, feed, state),
+            None => Vec::new(),
+        };
+        if let Err(e) = app.store.commit_batch(
+            &feed.id,
+            &[],
+            &notices,
+            state,
+            &crate::store::ItemBatch::default(),
+        ) {
+            tracing::error!(feed = %feed.id, error = %e, "cannot save feed state");
+        } else if !notices.is_empty() {
+            app.outbox_changed.notify_one();
+        }
     }
     // No flush here: delivery flushes before it sends (so a post is on disk before
     // it can go out), and everything else (items marked seen, a baseline, a 304, a
@@ -246,8 +312,17 @@ async fn poll_once(
     let url = url::Url::parse(&feed.url).map_err(|e| PollFailure::new(format!("bad URL: {e}")))?;
     let mut state = app.store.feed_state(&feed.id)?;
     state.fetches += 1;
+    let sharers = url_sharers(app, feed);
+    // A feed that shares this fetch and has no baseline yet needs the whole body, so
+    // the request is then not conditional.
+    let mut validators = state.validators.clone();
+    for sharer in &sharers {
+        if !app.store.feed_state(&sharer.id)?.baselined {
+            validators = Default::default();
+        }
+    }
     let started = std::time::Instant::now();
-    let outcome = fetcher.fetch(&url, &state.validators).await;
+    let outcome = fetcher.fetch(&url, &validators).await;
     app.metrics.record_fetch(
         match &outcome {
             Ok(FetchOutcome::Fetched { .. }) => FetchResult::Ok,
@@ -302,10 +377,19 @@ async fn poll_once(
                     }
                 };
                 state.parses += 1;
-                state.validators = validators;
+                state.validators = validators.clone();
                 mark_success(&mut state, now);
                 if let Some(to) = &moved_to {
                     follow_permanent_move(&app, &feed, to, &mut state);
+                }
+                for sharer in &sharers {
+                    let mut shared = app.store.feed_state(&sharer.id)?;
+                    shared.parses += 1;
+                    shared.validators = validators.clone();
+                    mark_success(&mut shared, now);
+                    if let Err(e) = process_items(&app, sharer, items.clone(), shared) {
+                        tracing::error!(feed = %sharer.id, error = %e, "cannot process the items of a feed sharing a fetch");
+                    }
                 }
                 Ok(process_items(&app, &feed, items, state)?)
             });
@@ -350,7 +434,7 @@ pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Re
         }
         if listed_at.is_none_or(|at| at.elapsed() >= FEED_LIST_REFRESH) {
             feeds = match app.feeds() {
-                Ok(f) => f,
+                Ok(f) => fetched_feeds(f),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot list feeds");
                     Vec::new()

@@ -51,3 +51,91 @@ pub type CommandResult = Result<Reply, StoreError>;
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+/// What [`CommandRate::check`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// Carry the command out.
+    Allowed,
+    /// Over the limit: refuse, saying so only the first time (`tell`), so that a
+    /// flood of commands does not become a flood of replies.
+    Refused {
+        /// True for the first refused command since the sender was last allowed.
+        tell: bool,
+        /// Until the sender may give a command again.
+        wait: std::time::Duration,
+    },
+}
+
+/// Commands per user per minute (`[limits] commands_per_minute`), counted over the
+/// last 60 seconds.
+pub struct CommandRate {
+    per_minute: usize,
+    recent:
+        std::collections::HashMap<String, (std::collections::VecDeque<std::time::Instant>, bool)>,
+}
+
+impl CommandRate {
+    /// A limit of `per_minute` commands per sender.
+    pub fn new(per_minute: usize) -> CommandRate {
+        CommandRate {
+            per_minute,
+            recent: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Counts a command from `sender` at `now`, if the sender is within the limit.
+    pub fn check(&mut self, sender: &str, now: std::time::Instant) -> RateDecision {
+        const WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+        self.recent.retain(|_, (times, _)| {
+            times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < WINDOW)
+        });
+        let (times, told) = self.recent.entry(sender.to_string()).or_default();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
+            times.pop_front();
+        }
+        if times.len() < self.per_minute {
+            times.push_back(now);
+            *told = false;
+            return RateDecision::Allowed;
+        }
+        let wait = times.front().map_or(WINDOW, |first| {
+            WINDOW.saturating_sub(now.duration_since(*first))
+        });
+        let tell = !*told;
+        *told = true;
+        RateDecision::Refused { tell, wait }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_sender_over_the_limit_is_refused_once_aloud_then_quietly_until_the_minute_passes() {
+        let mut rate = CommandRate::new(2);
+        let t0 = Instant::now();
+        assert_eq!(rate.check("@a:x", t0), RateDecision::Allowed);
+        assert_eq!(rate.check("@a:x", t0), RateDecision::Allowed);
+        assert!(matches!(
+            rate.check("@a:x", t0 + Duration::from_secs(1)),
+            RateDecision::Refused { tell: true, .. }
+        ));
+        assert!(matches!(
+            rate.check("@a:x", t0 + Duration::from_secs(2)),
+            RateDecision::Refused { tell: false, .. }
+        ));
+        assert_eq!(rate.check("@b:x", t0), RateDecision::Allowed, "per sender");
+        assert_eq!(
+            rate.check("@a:x", t0 + Duration::from_secs(61)),
+            RateDecision::Allowed
+        );
+    }
+}

@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
 use crate::app::App;
+use crate::commands::reply::{CommandRate, RateDecision};
 use crate::commands::{Command, CommandContext, Reply, apply};
 use crate::config::MatrixConfig;
 use crate::delivery::{RoomSink, SendError, ThreadRoot, retry_delay, run_delivery};
@@ -627,13 +628,15 @@ async fn on_tombstone(
     let old_room = room.room_id().to_owned();
     // The old room is finished whether or not the bot can join the new one yet (a
     // private room needs an invite first): its subscriptions move now.
-    match ctx
-        .app
-        .store
+    let store = &ctx.app.store;
+    match store
         .move_subscriptions(old_room.as_str(), new_room.as_str())
-    {
-        Ok(moved) => {
-            tracing::info!(from = %old_room, to = %new_room, subscriptions = moved, "room upgraded; subscriptions moved")
+        .and_then(|subs| {
+            let follows = store.move_follows(old_room.as_str(), new_room.as_str())?;
+            Ok((subs, follows))
+        }) {
+        Ok((subscriptions, follows)) => {
+            tracing::info!(from = %old_room, to = %new_room, subscriptions, follows, "room upgraded; subscriptions and follows moved")
         }
         Err(e) => {
             tracing::error!(from = %old_room, to = %new_room, error = %e, "cannot move subscriptions")
@@ -659,6 +662,7 @@ async fn command_worker(
     mut commands: mpsc::UnboundedReceiver<(Room, OriginalSyncRoomMessageEvent)>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut rate = CommandRate::new(app.config.limits.commands_per_minute);
     loop {
         let (room, ev) = tokio::select! {
             _ = shutdown.changed() => break,
@@ -673,6 +677,21 @@ async fn command_worker(
         let Some(line) = command_line(&text.body, &app.config.command_prefix) else {
             continue;
         };
+        match rate.check(ev.sender.as_str(), std::time::Instant::now()) {
+            RateDecision::Allowed => {}
+            RateDecision::Refused { tell, wait } => {
+                tracing::info!(room = %room.room_id(), sender = %ev.sender, "command refused: over the per-user limit");
+                if tell {
+                    let text = format!(
+                        "Slow down: at most {} commands a minute per person ([limits] commands_per_minute). Try again in {} s; commands until then are ignored.",
+                        app.config.limits.commands_per_minute,
+                        wait.as_secs().max(1)
+                    );
+                    send_reply(&room, &ev, &text).await;
+                }
+                continue;
+            }
+        }
         let reply = match Command::parse(line) {
             Err(e) => Reply { text: e.0 },
             Ok(command) => {

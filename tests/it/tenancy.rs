@@ -333,3 +333,52 @@ async fn limits_refuse_whole_commands() {
         .contains("user name or password")
     );
 }
+
+#[tokio::test]
+async fn two_rooms_adding_one_url_get_their_own_feeds_and_one_fetch() {
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[]));
+    server.set_feed("/same.xml", rss(&[lady_r_item("old")]));
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &config_with_feed(&server, ""));
+    let (a, b) = (member(ROOM_A), member(ROOM_B));
+    let url = server.url("/same.xml");
+    assert!(
+        say(&app, &a, &format!("feed add {url} government")).starts_with("Added feed 127-0-0-1 ")
+    );
+    say(&app, &a, "subscribe vessels");
+    // The poller fetches the first; the second rides on its fetch.
+    let fetched = |app: &App| -> Vec<String> {
+        sanctions_watch::poller::fetched_feeds(app.feeds().unwrap())
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
+    };
+    poll(&app, "127-0-0-1").await; // room A's baseline
+    assert!(
+        say(&app, &b, &format!("feed add {url} government")).starts_with("Added feed 127-0-0-1-2 ")
+    );
+    say(&app, &b, "subscribe vessels");
+    assert_eq!(fetched(&app), ["gov", "127-0-0-1"]);
+    let before = server.requests("/same.xml").len();
+    poll(&app, "127-0-0-1").await; // room B's baseline: a full fetch, no post
+    assert!(app.store.outbox().unwrap().is_empty());
+    assert!(app.store.feed_state("127-0-0-1-2").unwrap().baselined);
+    server.set_feed("/same.xml", rss(&[lady_r_item("new"), lady_r_item("old")]));
+    poll(&app, "127-0-0-1").await;
+    assert_eq!(
+        server.requests("/same.xml").len(),
+        before + 2,
+        "one request per poll"
+    );
+    let mut rooms = outbox_rooms(&app);
+    rooms.sort();
+    assert_eq!(
+        rooms,
+        [ROOM_A, ROOM_B],
+        "each room gets the item once, from its own feed"
+    );
+    // Room A removing its feed leaves room B's polled.
+    say(&app, &a, "feed remove 127-0-0-1");
+    assert_eq!(fetched(&app), ["gov", "127-0-0-1-2"]);
+}
