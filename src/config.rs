@@ -1293,7 +1293,7 @@ mod tests {
         assert_eq!(config.command_prefix, "!sw");
         assert_eq!(config.data_dir, Path::new("/etc/sw/state"));
         let ids: Vec<_> = config.feeds.iter().map(|f| f.id.as_str()).collect();
-        for id in ["ofac", "uk-ofsi", "eu-council", "un-press", "us-state"] {
+        for id in ["ofac", "uk-fcdo", "eu-council", "un-press", "canada-gac"] {
             assert!(ids.contains(&id), "example lacks feed {id}");
         }
         let names: Vec<_> = config.watchlists[0]
