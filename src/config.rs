@@ -1172,9 +1172,12 @@ impl Validator<'_> {
     }
 }
 
+/// The console's room id: the operator's own terminal.
+pub const CONSOLE_ROOM: &str = "console";
+
 /// True for a room id (`!abc:example.org`) or `console`, the terminal.
 pub fn is_room_target(s: &str) -> bool {
-    s == "console"
+    s == CONSOLE_ROOM
         || (s.starts_with('!')
             && s.find(':').is_some_and(|i| i > 1 && i + 1 < s.len())
             && !s.contains(char::is_whitespace))
@@ -1342,6 +1345,66 @@ mod tests {
                 .unwrap_err()
                 .to_string();
         assert!(err.contains("line 4") && err.contains("blog"), "{err}");
+    }
+
+    #[test]
+    fn followers_take_a_room_and_a_rule_and_bad_ones_name_the_entry() {
+        let feed =
+            "[[feeds]]\nid = \"a\"\nurl = \"https://a.example/rss\"\nkind = \"government\"\n";
+        let (config, _) = parse(&format!(
+            "{feed}followers = [\"!desk:example.org all Designations delisting uk\", \"console\"]\n"
+        ))
+        .unwrap();
+        let followers = config.feeds[0].followers.clone().unwrap();
+        assert_eq!(followers[0].0, "!desk:example.org");
+        assert_eq!(followers[0].1.mode, FollowMode::All);
+        assert_eq!(followers[0].1.actions, ["designation", "delisting"]);
+        assert_eq!(followers[0].1.authorities, ["GB"]);
+        assert_eq!(followers[1].1, FollowRule::default());
+        assert_eq!(parse(feed).unwrap().0.feeds[0].followers, None);
+        for (bad, says) in [
+            ("[\"#alias:example.org\"]", "room id"),
+            ("[\"!desk:example.org all sometimes\"]", "sometimes"),
+            (
+                "[\"!desk:example.org\", \"!desk:example.org all\"]",
+                "twice",
+            ),
+        ] {
+            let err = parse(&format!("{feed}followers = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("feeds[0].followers") && err.contains(says),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn limits_and_power_levels_are_checked() {
+        let (config, _) = parse("[limits]\nposts_per_poll = 3\n").unwrap();
+        assert_eq!(config.limits.posts_per_poll, 3);
+        assert_eq!(config.limits.feeds_per_room, 20);
+        let err = parse("[limits]\nsearch_words = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("limits.search_words") && err.contains("line 2"),
+            "{err}"
+        );
+        assert!(
+            parse("[limits]\nposts = 3\n").is_err(),
+            "unknown keys are errors"
+        );
+        let matrix = "[matrix]\nhomeserver = \"https://m.example\"\nuser_id = \"@b:m.example\"\npassword = \"p\"\nstore_passphrase = \"s\"\n";
+        for level in ["0", "101", "-5"] {
+            let err = parse(&format!("{matrix}command_power_level = {level}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("matrix.command_power_level"), "{err}");
+        }
+        let (config, _) = parse(&format!("{matrix}command_power_level = 100\n")).unwrap();
+        assert_eq!(config.matrix.unwrap().command_power_level, 100);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::access::{self, ListAccess};
 use crate::app::App;
+use crate::config::CONSOLE_ROOM;
 use crate::screening::{EntryKind, WatchEntry, entry_id_for, validate_list_name};
 use crate::store::{ListRecord, StoreError};
 
@@ -167,7 +168,9 @@ pub(super) fn watch_add(
             )));
         }
     }
-    let created_list = !exists && app.store.create_owned_list(list, Some(&ctx.room_id))?;
+    // What the operator makes in the console is the operator's, like a config list.
+    let owner = (ctx.room_id != CONSOLE_ROOM).then_some(ctx.room_id.as_str());
+    let created_list = !exists && app.store.create_owned_list(list, owner)?;
     let new = app.store.put_entry(list, &entry)?;
     app.screeners.invalidate(list);
     let mut text = if new {
@@ -179,7 +182,13 @@ pub(super) fn watch_add(
         write!(text, ", also known as {}", entry.aliases.join(", ")).ok();
     }
     text.push('.');
-    if created_list {
+    if created_list && owner.is_none() {
+        write!(
+            text,
+            " (New watchlist {list}, an operator list: any room may `subscribe {list}`.)"
+        )
+        .ok();
+    } else if created_list {
         write!(
             text,
             " (New watchlist {list}, this room's own: `subscribe {list}` to get its posts here; other rooms cannot see it unless you `watch share {list}`.)"

@@ -15,7 +15,7 @@ use crate::delivery::{RoomSink, SendError, ThreadRoot};
 use crate::store::OutboxEntry;
 
 /// The room id of the terminal.
-pub const CONSOLE_ROOM: &str = "console";
+pub use crate::config::CONSOLE_ROOM;
 
 /// Delivers posts for the `console` room to stdout.
 pub struct ConsoleRoom;

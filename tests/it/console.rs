@@ -100,7 +100,7 @@ async fn console_takes_commands_on_stdin_and_prints_posts() {
     again.wait_feed_ok("gov").await;
     again.send("watchlists").await;
     again
-        .expect("• vessels — 1 name (this room's) · this room is subscribed")
+        .expect("• vessels — 1 name (operator list) · this room is subscribed")
         .await;
     again.send("quit").await;
     let status = tokio::time::timeout(Duration::from_secs(15), again.child.wait())
