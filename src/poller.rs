@@ -57,9 +57,6 @@ fn configured_url(app: &App, feed: &FeedRecord) -> Option<url::Url> {
 /// to poll it next.
 pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> PollResult {
     let interval = Duration::from_secs(feed.poll_interval_secs.max(1));
-    if let Some(url) = configured_url(app, feed) {
-        fetcher.trust_operator_feed(&url);
-    }
     match app.store.feed_state(&feed.id) {
         Ok(state) if state.disabled.as_ref().is_some_and(|d| d.url == feed.url) => {
             return PollResult {
@@ -247,7 +244,10 @@ async fn poll_once(
     let mut state = app.store.feed_state(&feed.id)?;
     state.fetches += 1;
     let started = std::time::Instant::now();
-    let outcome = fetcher.fetch(&url, &state.validators).await;
+    let configured = configured_url(app, feed);
+    let outcome = fetcher
+        .fetch(&url, &state.validators, configured.as_ref())
+        .await;
     app.metrics.record_fetch(
         match &outcome {
             Ok(FetchOutcome::Fetched { .. }) => FetchResult::Ok,
@@ -328,9 +328,6 @@ const FEED_LIST_REFRESH: Duration = Duration::from_secs(60);
 /// host; when a host answers 429 or 503 with Retry-After, none of its feeds is
 /// fetched before that time. Disabled feeds (410 Gone) are not polled.
 pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Receiver<bool>) {
-    for feed in app.config_feeds() {
-        fetcher.trust_operator_feed(&feed.url);
-    }
     let mut due: HashMap<String, Instant> = HashMap::new();
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();

@@ -79,12 +79,8 @@ pub(super) fn feed_add(
         Ok(u) => u,
         Err(message) => return Ok(Reply::new(format!("Cannot add that feed: {message}."))),
     };
-    let operator_feeds = app.config_feeds();
-    if let Err(refusal) = crate::feeds::guard::Guard::new(
-        &app.config.fetch.allow_private,
-        operator_feeds.iter().map(|f| &f.url),
-    )
-    .check_url(&url)
+    if let Err(refusal) =
+        crate::feeds::guard::check_command_feed_url(&app.config.fetch.allow_private, &url)
     {
         return Ok(Reply::new(format!("Cannot add that feed: {refusal}.")));
     }

@@ -1,11 +1,14 @@
-//! The only HTTP client for feeds: one reqwest client with rustls, a descriptive
+//! The only HTTP code for feeds: reqwest clients with rustls, a descriptive
 //! User-Agent, gzip, connect and total deadlines, a cap on the decompressed body,
 //! conditional GET (ETag / Last-Modified), and redirects followed here, hop by hop (at
 //! most [`MAX_REDIRECTS`]), so that every hop passes the SSRF [`Guard`]: the URL is
 //! checked before each request, names resolve only to allowed addresses (the guard's
-//! resolver), and the address a response came from is checked again. It returns bytes
-//! or a typed error, never a response body in an error, and knows nothing about
-//! parsing or the store.
+//! resolver), and the address a response came from is checked again. The one
+//! exception is a hop on the own origin of the config feed being fetched
+//! ([`TrustedOrigin`]), which goes through a second client whose resolver lets that
+//! feed's host name through; no other hop and no feed added in a room ever uses it.
+//! It returns bytes or a typed error, never a response body in an error, and knows
+//! nothing about parsing or the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +21,7 @@ use reqwest::header::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::guard::{Guard, GuardedResolver, Refusal};
+use super::guard::{Guard, GuardedResolver, Refusal, TrustedNames, TrustedOrigin};
 use crate::config::FetchConfig;
 
 /// The User-Agent sent with every feed request.
@@ -142,38 +145,39 @@ impl FetchError {
 /// Fetches feed URLs within the configured limits and the SSRF policy.
 #[derive(Clone)]
 pub struct Fetcher {
+    /// Every hop of every feed, except those below; its resolver enforces the guard.
     client: reqwest::Client,
+    /// Only hops on the own origin of the config feed being fetched. A client of its
+    /// own because reqwest's resolver and connection pool are shared by everything a
+    /// client fetches and cannot tell which feed asks: a name trusted here, and a
+    /// pooled connection to its private address, must never serve a feed added in a
+    /// room.
+    trusted_client: reqwest::Client,
+    /// The host names `trusted_client`'s resolver lets through.
+    trusted_names: Arc<TrustedNames>,
     limits: FetchConfig,
     guard: Arc<Guard>,
 }
 
 impl Fetcher {
-    /// Builds the client; private addresses are refused except those in
-    /// `limits.allow_private` and the hosts passed to [`Fetcher::trust_operator_feed`].
+    /// Builds the clients; private addresses are refused except those in
+    /// `limits.allow_private` and, for a config feed, its own origin (see
+    /// [`Fetcher::fetch`]).
     pub fn new(limits: &FetchConfig) -> Result<Fetcher, FetchError> {
-        let guard = Arc::new(Guard::new(&limits.allow_private, []));
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(limits.connect_timeout)
-            .timeout(limits.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would connect for us to addresses the guard never sees.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
-            .gzip(true)
-            .build()
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+        let guard = Arc::new(Guard::new(&limits.allow_private));
+        let trusted_names = Arc::new(TrustedNames::default());
+        let client = build_client(limits, GuardedResolver::new(guard.clone()))?;
+        let trusted_client = build_client(
+            limits,
+            GuardedResolver::for_trusted_origins(guard.clone(), trusted_names.clone()),
+        )?;
         Ok(Fetcher {
             client,
+            trusted_client,
+            trusted_names,
             limits: limits.clone(),
             guard,
         })
-    }
-
-    /// Trusts the host of a feed the operator wrote in the config file: it may be a
-    /// private address, like an `allow_private` entry.
-    pub fn trust_operator_feed(&self, url: &url::Url) {
-        self.guard.trust_url(url);
     }
 
     /// The guard this fetcher enforces.
@@ -183,13 +187,28 @@ impl Fetcher {
 
     /// GETs `url`, sending the validators as a conditional request and following
     /// redirects, all within the total deadline.
+    ///
+    /// `configured` is the URL the operator wrote in the config file when this is a
+    /// config feed (`None` for a feed added in a room): a hop on its origin (scheme,
+    /// host, port) may reach a private address, as if it were in `allow_private`.
+    /// Every other hop, and every hop of a feed added in a room, gets the plain guard.
     pub async fn fetch(
         &self,
         url: &url::Url,
         validators: &Validators,
+        configured: Option<&url::Url>,
     ) -> Result<FetchOutcome, FetchError> {
+        let trusted = configured.and_then(TrustedOrigin::of);
+        if let Some(name) = trusted.as_ref().and_then(TrustedOrigin::host_name) {
+            self.trusted_names.insert(name);
+        }
         let deadline = self.limits.timeout;
-        match tokio::time::timeout(deadline, self.fetch_inner(url, validators)).await {
+        match tokio::time::timeout(
+            deadline,
+            self.fetch_inner(url, validators, trusted.as_ref()),
+        )
+        .await
+        {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(deadline)),
         }
@@ -199,13 +218,14 @@ impl Fetcher {
         &self,
         url: &url::Url,
         validators: &Validators,
+        trusted: Option<&TrustedOrigin>,
     ) -> Result<FetchOutcome, FetchError> {
         let mut current = url.clone();
         let mut visited = vec![current.clone()];
         let mut all_permanent = true;
         let mut moved_to = None;
         let response = loop {
-            let response = self.request(&current, validators).await?;
+            let response = self.request(&current, validators, trusted).await?;
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 break response;
@@ -285,18 +305,27 @@ impl Fetcher {
     }
 
     /// One hop: the guard's URL check, the request, and the check of the address the
-    /// response actually came from.
+    /// response actually came from; on the config feed's own origin (`trusted`), only
+    /// the scheme is checked and the request goes through the trusted client.
     async fn request(
         &self,
         url: &url::Url,
         validators: &Validators,
+        trusted: Option<&TrustedOrigin>,
     ) -> Result<reqwest::Response, FetchError> {
         let refused = |refusal| FetchError::Refused {
             url: url.to_string(),
             refusal,
         };
-        self.guard.check_url(url).map_err(refused)?;
-        let mut request = self.client.get(url.clone()).header(
+        let on_trusted_origin = trusted.is_some_and(|t| t.covers(url));
+        let client = if on_trusted_origin {
+            Guard::check_scheme(url).map_err(refused)?;
+            &self.trusted_client
+        } else {
+            self.guard.check_url(url).map_err(refused)?;
+            &self.client
+        };
+        let mut request = client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
         );
@@ -307,7 +336,9 @@ impl Fetcher {
             request = request.header(IF_MODIFIED_SINCE, lm);
         }
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
-        if let (Some(peer), Some(host)) = (response.remote_addr(), url.host_str()) {
+        if let (false, Some(peer), Some(host)) =
+            (on_trusted_origin, response.remote_addr(), url.host_str())
+        {
             self.guard.check_peer(host, peer).map_err(refused)?;
         }
         Ok(response)
@@ -328,6 +359,25 @@ impl Fetcher {
             FetchError::Network(root_cause(&e))
         }
     }
+}
+
+/// A feed client: no redirects of its own (they are followed hop by hop above), no
+/// proxy, and `resolver`.
+fn build_client(
+    limits: &FetchConfig,
+    resolver: GuardedResolver,
+) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        // A proxy would connect for us to addresses the guard never sees.
+        .no_proxy()
+        .dns_resolver(Arc::new(resolver))
+        .gzip(true)
+        .build()
+        .map_err(|e| FetchError::Network(e.to_string()))
 }
 
 /// The guard's refusal inside a transport error (raised by the resolver), if any.
