@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::app::App;
 use crate::feeds::charset::charset_of_content_type;
 use crate::feeds::fetch::{FetchOutcome, Fetcher};
+use crate::feeds::guard::shown_url;
 use crate::feeds::parse::parse_feed_document;
 use crate::health::{backoff_delay, mark_failure, mark_success};
 use crate::metrics::FetchResult;
@@ -104,14 +105,14 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
         Err(failure) => {
             mark_failure(&mut state, &failure.message, now);
-            tracing::warn!(feed = %feed.id, url = %feed.url, failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
+            tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
             if failure.host_overloaded {
                 host_retry_after = failure
                     .retry_after
                     .map(|d| d.min(app.config.fetch.max_backoff));
             }
             if failure.gone {
-                tracing::warn!(feed = %feed.id, url = %feed.url, "the server says the feed is gone (410); it will not be polled again");
+                tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), "the server says the feed is gone (410); it will not be polled again");
                 state.disabled = Some(FeedDisabled {
                     url: feed.url.clone(),
                     reason: failure.message.clone(),

@@ -7,8 +7,8 @@
 //! exception is a hop on the own origin of the config feed being fetched
 //! ([`TrustedOrigin`]), which goes through a second client whose resolver lets that
 //! feed's host name through; no other hop and no feed added in a room ever uses it.
-//! It returns bytes or a typed error, never a response body in an error, and knows
-//! nothing about parsing or the store.
+//! It returns bytes or a typed error, never a response body or a URL's user info in
+//! an error, and knows nothing about parsing or the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ use reqwest::header::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::guard::{Guard, GuardedResolver, Refusal, TrustedNames, TrustedOrigin};
+use super::guard::{Guard, GuardedResolver, Refusal, TrustedNames, TrustedOrigin, shown_url};
 use crate::config::FetchConfig;
 
 /// The User-Agent sent with every feed request.
@@ -57,7 +57,8 @@ pub enum FetchOutcome {
         body: Vec<u8>,
         /// Validators for the next request.
         validators: Validators,
-        /// The URL after redirects.
+        /// The URL after redirects, without user info: it is the base of the feed's
+        /// relative links, which are posted to rooms.
         final_url: url::Url,
         /// The `Content-Type` header, if sent.
         content_type: Option<String>,
@@ -92,7 +93,7 @@ pub enum FetchError {
     /// The SSRF guard refused a URL or address (on the first or a later hop).
     #[error("refused {url}: {refusal}")]
     Refused {
-        /// The URL refused (no response body of it is ever read).
+        /// The URL refused, without user info (no response body of it is ever read).
         url: String,
         /// Why.
         refusal: Refusal,
@@ -100,7 +101,7 @@ pub enum FetchError {
     /// More than [`MAX_REDIRECTS`] redirects.
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
-    /// A redirect pointed back to a URL already visited.
+    /// A redirect pointed back to a URL already visited (shown without user info).
     #[error("redirect loop back to {0}")]
     RedirectLoop(String),
     /// A redirect without a usable Location.
@@ -255,7 +256,7 @@ impl Fetcher {
                 return Err(FetchError::TooManyRedirects);
             }
             if visited.contains(&next) {
-                return Err(FetchError::RedirectLoop(next.to_string()));
+                return Err(FetchError::RedirectLoop(shown_url(next.as_str())));
             }
             all_permanent &= matches!(code, 301 | 308);
             if all_permanent {
@@ -295,10 +296,14 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
+        // A config feed's credentials stay out of the links resolved against it.
+        let mut final_url = current;
+        let _ = final_url.set_username("");
+        let _ = final_url.set_password(None);
         Ok(FetchOutcome::Fetched {
             body,
             validators: new_validators,
-            final_url: current,
+            final_url,
             content_type,
             moved_to,
         })
@@ -314,7 +319,7 @@ impl Fetcher {
         trusted: Option<&TrustedOrigin>,
     ) -> Result<reqwest::Response, FetchError> {
         let refused = |refusal| FetchError::Refused {
-            url: url.to_string(),
+            url: shown_url(url.as_str()),
             refusal,
         };
         let on_trusted_origin = trusted.is_some_and(|t| t.covers(url));
@@ -345,11 +350,11 @@ impl Fetcher {
     }
 
     fn transport_error(&self, e: reqwest::Error) -> FetchError {
+        let url = e.url().map(|u| shown_url(u.as_str())).unwrap_or_default();
+        // The URL is never part of the messages below.
+        let e = e.without_url();
         if let Some(refusal) = find_refusal(&e) {
-            return FetchError::Refused {
-                url: e.url().map(|u| u.to_string()).unwrap_or_default(),
-                refusal,
-            };
+            return FetchError::Refused { url, refusal };
         }
         if e.is_timeout() {
             FetchError::Timeout(self.limits.timeout)

@@ -6,7 +6,8 @@
 //! that the address actually connected to is always one that passed the check, which
 //! defeats DNS rebinding. A feed written in the config file is trusted further, on its
 //! own origin only ([`TrustedOrigin`]). It also checks the URL of a feed added in a
-//! room before it is created ([`check_command_feed_url`]).
+//! room before it is created ([`check_command_feed_url`]) and takes user info out of
+//! URLs that are shown ([`shown_url`]).
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -322,6 +323,22 @@ pub fn check_command_feed_url(allow_private: &[AllowEntry], url: &url::Url) -> R
         return Err(Refusal::UserInfo);
     }
     Guard::new(allow_private).check_url(url)
+}
+
+/// `url` as it may be shown in a log or a room: without its user name and password
+/// (a config feed may carry the operator's credentials, and is still fetched with
+/// them). A string that does not parse as a URL is returned unchanged, as is a URL
+/// without user info.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Both only fail for URLs that cannot have user info in the first place.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The extra trust of one feed the operator wrote in the config file: its origin
@@ -768,6 +785,26 @@ mod tests {
         names.insert("feeds.internal");
         let trusted = GuardedResolver::for_trusted_origins(Arc::new(Guard::default()), names);
         assert!(trusted.resolve(name()).await.is_err());
+    }
+
+    #[test]
+    fn shown_urls_carry_no_user_info() {
+        assert_eq!(
+            shown_url("https://user:s3cr3t@feeds.example/x.xml?a=1"),
+            "https://feeds.example/x.xml?a=1"
+        );
+        assert_eq!(
+            shown_url("http://user@127.0.0.1:8080/x"),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(shown_url("http://:pw@example.org/"), "http://example.org/");
+        // Unchanged when there is nothing to take out, or it is no URL.
+        assert_eq!(
+            shown_url("https://Example.org/A?b"),
+            "https://Example.org/A?b"
+        );
+        assert_eq!(shown_url("not a url"), "not a url");
+        assert_eq!(shown_url(""), "");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! reason before anything is stored or fetched; a feed added in a room that reached
 //! the store anyway is refused when it is polled; and a config feed's redirect to
 //! another origin, even another config feed's, is refused. The server must never see
-//! a request for any of those.
+//! a request for any of those. A config feed's credentials (user info in its URL) go
+//! to its server, and into no error and no posted link.
 
 use chrono::Utc;
 use sanctions_watch::commands::handle_line;
@@ -60,7 +61,9 @@ fn last_error(app: &sanctions_watch::app::App, id: &str) -> String {
 /// Two loopback servers and an app with config feeds on them: `cfg` (a feed),
 /// `cfg-home` (a redirect within its origin), `cfg-away` (a redirect to the other
 /// server), `cfg-else` (a feed on the other server), `cfg-cross` (a redirect from the
-/// other server to the first). Paths a feed must never reach serve "internal data".
+/// other server to the first), `cfg-auth` and `cfg-loop` (with the operator's
+/// credentials; the second a redirect loop). Paths a feed must never reach serve
+/// "internal data".
 struct Setup {
     server: FeedServer,
     elsewhere: FeedServer,
@@ -93,6 +96,12 @@ async fn setup() -> Setup {
     // ...nor another config feed's origin.
     elsewhere.set_feed("/elsewhere.xml", rss(&[]));
     elsewhere.set_route("/to-first", redirect(&server.url("/secret.xml")));
+    // A config feed with the operator's credentials: fetched with them, never shown.
+    let with_credentials = |path: &str| server.url(path).replace("://", "://op:s3cret@");
+    server.set_feed("/auth.xml", rss(&[]));
+    server.set_route("/auth-loop-a", redirect("/auth-loop-b"));
+    server.set_route("/auth-loop-b", redirect("/auth-loop-a"));
+
     let app = open_app(
         dir.path(),
         &[
@@ -101,6 +110,14 @@ async fn setup() -> Setup {
             feed_section("cfg-away", &server.url("/hop-away"), "news", "1m"),
             feed_section("cfg-else", &elsewhere.url("/elsewhere.xml"), "news", "1m"),
             feed_section("cfg-cross", &elsewhere.url("/to-first"), "news", "1m"),
+            feed_section(
+                "cfg-auth",
+                &with_credentials("/auth.xml"),
+                "government",
+                "1m",
+            ),
+            feed_section("cfg-loop", &with_credentials("/auth-loop-a"), "news", "1m"),
+            VESSELS_WATCHLIST.to_string(),
         ]
         .concat(),
     );
@@ -250,4 +267,49 @@ async fn a_config_feed_may_redirect_within_its_origin_but_not_beyond() {
     }
     assert!(elsewhere.requests("/secret.xml").is_empty());
     assert!(server.requests("/secret.xml").is_empty());
+}
+
+#[tokio::test]
+async fn a_config_feeds_credentials_go_to_its_server_and_into_no_message() {
+    let Setup {
+        server, port, app, ..
+    } = setup().await;
+    poll(&app, "cfg-auth").await;
+    let asked = server.requests("/auth.xml");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0].headers.get("authorization").map(String::as_str),
+        Some("Basic b3A6czNjcmV0"),
+        "op:s3cret"
+    );
+    // A relative link of the feed is posted without them.
+    server.set_feed(
+        "/auth.xml",
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><title>Sanctions on the Lady R</title><link>/story/1</link><description>{LADY_R_SENTENCE}</description><guid>story-1</guid></item></channel></rss>"
+        ),
+    );
+    poll(&app, "cfg-auth").await;
+    let posts: Vec<String> = app
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, e)| e.feed_id == "cfg-auth")
+        .map(|(_, e)| format!("{}\n{}", e.plain, e.html))
+        .collect();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    assert!(
+        posts[0].contains(&format!("http://127.0.0.1:{port}/story/1")),
+        "{}",
+        posts[0]
+    );
+    assert!(!posts[0].contains("s3cret"), "{}", posts[0]);
+    poll(&app, "cfg-loop").await;
+    let error = last_error(&app, "cfg-loop");
+    assert!(error.contains("redirect loop"), "{error}");
+    assert!(
+        !error.contains("s3cret") && !error.contains("op:"),
+        "{error}"
+    );
 }
