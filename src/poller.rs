@@ -105,7 +105,7 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
         Err(failure) => {
             mark_failure(&mut state, &failure.message, now);
-            tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
+            tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), failures = state.consecutive_failures, error = %failure.logged, "feed fetch failed");
             if failure.host_overloaded {
                 host_retry_after = failure
                     .retry_after
@@ -165,7 +165,10 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
 }
 
 struct PollFailure {
+    /// For rooms (the feed's last error, notices): no resolved addresses.
     message: String,
+    /// For the operator's log: everything.
+    logged: String,
     retry_after: Option<Duration>,
     host_overloaded: bool,
     gone: bool,
@@ -174,6 +177,7 @@ struct PollFailure {
 impl PollFailure {
     fn new(message: String) -> PollFailure {
         PollFailure {
+            logged: message.clone(),
             message,
             retry_after: None,
             host_overloaded: false,
@@ -266,7 +270,8 @@ async fn poll_once(
                 retry_after: e.retry_after(),
                 host_overloaded: e.is_host_overloaded(),
                 gone: e.is_gone(),
-                message: e.to_string(),
+                message: e.room_message(),
+                logged: e.to_string(),
             })
         }
         Ok(FetchOutcome::NotModified { moved_to }) => {

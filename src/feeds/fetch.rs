@@ -8,7 +8,8 @@
 //! ([`TrustedOrigin`]), which goes through a second client whose resolver lets that
 //! feed's host name through; no other hop and no feed added in a room ever uses it.
 //! It returns bytes or a typed error, never a response body or a URL's user info in
-//! an error, and knows nothing about parsing or the store.
+//! an error, with a room-safe form of each error ([`FetchError::room_message`]), and
+//! knows nothing about parsing or the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +119,18 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The error as rooms may read it (the feed list and notices): what failed, with
+    /// hosts as written in the URLs but never an address a name resolved to. The
+    /// `Display` text, with those addresses, is for the operator's log.
+    pub fn room_message(&self) -> String {
+        match self {
+            FetchError::Refused { url, refusal } => {
+                format!("refused {url}: {}", refusal.room_message())
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// How long the server asked us to wait, if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -432,6 +445,30 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn room_messages_keep_the_host_and_drop_resolved_addresses() {
+        let resolved = FetchError::Refused {
+            url: "http://intranet.example/feed".into(),
+            refusal: Refusal::Resolved {
+                host: "intranet.example".into(),
+                address: "10.1.2.3".parse().unwrap(),
+                kind: "private",
+            },
+        };
+        assert!(resolved.to_string().contains("10.1.2.3"), "{resolved}");
+        let room = resolved.room_message();
+        assert!(
+            room.starts_with("refused http://intranet.example/feed: intranet.example"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        let status = FetchError::Status {
+            status: 500,
+            retry_after: None,
+        };
+        assert_eq!(status.room_message(), status.to_string());
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

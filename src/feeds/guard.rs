@@ -16,6 +16,9 @@ use std::sync::{Arc, RwLock};
 use ipnet::IpNet;
 
 /// Why a URL or address may not be fetched.
+///
+/// The `Display` text is for the operator's log and names every address involved;
+/// [`Refusal::room_message`] is the text for rooms, without resolved addresses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// Not http or https.
@@ -29,26 +32,60 @@ pub enum Refusal {
         "the URL contains a user name or password, which everyone who lists the feeds would see; add it without them"
     )]
     UserInfo,
-    /// The host is an address in a refused range.
+    /// The host, as written in the URL, is an address in a refused range.
     #[error(
         "{host} is a {kind} address, which feeds may not reach (the operator can allow it in [fetch] allow_private)"
     )]
     Address {
-        /// The host as written or resolved.
+        /// The host as written in the URL (normalised by the `url` crate).
         host: String,
         /// The kind of range, e.g. "loopback".
         kind: &'static str,
     },
     /// Every address the name resolved to is refused.
     #[error(
-        "{host} resolves only to refused addresses ({detail}); feeds may not reach them (the operator can allow it in [fetch] allow_private)"
+        "{host} resolves only to refused addresses ({address} is {kind}); feeds may not reach them (the operator can allow it in [fetch] allow_private)"
     )]
     Resolved {
         /// The host name.
         host: String,
-        /// The first refused address and its kind.
-        detail: String,
+        /// The first refused address.
+        address: IpAddr,
+        /// Its kind of range.
+        kind: &'static str,
     },
+    /// The response came from a refused address.
+    #[error(
+        "{host} ({address}) is a {kind} address, which feeds may not reach (the operator can allow it in [fetch] allow_private)"
+    )]
+    Peer {
+        /// The host as written in the URL.
+        host: String,
+        /// The address the response came from.
+        address: IpAddr,
+        /// Its kind of range.
+        kind: &'static str,
+    },
+}
+
+impl Refusal {
+    /// The refusal as rooms may read it: the host as written in the URL and the kind
+    /// of range, never an address a name resolved to (which would map the operator's
+    /// internal network for whoever can add a feed).
+    pub fn room_message(&self) -> String {
+        const ALLOW: &str = "(the operator can allow it in [fetch] allow_private)";
+        match self {
+            Refusal::Resolved { host, kind, .. } => format!(
+                "{host} resolves only to refused addresses (the first is {kind}); feeds may not reach them {ALLOW}"
+            ),
+            Refusal::Peer { host, kind, .. } => {
+                format!("{host} answered from a {kind} address, which feeds may not reach {ALLOW}")
+            }
+            Refusal::Scheme(_) | Refusal::NoHost | Refusal::UserInfo | Refusal::Address { .. } => {
+                self.to_string()
+            }
+        }
+    }
 }
 
 /// The kind of range `ip` belongs to when feeds may not reach it, else `None`.
@@ -273,8 +310,9 @@ impl Guard {
         }
         match self.check_ip(peer.ip()) {
             None => Ok(()),
-            Some(kind) => Err(Refusal::Address {
-                host: format!("{host} ({})", peer.ip()),
+            Some(kind) => Err(Refusal::Peer {
+                host: host.to_string(),
+                address: peer.ip(),
                 kind,
             }),
         }
@@ -295,15 +333,16 @@ impl Guard {
             .filter(|a| match self.check_ip(a.ip()) {
                 None => true,
                 Some(kind) => {
-                    first_refused.get_or_insert_with(|| format!("{} is {kind}", a.ip()));
+                    first_refused.get_or_insert((a.ip(), kind));
                     false
                 }
             })
             .collect();
         match (kept.is_empty(), first_refused) {
-            (true, Some(detail)) => Err(Refusal::Resolved {
+            (true, Some((address, kind))) => Err(Refusal::Resolved {
                 host: host.to_string(),
-                detail,
+                address,
+                kind,
             }),
             _ => Ok(kept),
         }
@@ -785,6 +824,41 @@ mod tests {
         names.insert("feeds.internal");
         let trusted = GuardedResolver::for_trusted_origins(Arc::new(Guard::default()), names);
         assert!(trusted.resolve(name()).await.is_err());
+    }
+
+    #[test]
+    fn room_messages_name_no_resolved_address() {
+        let resolved = Guard::default()
+            .filter_resolved("intranet.example", vec!["10.1.2.3:80".parse().unwrap()])
+            .unwrap_err();
+        assert!(
+            resolved.to_string().contains("10.1.2.3 is private"),
+            "{resolved}"
+        );
+        let room = resolved.room_message();
+        assert!(
+            room.contains("intranet.example") && room.contains("private"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        let peer = Guard::default()
+            .check_peer("rebind.example", "10.1.2.3:80".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            peer.to_string().contains("rebind.example (10.1.2.3)"),
+            "{peer}"
+        );
+        let room = peer.room_message();
+        assert!(
+            room.contains("rebind.example") && room.contains("private"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        // An address written in the URL is the host as written: shown as it is.
+        let literal = Guard::default()
+            .check_url(&url("http://10.1.2.3/x"))
+            .unwrap_err();
+        assert_eq!(literal.room_message(), literal.to_string());
     }
 
     #[test]
