@@ -85,7 +85,7 @@ pub fn write_health_notes(out: &mut String, feed: &FeedRecord, state: &FeedState
         let _ = write!(
             out,
             "\n  moved permanently from {} (since {}); update the config file",
-            m.from,
+            crate::feeds::guard::shown_url(&m.from),
             when(m.at)
         );
     }

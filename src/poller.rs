@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use crate::app::App;
 use crate::feeds::charset::charset_of_content_type;
 use crate::feeds::fetch::{FetchOutcome, Fetcher};
+use crate::feeds::guard::shown_url;
 use crate::feeds::parse::parse_feed_document;
 use crate::health::{backoff_delay, mark_failure, mark_success};
 use crate::metrics::FetchResult;
@@ -98,9 +99,6 @@ fn configured_url(app: &App, feed: &FeedRecord) -> Option<url::Url> {
 /// to poll it next.
 pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> PollResult {
     let interval = Duration::from_secs(feed.poll_interval_secs.max(1));
-    if let Some(url) = configured_url(app, feed) {
-        fetcher.trust_operator_feed(&url);
-    }
     match app.store.feed_state(&feed.id) {
         Ok(state) if state.disabled.as_ref().is_some_and(|d| d.url == feed.url) => {
             return PollResult {
@@ -148,14 +146,14 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
         Err(failure) => {
             mark_failure(&mut state, &failure.message, now);
-            tracing::warn!(feed = %feed.id, url = %feed.url, failures = state.consecutive_failures, error = %failure.message, "feed fetch failed");
+            tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), failures = state.consecutive_failures, error = %failure.logged, "feed fetch failed");
             if failure.host_overloaded {
                 host_retry_after = failure
                     .retry_after
                     .map(|d| d.min(app.config.fetch.max_backoff));
             }
             if failure.gone {
-                tracing::warn!(feed = %feed.id, url = %feed.url, "the server says the feed is gone (410); it will not be polled again");
+                tracing::warn!(feed = %feed.id, url = %shown_url(&feed.url), "the server says the feed is gone (410); it will not be polled again");
                 state.disabled = Some(FeedDisabled {
                     url: feed.url.clone(),
                     reason: failure.message.clone(),
@@ -233,7 +231,10 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
 }
 
 struct PollFailure {
+    /// For rooms (the feed's last error, notices): no resolved addresses.
     message: String,
+    /// For the operator's log: everything.
+    logged: String,
     retry_after: Option<Duration>,
     host_overloaded: bool,
     gone: bool,
@@ -242,6 +243,7 @@ struct PollFailure {
 impl PollFailure {
     fn new(message: String) -> PollFailure {
         PollFailure {
+            logged: message.clone(),
             message,
             retry_after: None,
             host_overloaded: false,
@@ -270,7 +272,7 @@ fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mu
                 .map(|u| u.to_string())
                 .unwrap_or_else(|| feed.url.clone());
             tracing::warn!(
-                feed = %feed.id, %from, %to,
+                feed = %feed.id, from = %shown_url(&from), to = %shown_url(&to),
                 "the feed has moved permanently; polling the new URL (update the config file to make this permanent)"
             );
             state.moved = Some(FeedMoved {
@@ -283,7 +285,7 @@ fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mu
         FeedOrigin::Command { .. } => {
             match app.feeds() {
                 Ok(feeds) if feeds.iter().any(|f| f.url == to && f.id != feed.id) => {
-                    tracing::warn!(feed = %feed.id, %to, "the feed has moved permanently to a URL another feed already polls; keeping the old URL");
+                    tracing::warn!(feed = %feed.id, to = %shown_url(&to), "the feed has moved permanently to a URL another feed already polls; keeping the old URL");
                     return;
                 }
                 Err(e) => {
@@ -292,7 +294,7 @@ fn follow_permanent_move(app: &App, feed: &FeedRecord, to: &url::Url, state: &mu
                 }
                 Ok(_) => {}
             }
-            tracing::info!(feed = %feed.id, from = %feed.url, %to, "the feed has moved permanently; its URL is updated");
+            tracing::info!(feed = %feed.id, from = %shown_url(&feed.url), to = %shown_url(&to), "the feed has moved permanently; its URL is updated");
             let mut record = feed.clone();
             record.url = to;
             if let Err(e) = app.store.put_feed(&record) {
@@ -322,7 +324,8 @@ async fn poll_once(
         }
     }
     let started = std::time::Instant::now();
-    let outcome = fetcher.fetch(&url, &validators).await;
+    let configured = configured_url(app, feed);
+    let outcome = fetcher.fetch(&url, &validators, configured.as_ref()).await;
     app.metrics.record_fetch(
         match &outcome {
             Ok(FetchOutcome::Fetched { .. }) => FetchResult::Ok,
@@ -340,7 +343,8 @@ async fn poll_once(
                 retry_after: e.retry_after(),
                 host_overloaded: e.is_host_overloaded(),
                 gone: e.is_gone(),
-                message: e.to_string(),
+                message: e.room_message(),
+                logged: e.to_string(),
             })
         }
         Ok(FetchOutcome::NotModified { moved_to }) => {
@@ -412,9 +416,6 @@ const FEED_LIST_REFRESH: Duration = Duration::from_secs(60);
 /// host; when a host answers 429 or 503 with Retry-After, none of its feeds is
 /// fetched before that time. Disabled feeds (410 Gone) are not polled.
 pub async fn run_poller(app: Arc<App>, fetcher: Fetcher, mut shutdown: watch::Receiver<bool>) {
-    for feed in app.config_feeds() {
-        fetcher.trust_operator_feed(&feed.url);
-    }
     let mut due: HashMap<String, Instant> = HashMap::new();
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();

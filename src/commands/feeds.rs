@@ -12,22 +12,11 @@ use super::reply::{CommandContext, CommandResult, Reply, plural};
 use crate::access::{self, FeedAccess, FollowBook};
 use crate::app::App;
 use crate::config::{FeedKind, FollowMode, FollowRule, format_duration, parse_feed_url};
+use crate::feeds::guard::shown_url;
 use crate::feeds::text::one_line;
 use crate::health::{health_word, write_health_notes};
 use crate::store::{FeedOrigin, FeedRecord, Follow, OutboxEntry, new_txn_id};
 use crate::summary::html::escape;
-
-/// The URL as rooms may see it: without user info.
-pub(crate) fn shown_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
 
 fn no_such_feed(id: &str) -> Reply {
     Reply::new(format!(
@@ -165,13 +154,8 @@ pub(super) fn feed_add(
         Ok(u) => u,
         Err(message) => return Ok(Reply::new(format!("Cannot add that feed: {message}."))),
     };
-    if !url.username().is_empty() || url.password().is_some() {
-        return Ok(Reply::new(
-            "Cannot add that feed: the URL carries a user name or password, which rooms may not give the bot. Ask the operator to add it to the config file.",
-        ));
-    }
     if let Err(refusal) =
-        crate::feeds::guard::Guard::new(&app.config.fetch.allow_private, []).check_url(&url)
+        crate::feeds::guard::check_command_feed_url(&app.config.fetch.allow_private, &url)
     {
         return Ok(Reply::new(format!("Cannot add that feed: {refusal}.")));
     }

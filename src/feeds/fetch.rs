@@ -1,11 +1,15 @@
-//! The only HTTP client for feeds: one reqwest client with rustls, a descriptive
+//! The only HTTP code for feeds: reqwest clients with rustls, a descriptive
 //! User-Agent, gzip, connect and total deadlines, a cap on the decompressed body,
 //! conditional GET (ETag / Last-Modified), and redirects followed here, hop by hop (at
 //! most [`MAX_REDIRECTS`]), so that every hop passes the SSRF [`Guard`]: the URL is
 //! checked before each request, names resolve only to allowed addresses (the guard's
-//! resolver), and the address a response came from is checked again. It returns bytes
-//! or a typed error, never a response body in an error, and knows nothing about
-//! parsing or the store.
+//! resolver), and the address a response came from is checked again. The one
+//! exception is a hop on the own origin of the config feed being fetched
+//! ([`TrustedOrigin`]), which goes through a second client whose resolver lets that
+//! feed's host name through; no other hop and no feed added in a room ever uses it.
+//! It returns bytes or a typed error, never a response body or a URL's user info in
+//! an error, with a room-safe form of each error ([`FetchError::room_message`]), and
+//! knows nothing about parsing or the store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +22,7 @@ use reqwest::header::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::guard::{Guard, GuardedResolver, Refusal};
+use super::guard::{Guard, GuardedResolver, Refusal, TrustedNames, TrustedOrigin, shown_url};
 use crate::config::FetchConfig;
 
 /// The User-Agent sent with every feed request.
@@ -54,7 +58,8 @@ pub enum FetchOutcome {
         body: Vec<u8>,
         /// Validators for the next request.
         validators: Validators,
-        /// The URL after redirects.
+        /// The URL after redirects, without user info: it is the base of the feed's
+        /// relative links, which are posted to rooms.
         final_url: url::Url,
         /// The `Content-Type` header, if sent.
         content_type: Option<String>,
@@ -89,7 +94,7 @@ pub enum FetchError {
     /// The SSRF guard refused a URL or address (on the first or a later hop).
     #[error("refused {url}: {refusal}")]
     Refused {
-        /// The URL refused (no response body of it is ever read).
+        /// The URL refused, without user info (no response body of it is ever read).
         url: String,
         /// Why.
         refusal: Refusal,
@@ -97,7 +102,7 @@ pub enum FetchError {
     /// More than [`MAX_REDIRECTS`] redirects.
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
-    /// A redirect pointed back to a URL already visited.
+    /// A redirect pointed back to a URL already visited (shown without user info).
     #[error("redirect loop back to {0}")]
     RedirectLoop(String),
     /// A redirect without a usable Location.
@@ -114,6 +119,18 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The error as rooms may read it (the feed list and notices): what failed, with
+    /// hosts as written in the URLs but never an address a name resolved to. The
+    /// `Display` text, with those addresses, is for the operator's log.
+    pub fn room_message(&self) -> String {
+        match self {
+            FetchError::Refused { url, refusal } => {
+                format!("refused {url}: {}", refusal.room_message())
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// How long the server asked us to wait, if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -142,38 +159,39 @@ impl FetchError {
 /// Fetches feed URLs within the configured limits and the SSRF policy.
 #[derive(Clone)]
 pub struct Fetcher {
+    /// Every hop of every feed, except those below; its resolver enforces the guard.
     client: reqwest::Client,
+    /// Only hops on the own origin of the config feed being fetched. A client of its
+    /// own because reqwest's resolver and connection pool are shared by everything a
+    /// client fetches and cannot tell which feed asks: a name trusted here, and a
+    /// pooled connection to its private address, must never serve a feed added in a
+    /// room.
+    trusted_client: reqwest::Client,
+    /// The host names `trusted_client`'s resolver lets through.
+    trusted_names: Arc<TrustedNames>,
     limits: FetchConfig,
     guard: Arc<Guard>,
 }
 
 impl Fetcher {
-    /// Builds the client; private addresses are refused except those in
-    /// `limits.allow_private` and the hosts passed to [`Fetcher::trust_operator_feed`].
+    /// Builds the clients; private addresses are refused except those in
+    /// `limits.allow_private` and, for a config feed, its own origin (see
+    /// [`Fetcher::fetch`]).
     pub fn new(limits: &FetchConfig) -> Result<Fetcher, FetchError> {
-        let guard = Arc::new(Guard::new(&limits.allow_private, []));
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(limits.connect_timeout)
-            .timeout(limits.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would connect for us to addresses the guard never sees.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
-            .gzip(true)
-            .build()
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+        let guard = Arc::new(Guard::new(&limits.allow_private));
+        let trusted_names = Arc::new(TrustedNames::default());
+        let client = build_client(limits, GuardedResolver::new(guard.clone()))?;
+        let trusted_client = build_client(
+            limits,
+            GuardedResolver::for_trusted_origins(guard.clone(), trusted_names.clone()),
+        )?;
         Ok(Fetcher {
             client,
+            trusted_client,
+            trusted_names,
             limits: limits.clone(),
             guard,
         })
-    }
-
-    /// Trusts the host of a feed the operator wrote in the config file: it may be a
-    /// private address, like an `allow_private` entry.
-    pub fn trust_operator_feed(&self, url: &url::Url) {
-        self.guard.trust_url(url);
     }
 
     /// The guard this fetcher enforces.
@@ -183,13 +201,28 @@ impl Fetcher {
 
     /// GETs `url`, sending the validators as a conditional request and following
     /// redirects, all within the total deadline.
+    ///
+    /// `configured` is the URL the operator wrote in the config file when this is a
+    /// config feed (`None` for a feed added in a room): a hop on its origin (scheme,
+    /// host, port) may reach a private address, as if it were in `allow_private`.
+    /// Every other hop, and every hop of a feed added in a room, gets the plain guard.
     pub async fn fetch(
         &self,
         url: &url::Url,
         validators: &Validators,
+        configured: Option<&url::Url>,
     ) -> Result<FetchOutcome, FetchError> {
+        let trusted = configured.and_then(TrustedOrigin::of);
+        if let Some(name) = trusted.as_ref().and_then(TrustedOrigin::host_name) {
+            self.trusted_names.insert(name);
+        }
         let deadline = self.limits.timeout;
-        match tokio::time::timeout(deadline, self.fetch_inner(url, validators)).await {
+        match tokio::time::timeout(
+            deadline,
+            self.fetch_inner(url, validators, trusted.as_ref()),
+        )
+        .await
+        {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(deadline)),
         }
@@ -199,13 +232,14 @@ impl Fetcher {
         &self,
         url: &url::Url,
         validators: &Validators,
+        trusted: Option<&TrustedOrigin>,
     ) -> Result<FetchOutcome, FetchError> {
         let mut current = url.clone();
         let mut visited = vec![current.clone()];
         let mut all_permanent = true;
         let mut moved_to = None;
         let response = loop {
-            let response = self.request(&current, validators).await?;
+            let response = self.request(&current, validators, trusted).await?;
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 break response;
@@ -235,7 +269,7 @@ impl Fetcher {
                 return Err(FetchError::TooManyRedirects);
             }
             if visited.contains(&next) {
-                return Err(FetchError::RedirectLoop(next.to_string()));
+                return Err(FetchError::RedirectLoop(shown_url(next.as_str())));
             }
             all_permanent &= matches!(code, 301 | 308);
             if all_permanent {
@@ -275,28 +309,41 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
+        // A config feed's credentials stay out of the links resolved against it.
+        let mut final_url = current;
+        let _ = final_url.set_username("");
+        let _ = final_url.set_password(None);
         Ok(FetchOutcome::Fetched {
             body,
             validators: new_validators,
-            final_url: current,
+            final_url,
             content_type,
             moved_to,
         })
     }
 
     /// One hop: the guard's URL check, the request, and the check of the address the
-    /// response actually came from.
+    /// response actually came from; on the config feed's own origin (`trusted`), only
+    /// the scheme is checked and the request goes through the trusted client.
     async fn request(
         &self,
         url: &url::Url,
         validators: &Validators,
+        trusted: Option<&TrustedOrigin>,
     ) -> Result<reqwest::Response, FetchError> {
         let refused = |refusal| FetchError::Refused {
-            url: url.to_string(),
+            url: shown_url(url.as_str()),
             refusal,
         };
-        self.guard.check_url(url).map_err(refused)?;
-        let mut request = self.client.get(url.clone()).header(
+        let on_trusted_origin = trusted.is_some_and(|t| t.covers(url));
+        let client = if on_trusted_origin {
+            Guard::check_scheme(url).map_err(refused)?;
+            &self.trusted_client
+        } else {
+            self.guard.check_url(url).map_err(refused)?;
+            &self.client
+        };
+        let mut request = client.get(url.clone()).header(
             reqwest::header::ACCEPT,
             "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
         );
@@ -307,18 +354,20 @@ impl Fetcher {
             request = request.header(IF_MODIFIED_SINCE, lm);
         }
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
-        if let (Some(peer), Some(host)) = (response.remote_addr(), url.host_str()) {
+        if let (false, Some(peer), Some(host)) =
+            (on_trusted_origin, response.remote_addr(), url.host_str())
+        {
             self.guard.check_peer(host, peer).map_err(refused)?;
         }
         Ok(response)
     }
 
     fn transport_error(&self, e: reqwest::Error) -> FetchError {
+        let url = e.url().map(|u| shown_url(u.as_str())).unwrap_or_default();
+        // The URL is never part of the messages below.
+        let e = e.without_url();
         if let Some(refusal) = find_refusal(&e) {
-            return FetchError::Refused {
-                url: e.url().map(|u| u.to_string()).unwrap_or_default(),
-                refusal,
-            };
+            return FetchError::Refused { url, refusal };
         }
         if e.is_timeout() {
             FetchError::Timeout(self.limits.timeout)
@@ -328,6 +377,25 @@ impl Fetcher {
             FetchError::Network(root_cause(&e))
         }
     }
+}
+
+/// A feed client: no redirects of its own (they are followed hop by hop above), no
+/// proxy, and `resolver`.
+fn build_client(
+    limits: &FetchConfig,
+    resolver: GuardedResolver,
+) -> Result<reqwest::Client, FetchError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(limits.connect_timeout)
+        .timeout(limits.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        // A proxy would connect for us to addresses the guard never sees.
+        .no_proxy()
+        .dns_resolver(Arc::new(resolver))
+        .gzip(true)
+        .build()
+        .map_err(|e| FetchError::Network(e.to_string()))
 }
 
 /// The guard's refusal inside a transport error (raised by the resolver), if any.
@@ -377,6 +445,30 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn room_messages_keep_the_host_and_drop_resolved_addresses() {
+        let resolved = FetchError::Refused {
+            url: "http://intranet.example/feed".into(),
+            refusal: Refusal::Resolved {
+                host: "intranet.example".into(),
+                address: "10.1.2.3".parse().unwrap(),
+                kind: "private",
+            },
+        };
+        assert!(resolved.to_string().contains("10.1.2.3"), "{resolved}");
+        let room = resolved.room_message();
+        assert!(
+            room.starts_with("refused http://intranet.example/feed: intranet.example"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        let status = FetchError::Status {
+            status: 500,
+            retry_after: None,
+        };
+        assert_eq!(status.room_message(), status.to_string());
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -1,9 +1,13 @@
 //! Who may make the bot fetch what: the SSRF guard. It classifies IP addresses
 //! (loopback, private, link-local, CGNAT, multicast, unspecified, reserved and the
 //! IPv6 forms that embed such an IPv4 address), holds the operator's allow list
-//! (addresses, networks and host names), checks URLs before every hop, and provides the
-//! DNS resolver that drops refused addresses so that the address actually connected to
-//! is always one that passed the check, which defeats DNS rebinding.
+//! (addresses, networks and host names: the only trust every feed shares), checks URLs
+//! before every hop, and provides the DNS resolver that drops refused addresses so
+//! that the address actually connected to is always one that passed the check, which
+//! defeats DNS rebinding. A feed written in the config file is trusted further, on its
+//! own origin only ([`TrustedOrigin`]). It also checks the URL of a feed added in a
+//! room before it is created ([`check_command_feed_url`]) and takes user info out of
+//! URLs that are shown ([`shown_url`]).
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -12,6 +16,9 @@ use std::sync::{Arc, RwLock};
 use ipnet::IpNet;
 
 /// Why a URL or address may not be fetched.
+///
+/// The `Display` text is for the operator's log and names every address involved;
+/// [`Refusal::room_message`] is the text for rooms, without resolved addresses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// Not http or https.
@@ -20,26 +27,65 @@ pub enum Refusal {
     /// The URL has no host.
     #[error("the URL has no host")]
     NoHost,
-    /// The host is an address in a refused range.
+    /// The URL carries a user name or password (only refused for feeds added in a room).
+    #[error(
+        "the URL contains a user name or password, which rooms may not give the bot (the operator can put such a feed in the config file)"
+    )]
+    UserInfo,
+    /// The host, as written in the URL, is an address in a refused range.
     #[error(
         "{host} is a {kind} address, which feeds may not reach (the operator can allow it in [fetch] allow_private)"
     )]
     Address {
-        /// The host as written or resolved.
+        /// The host as written in the URL (normalised by the `url` crate).
         host: String,
         /// The kind of range, e.g. "loopback".
         kind: &'static str,
     },
     /// Every address the name resolved to is refused.
     #[error(
-        "{host} resolves only to refused addresses ({detail}); feeds may not reach them (the operator can allow it in [fetch] allow_private)"
+        "{host} resolves only to refused addresses ({address} is {kind}); feeds may not reach them (the operator can allow it in [fetch] allow_private)"
     )]
     Resolved {
         /// The host name.
         host: String,
-        /// The first refused address and its kind.
-        detail: String,
+        /// The first refused address.
+        address: IpAddr,
+        /// Its kind of range.
+        kind: &'static str,
     },
+    /// The response came from a refused address.
+    #[error(
+        "{host} ({address}) is a {kind} address, which feeds may not reach (the operator can allow it in [fetch] allow_private)"
+    )]
+    Peer {
+        /// The host as written in the URL.
+        host: String,
+        /// The address the response came from.
+        address: IpAddr,
+        /// Its kind of range.
+        kind: &'static str,
+    },
+}
+
+impl Refusal {
+    /// The refusal as rooms may read it: the host as written in the URL and the kind
+    /// of range, never an address a name resolved to (which would map the operator's
+    /// internal network for whoever can add a feed).
+    pub fn room_message(&self) -> String {
+        const ALLOW: &str = "(the operator can allow it in [fetch] allow_private)";
+        match self {
+            Refusal::Resolved { host, kind, .. } => format!(
+                "{host} resolves only to refused addresses (the first is {kind}); feeds may not reach them {ALLOW}"
+            ),
+            Refusal::Peer { host, kind, .. } => {
+                format!("{host} answered from a {kind} address, which feeds may not reach {ALLOW}")
+            }
+            Refusal::Scheme(_) | Refusal::NoHost | Refusal::UserInfo | Refusal::Address { .. } => {
+                self.to_string()
+            }
+        }
+    }
 }
 
 /// The kind of range `ip` belongs to when feeds may not reach it, else `None`.
@@ -168,67 +214,34 @@ fn normalise_host(host: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The fetch policy: which private hosts and networks the operator allows. Hosts of
-/// the operator's own feeds can be added while running ([`Guard::trust_url`]).
-#[derive(Debug, Default)]
+/// The fetch policy every feed shares: which private hosts and networks the operator
+/// allows (`[fetch] allow_private`), and nothing else. It never changes while the
+/// guard lives, so the trust a config feed gets ([`TrustedOrigin`]) cannot leak into
+/// it.
+#[derive(Debug, Clone, Default)]
 pub struct Guard {
-    networks: RwLock<Vec<IpNet>>,
-    hosts: RwLock<HashSet<String>>,
+    networks: Vec<IpNet>,
+    hosts: HashSet<String>,
 }
 
 impl Guard {
-    /// A guard that allows `entries` (the config's `allow_private`) and the hosts of
-    /// the operator's own feeds (`trusted_urls`), which are trusted the same way.
-    pub fn new<'a>(
-        entries: &[AllowEntry],
-        trusted_urls: impl IntoIterator<Item = &'a url::Url>,
-    ) -> Guard {
-        let guard = Guard::default();
-        {
-            let mut networks = guard.networks.write().expect("guard lock");
-            let mut hosts = guard.hosts.write().expect("guard lock");
-            for entry in entries {
-                match entry {
-                    AllowEntry::Network(net) => networks.push(*net),
-                    AllowEntry::Host(h) => {
-                        hosts.insert(h.clone());
-                    }
+    /// A guard that allows `entries` (the config's `allow_private`).
+    pub fn new(entries: &[AllowEntry]) -> Guard {
+        let mut guard = Guard::default();
+        for entry in entries {
+            match entry {
+                AllowEntry::Network(net) => guard.networks.push(*net),
+                AllowEntry::Host(h) => {
+                    guard.hosts.insert(h.clone());
                 }
             }
-        }
-        for url in trusted_urls {
-            guard.trust_url(url);
         }
         guard
     }
 
-    /// Trusts the host of a feed the operator wrote in the config file, as if it were
-    /// on the allow list.
-    pub fn trust_url(&self, url: &url::Url) {
-        let net = match url.host() {
-            Some(url::Host::Ipv4(ip)) => IpNet::from(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => IpNet::from(IpAddr::V6(ip)),
-            Some(url::Host::Domain(d)) => {
-                let host = normalise_host(d);
-                if !self.host_allowed(&host) {
-                    self.hosts.write().expect("guard lock").insert(host);
-                }
-                return;
-            }
-            None => return,
-        };
-        let mut networks = self.networks.write().expect("guard lock");
-        if !networks.contains(&net) {
-            networks.push(net);
-        }
-    }
-
     /// True if the operator allowed this host name.
     pub fn host_allowed(&self, host: &str) -> bool {
-        self.hosts
-            .read()
-            .expect("guard lock")
-            .contains(&normalise_host(host))
+        self.hosts.contains(&normalise_host(host))
     }
 
     /// Why `ip` may not be reached, or `None` if it may.
@@ -240,8 +253,6 @@ impl Guard {
         };
         if self
             .networks
-            .read()
-            .expect("guard lock")
             .iter()
             .any(|n| n.contains(&ip) || n.contains(&canonical))
         {
@@ -250,13 +261,20 @@ impl Guard {
         Some(kind)
     }
 
-    /// Checks a URL before a request is made to it: scheme, and the host when it is
-    /// an address literal or an allowed name. Names are checked again, address by
-    /// address, when they are resolved.
-    pub fn check_url(&self, url: &url::Url) -> Result<(), Refusal> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Refusal::Scheme(url.scheme().to_string()));
+    /// Checks a URL's scheme: http or https.
+    pub fn check_scheme(url: &url::Url) -> Result<(), Refusal> {
+        match url.scheme() {
+            "http" | "https" => Ok(()),
+            other => Err(Refusal::Scheme(other.to_string())),
         }
+    }
+
+    /// Checks a URL before a request is made to it: scheme, and the host when it is
+    /// an address literal (in any spelling the `url` crate reads as one: decimal,
+    /// hex, octal, short, IPv4-mapped IPv6) or `localhost`. Names are checked again,
+    /// address by address, when they are resolved.
+    pub fn check_url(&self, url: &url::Url) -> Result<(), Refusal> {
+        Guard::check_scheme(url)?;
         let ip = match url.host() {
             None => return Err(Refusal::NoHost),
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
@@ -292,8 +310,9 @@ impl Guard {
         }
         match self.check_ip(peer.ip()) {
             None => Ok(()),
-            Some(kind) => Err(Refusal::Address {
-                host: format!("{host} ({})", peer.ip()),
+            Some(kind) => Err(Refusal::Peer {
+                host: host.to_string(),
+                address: peer.ip(),
                 kind,
             }),
         }
@@ -314,44 +333,169 @@ impl Guard {
             .filter(|a| match self.check_ip(a.ip()) {
                 None => true,
                 Some(kind) => {
-                    first_refused.get_or_insert_with(|| format!("{} is {kind}", a.ip()));
+                    first_refused.get_or_insert((a.ip(), kind));
                     false
                 }
             })
             .collect();
         match (kept.is_empty(), first_refused) {
-            (true, Some(detail)) => Err(Refusal::Resolved {
+            (true, Some((address, kind))) => Err(Refusal::Resolved {
                 host: host.to_string(),
-                detail,
+                address,
+                kind,
             }),
             _ => Ok(kept),
         }
     }
 }
 
-/// The DNS resolver of the feed client: the system resolver, then the guard's filter,
+/// Checks the URL of a feed about to be added in a room (`feed add`), before anything
+/// is stored or fetched: http or https only, no user name or password (everyone who
+/// lists the feeds would see them), and no host that is an address literal in a
+/// refused range (in every spelling the `url` crate normalises: `2130706433`,
+/// `0x7f.1`, `127.1`, `[::ffff:127.0.0.1]`) or `localhost` / `*.localhost`, unless
+/// `allow_private` names that address, its network or that host. Host names are
+/// checked again when they are resolved at each fetch.
+pub fn check_command_feed_url(allow_private: &[AllowEntry], url: &url::Url) -> Result<(), Refusal> {
+    Guard::check_scheme(url)?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Refusal::UserInfo);
+    }
+    Guard::new(allow_private).check_url(url)
+}
+
+/// `url` as it may be shown in a log or a room: without its user name and password
+/// (a config feed may carry the operator's credentials, and is still fetched with
+/// them). A string that does not parse as a URL is returned unchanged, as is a URL
+/// without user info.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            // Both only fail for URLs that cannot have user info in the first place.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The extra trust of one feed the operator wrote in the config file: its origin
+/// (scheme, host as the `url` crate normalises it, and port) may be reached whatever
+/// address it is or resolves to, as if it were in `allow_private`, but only while that
+/// feed is fetched, and only on hops whose origin is exactly this one.
+///
+/// Why per feed and per origin: the operator vouches for the URL they wrote, not for
+/// its host's neighbours. Trusting the host for every feed let a room member's
+/// `feed add` of another path, port or spelling of the same internal address reach
+/// it; trusting it for every hop of the feed would let a redirect to another internal
+/// service through. A redirect to the same origin (another path) stays trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedOrigin {
+    scheme: String,
+    host: url::Host<String>,
+    port: u16,
+}
+
+impl TrustedOrigin {
+    /// The trusted origin of a config feed's configured URL; `None` when it has no
+    /// host (then nothing is trusted).
+    pub fn of(configured: &url::Url) -> Option<TrustedOrigin> {
+        match configured.origin() {
+            url::Origin::Tuple(scheme, host, port) => Some(TrustedOrigin { scheme, host, port }),
+            url::Origin::Opaque(_) => None,
+        }
+    }
+
+    /// True when `url` (one hop) is on this origin.
+    pub fn covers(&self, url: &url::Url) -> bool {
+        match url.origin() {
+            url::Origin::Tuple(scheme, host, port) => {
+                scheme == self.scheme && host == self.host && port == self.port
+            }
+            url::Origin::Opaque(_) => false,
+        }
+    }
+
+    /// The host name, when the origin's host is a name rather than an address.
+    pub fn host_name(&self) -> Option<&str> {
+        match &self.host {
+            url::Host::Domain(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Host names of config feeds' trusted origins, for the resolver of the client that
+/// only fetches those origins ([`GuardedResolver::for_trusted_origins`]).
+#[derive(Debug, Default)]
+pub struct TrustedNames(RwLock<HashSet<String>>);
+
+impl TrustedNames {
+    /// Adds the host name of a trusted origin.
+    pub fn insert(&self, host: &str) {
+        let host = normalise_host(host);
+        if !self.contains(&host) {
+            self.0.write().expect("trusted names lock").insert(host);
+        }
+    }
+
+    /// True if `host` is the host name of a trusted origin.
+    pub fn contains(&self, host: &str) -> bool {
+        self.0
+            .read()
+            .expect("trusted names lock")
+            .contains(&normalise_host(host))
+    }
+}
+
+/// The DNS resolver of a feed client: the system resolver, then the guard's filter,
 /// so a connection is only ever made to an address that passed the check.
 pub struct GuardedResolver {
     guard: Arc<Guard>,
+    trusted: Option<Arc<TrustedNames>>,
 }
 
 impl GuardedResolver {
-    /// A resolver enforcing `guard`.
+    /// A resolver enforcing `guard`: the one of the client every feed uses.
     pub fn new(guard: Arc<Guard>) -> GuardedResolver {
-        GuardedResolver { guard }
+        GuardedResolver {
+            guard,
+            trusted: None,
+        }
+    }
+
+    /// The resolver of the client used only for hops on a config feed's own origin:
+    /// the names in `trusted` resolve to whatever addresses they have; any other name
+    /// is filtered by `guard` as usual. A name is only trusted here, never in the
+    /// resolver of the client that fetches feeds added in rooms, so the same name in
+    /// such a feed is still refused.
+    pub fn for_trusted_origins(guard: Arc<Guard>, trusted: Arc<TrustedNames>) -> GuardedResolver {
+        GuardedResolver {
+            guard,
+            trusted: Some(trusted),
+        }
     }
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let guard = self.guard.clone();
+        let trusted = self
+            .trusted
+            .as_ref()
+            .is_some_and(|t| t.contains(name.as_str()));
         let host = name.as_str().to_string();
         Box::pin(async move {
             let lookup = host.clone();
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((lookup.as_str(), 0))
                 .await?
                 .collect();
-            let kept = guard.filter_resolved(&host, addrs)?;
+            let kept = if trusted {
+                addrs
+            } else {
+                guard.filter_resolved(&host, addrs)?
+            };
             let iter: reqwest::dns::Addrs = Box::new(kept.into_iter());
             Ok(iter)
         })
@@ -445,7 +589,7 @@ mod tests {
             .iter()
             .map(|s| AllowEntry::parse(s).unwrap())
             .collect();
-        let guard = Guard::new(&entries, []);
+        let guard = Guard::new(&entries);
         assert_eq!(guard.check_ip(ip("127.0.0.1")), None);
         assert_eq!(guard.check_ip(ip("::ffff:127.0.0.1")), None);
         assert!(guard.check_ip(ip("127.0.0.2")).is_some());
@@ -485,13 +629,256 @@ mod tests {
             "hex forms parse to 127.0.0.1"
         );
         assert!(check("http://2130706433/").is_err(), "decimal forms too");
-        let trusted = url::Url::parse("http://127.0.0.1:9/feed").unwrap();
-        let guard = Guard::new(&[], [&trusted]);
-        assert!(
-            guard
-                .check_url(&url::Url::parse("http://127.0.0.1:80/x").unwrap())
-                .is_ok()
+    }
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    fn allow(entries: &[&str]) -> Vec<AllowEntry> {
+        entries
+            .iter()
+            .map(|s| AllowEntry::parse(s).unwrap())
+            .collect()
+    }
+
+    /// Every spelling of a loopback address the `url` crate reads, with the address it
+    /// names.
+    const LOOPBACK_SPELLINGS: [(&str, &str); 7] = [
+        ("http://127.0.0.1:8080/other", "127.0.0.1"),
+        ("http://2130706433:8080/x", "127.0.0.1"),
+        ("http://0x7f.1:8080/x", "127.0.0.1"),
+        ("http://0x7f000001:8080/x", "127.0.0.1"),
+        ("http://0177.0.0.1:8080/x", "127.0.0.1"),
+        ("http://127.1:8080/x", "127.0.0.1"),
+        ("http://[::ffff:127.0.0.1]:8080/x", "::ffff:127.0.0.1"),
+    ];
+
+    #[test]
+    fn command_feeds_are_refused_every_spelling_of_a_refused_address() {
+        for (spelled, host) in LOOPBACK_SPELLINGS {
+            let err = check_command_feed_url(&[], &url(spelled)).unwrap_err();
+            assert_eq!(
+                err,
+                Refusal::Address {
+                    host: host.into(),
+                    kind: "loopback"
+                },
+                "{spelled}"
+            );
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("{host} is a loopback address")),
+                "{spelled}: {err}"
+            );
+            assert!(err.to_string().contains("allow_private"), "{err}");
+        }
+        for (spelled, kind) in [
+            ("http://localhost:8080/x", "loopback"),
+            ("http://feeds.LOCALHOST./x", "loopback"),
+            ("http://0xa9fea9fe/latest/meta-data/", "link-local"),
+            ("http://[::ffff:10.0.0.1]/feed", "private"),
+            ("http://0/feed", "unspecified"),
+        ] {
+            let err = check_command_feed_url(&[], &url(spelled)).unwrap_err();
+            assert!(
+                matches!(&err, Refusal::Address { kind: k, .. } if k.starts_with(kind)),
+                "{spelled}: {err}"
+            );
+        }
+        assert!(matches!(
+            check_command_feed_url(&[], &url("ftp://example.org/feed")),
+            Err(Refusal::Scheme(_))
+        ));
+        assert_eq!(
+            check_command_feed_url(&[], &url("https://example.org/feed.xml")),
+            Ok(())
         );
+        // A name is checked when it is resolved, not here.
+        assert_eq!(
+            check_command_feed_url(&[], &url("http://feeds.internal/x")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn command_feeds_may_not_carry_user_info() {
+        for spelled in [
+            "http://user:s3cr3t-pw@127.0.0.1:8080/x",
+            "https://user:s3cr3t-pw@example.org/feed",
+            "https://user@example.org/feed",
+            "https://:s3cr3t-pw@example.org/feed",
+        ] {
+            let err = check_command_feed_url(&allow(&["127.0.0.1"]), &url(spelled)).unwrap_err();
+            assert_eq!(err, Refusal::UserInfo, "{spelled}");
+            let text = err.to_string();
+            assert!(text.contains("user name or password"), "{text}");
+            assert!(
+                !text.contains("s3cr3t") && !text.contains("user:"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn allow_private_naming_the_address_lets_every_spelling_of_it_in() {
+        for entries in [&["127.0.0.1"][..], &["127.0.0.0/8"]] {
+            let allowed = allow(entries);
+            for (spelled, _) in LOOPBACK_SPELLINGS {
+                assert_eq!(
+                    check_command_feed_url(&allowed, &url(spelled)),
+                    Ok(()),
+                    "{entries:?} {spelled}"
+                );
+            }
+            // Only what it names.
+            assert!(
+                check_command_feed_url(&allowed, &url("http://10.0.0.1/x")).is_err(),
+                "{entries:?}"
+            );
+            assert!(
+                check_command_feed_url(&allowed, &url("http://localhost/x")).is_err(),
+                "{entries:?}: localhost is a name of its own"
+            );
+        }
+        let by_name = allow(&["localhost"]);
+        assert_eq!(
+            check_command_feed_url(&by_name, &url("http://localhost:8080/x")),
+            Ok(())
+        );
+        assert!(check_command_feed_url(&by_name, &url("http://127.0.0.1:8080/x")).is_err());
+    }
+
+    #[test]
+    fn a_config_feed_trusts_its_own_origin_and_nothing_else() {
+        let configured = url("http://user:pw@127.0.0.1:8080/feed.xml");
+        let trusted = TrustedOrigin::of(&configured).unwrap();
+        // Its own origin, in any path or spelling.
+        for same in [
+            "http://127.0.0.1:8080/feed.xml",
+            "http://127.0.0.1:8080/other",
+            "http://0x7f.1:8080/x",
+            "http://127.1:8080/x",
+            "http://2130706433:8080/x",
+        ] {
+            assert!(trusted.covers(&url(same)), "{same}");
+        }
+        // Another port, scheme or host is another origin.
+        for other in [
+            "http://127.0.0.1:8081/feed.xml",
+            "http://127.0.0.1/feed.xml",
+            "https://127.0.0.1:8080/feed.xml",
+            "http://localhost:8080/feed.xml",
+            "http://127.0.0.2:8080/feed.xml",
+            "http://[::ffff:127.0.0.1]:8080/x",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(!trusted.covers(&url(other)), "{other}");
+        }
+        assert!(
+            TrustedOrigin::of(&url("https://feeds.internal/x"))
+                .unwrap()
+                .covers(&url("https://FEEDS.internal:443/y"))
+        );
+        assert_eq!(
+            TrustedOrigin::of(&url("http://Feeds.Internal:81/x"))
+                .unwrap()
+                .host_name(),
+            Some("feeds.internal")
+        );
+        // A config feed on the address gives a feed added in a room nothing: the
+        // check for those knows only allow_private, and refuses every spelling.
+        for (spelled, _) in LOOPBACK_SPELLINGS {
+            assert!(
+                check_command_feed_url(&[], &url(spelled)).is_err(),
+                "{spelled}"
+            );
+            assert!(
+                Guard::new(&[]).check_url(&url(spelled)).is_err(),
+                "{spelled}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_trusted_origins_resolver_lets_a_trusted_name_through() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let guard = Arc::new(Guard::default());
+        let names = Arc::new(TrustedNames::default());
+        names.insert("LOCALHOST.");
+        let trusted = GuardedResolver::for_trusted_origins(guard.clone(), names);
+        let plain = GuardedResolver::new(guard);
+        let name = || reqwest::dns::Name::from_str("localhost").unwrap();
+        let addrs: Vec<SocketAddr> = trusted.resolve(name()).await.unwrap().collect();
+        assert!(!addrs.is_empty());
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+        let err = match plain.resolve(name()).await {
+            Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
+            Err(e) => e,
+        };
+        let refusal = err.downcast_ref::<Refusal>().expect("a refusal");
+        assert!(matches!(refusal, Refusal::Resolved { .. }), "{refusal}");
+        // Another name is filtered as usual by the trusted resolver too.
+        let names = Arc::new(TrustedNames::default());
+        names.insert("feeds.internal");
+        let trusted = GuardedResolver::for_trusted_origins(Arc::new(Guard::default()), names);
+        assert!(trusted.resolve(name()).await.is_err());
+    }
+
+    #[test]
+    fn room_messages_name_no_resolved_address() {
+        let resolved = Guard::default()
+            .filter_resolved("intranet.example", vec!["10.1.2.3:80".parse().unwrap()])
+            .unwrap_err();
+        assert!(
+            resolved.to_string().contains("10.1.2.3 is private"),
+            "{resolved}"
+        );
+        let room = resolved.room_message();
+        assert!(
+            room.contains("intranet.example") && room.contains("private"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        let peer = Guard::default()
+            .check_peer("rebind.example", "10.1.2.3:80".parse().unwrap())
+            .unwrap_err();
+        assert!(
+            peer.to_string().contains("rebind.example (10.1.2.3)"),
+            "{peer}"
+        );
+        let room = peer.room_message();
+        assert!(
+            room.contains("rebind.example") && room.contains("private"),
+            "{room}"
+        );
+        assert!(!room.contains("10.1.2.3"), "{room}");
+        // An address written in the URL is the host as written: shown as it is.
+        let literal = Guard::default()
+            .check_url(&url("http://10.1.2.3/x"))
+            .unwrap_err();
+        assert_eq!(literal.room_message(), literal.to_string());
+    }
+
+    #[test]
+    fn shown_urls_carry_no_user_info() {
+        assert_eq!(
+            shown_url("https://user:s3cr3t@feeds.example/x.xml?a=1"),
+            "https://feeds.example/x.xml?a=1"
+        );
+        assert_eq!(
+            shown_url("http://user@127.0.0.1:8080/x"),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(shown_url("http://:pw@example.org/"), "http://example.org/");
+        // Unchanged when there is nothing to take out, or it is no URL.
+        assert_eq!(
+            shown_url("https://Example.org/A?b"),
+            "https://Example.org/A?b"
+        );
+        assert_eq!(shown_url("not a url"), "not a url");
+        assert_eq!(shown_url(""), "");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod support;
 
 mod console;
+mod feed_trust;
 mod hostile_feeds;
 mod layers;
 mod matrix_e2e;

@@ -382,3 +382,79 @@ async fn two_rooms_adding_one_url_get_their_own_feeds_and_one_fetch() {
     say(&app, &a, "feed remove 127-0-0-1");
     assert_eq!(fetched(&app), ["gov", "127-0-0-1-2"]);
 }
+
+/// `tests/data/store-schema2.jsonl` was exported by the schema-2 version of the bot
+/// (the one before rooms followed feeds): rooms `!alpha` and `!bravo` both subscribe
+/// to `desk` (made by command in `!alpha`, with Lady R); `!alpha` added feed
+/// `127-0-0-1`; config feed `gov`; both feeds had items `old-1` and `new-1`, and both
+/// rooms got `new-1` from both feeds (as that version did).
+#[tokio::test]
+async fn a_store_from_before_rooms_followed_feeds_keeps_its_deliveries_and_reposts_nothing() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/store-schema2.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = sanctions_watch::store::Store::open(dir.path()).unwrap();
+        let open = || std::fs::File::open(&fixture).map(std::io::BufReader::new);
+        sanctions_watch::store::backup::import(&store, open, |_| {}).unwrap();
+    }
+    let server = FeedServer::start().await;
+    let items = |guids: &[&str]| rss(&guids.iter().map(|g| lady_r_item(g)).collect::<Vec<_>>());
+    server.set_feed("/gov.xml", items(&["new-1", "old-1"]));
+    server.set_feed("/room.xml", items(&["new-1", "old-1"]));
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "allow_private = [\"127.0.0.1\"]\n[[feeds]]\nid = \"gov\"\nname = \"Gov\"\nurl = \"{}\"\nkind = \"government\"\npoll_interval = \"1m\"\n",
+            server.url("/gov.xml")
+        ),
+    );
+    // The fixture's server is gone; its feed moves to this test's server (the port
+    // is the only thing that changes).
+    let mut room_feed = app
+        .feed("127-0-0-1")
+        .unwrap()
+        .expect("the room's feed survives");
+    room_feed.url = server.url("/room.xml");
+    app.store.put_feed(&room_feed).unwrap();
+
+    // The upgrade: the room that added the feed follows it; the list made by
+    // command is an operator list both rooms still get.
+    let follows = app.store.all_follows().unwrap();
+    assert_eq!(follows.len(), 1);
+    assert_eq!(
+        (follows[0].room_id.as_str(), follows[0].feed_id.as_str()),
+        (ROOM_A, "127-0-0-1")
+    );
+    assert!(
+        say(&app, &member(ROOM_B), "watchlists")
+            .contains("desk — 1 name (operator list) · this room is subscribed")
+    );
+
+    // Nothing seen before is posted again.
+    poll(&app, "gov").await;
+    poll(&app, "127-0-0-1").await;
+    assert!(app.store.outbox().unwrap().is_empty(), "nothing reposted");
+
+    // A new item: the config feed posts to both rooms, the room's feed only to its room.
+    server.set_feed("/gov.xml", items(&["new-2", "new-1", "old-1"]));
+    server.set_feed("/room.xml", items(&["new-2", "new-1", "old-1"]));
+    poll(&app, "gov").await;
+    poll(&app, "127-0-0-1").await;
+    let mut got: Vec<(String, String)> = app
+        .store
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| (e.room_id, e.feed_id))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (ROOM_A.to_string(), "127-0-0-1".to_string()),
+            (ROOM_A.to_string(), "gov".to_string()),
+            (ROOM_B.to_string(), "gov".to_string()),
+        ]
+    );
+}
