@@ -47,6 +47,7 @@ fn command_feed(id: &str, url: &str) -> FeedRecord {
             by: "@mallory:example.org".into(),
             at: Utc::now(),
         },
+        shared: false,
     }
 }
 

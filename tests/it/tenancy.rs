@@ -387,7 +387,8 @@ async fn two_rooms_adding_one_url_get_their_own_feeds_and_one_fetch() {
 /// (the one before rooms followed feeds): rooms `!alpha` and `!bravo` both subscribe
 /// to `desk` (made by command in `!alpha`, with Lady R); `!alpha` added feed
 /// `127-0-0-1`; config feed `gov`; both feeds had items `old-1` and `new-1`, and both
-/// rooms got `new-1` from both feeds (as that version did).
+/// rooms got `new-1` from both feeds (as that version did). It was made by
+/// `tests/data/make-store-schema2.rs`, run as an example of that version.
 #[tokio::test]
 async fn a_store_from_before_rooms_followed_feeds_keeps_its_deliveries_and_reposts_nothing() {
     let fixture =
