@@ -7,7 +7,7 @@
 //! poller ─► feeds::fetch ─► feeds::parse ─► pipeline (identity · classify · screen ·
 //!     place in a story · compose · commit) ─► store outbox ─► delivery ─► a RoomSink
 //!     (rooms::console, rooms::matrix)
-//! room line ─► commands::parse ─► commands (apply to the store) ─► reply
+//! room line ─► commands::parse ─► commands (ask access, apply to the store) ─► reply
 //! ```
 //!
 //! The modules form three layers, and imports point down only (`tests/it/layers.rs`

@@ -199,6 +199,7 @@ async fn a_room_following_in_all_mode_gets_each_designation_and_nothing_it_filte
     let reply = say(&app, &a, "feed follow gov all designation");
     assert!(reply.contains("every announcement"), "{reply}");
     assert!(reply.contains("only designation"), "{reply}");
+    say(&app, &a, "subscribe vessels"); // hits are still shown in all mode
     say(&app, &b, "subscribe vessels"); // matches mode: only Lady R
     poll(&app, "gov").await; // the baseline
     server.set_feed(
@@ -217,7 +218,7 @@ async fn a_room_following_in_all_mode_gets_each_designation_and_nothing_it_filte
             Item::new(
                 "d2",
                 "Treasury Designates Shipping Companies Moving Iranian Oil",
-                "OFAC today sanctioned six shipping companies and identified nine vessels as blocked property for transporting Iranian petroleum.",
+                "OFAC today sanctioned six shipping companies and identified nine vessels as blocked property for transporting Iranian petroleum. One of the tankers is the Lady R.",
             ),
         ]),
     );
@@ -237,9 +238,23 @@ async fn a_room_following_in_all_mode_gets_each_designation_and_nothing_it_filte
     assert_eq!(to_a.len(), 2, "two designations, no delisting: {to_a:#?}");
     assert!(to_a.iter().all(|p| !p.contains("Designation Removal")));
     assert!(
-        posts.iter().all(|(r, _)| r == ROOM_A),
-        "room B follows in matches mode and no item names Lady R"
+        to_a.iter()
+            .filter(|p| p.contains("• Lady R: “One of the tankers is the Lady R.”"))
+            .count()
+            == 1,
+        "the room's watchlist hit is listed in its all-mode post: {to_a:#?}"
     );
+    let to_b: Vec<&String> = posts
+        .iter()
+        .filter(|(r, _)| r == ROOM_B)
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(
+        to_b.len(),
+        1,
+        "room B follows in matches mode: only the item naming Lady R"
+    );
+    assert!(to_b[0].contains("Iranian Oil"));
     let feeds = say(&app, &a, "feeds");
     assert!(
         feeds.contains("this room follows: all · designation"),
