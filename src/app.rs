@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::config::{Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
 use crate::screening::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
-use crate::store::{FeedOrigin, FeedRecord, Store, StoreError, StoryRecord};
+use crate::store::{FeedOrigin, FeedRecord, ListRecord, Store, StoreError, StoryRecord};
 use crate::summary::story::index::StoryShelf;
 
 /// Built screeners, one per watchlist, rebuilt lazily after the list changes.
@@ -125,6 +125,18 @@ pub struct ReloadReport {
 /// `subscribers` are subscribed only when the list is created.
 fn seed_watchlists(store: &Store, lists: &[WatchlistConfig]) -> Result<(), StoreError> {
     for list in lists {
+        if let Some(ListRecord {
+            owner: Some(room), ..
+        }) = store.list(&list.name)?
+        {
+            // A room's own list keeps its name and its privacy: the config's entries
+            // are not mixed into it, nor its names shown to other rooms.
+            tracing::error!(
+                list = %list.name, %room,
+                "the config's watchlist has the name of a list a room made by command; it is not applied until one of them is renamed"
+            );
+            continue;
+        }
         let created = store.create_list(&list.name)?;
         for entry in &list.entries {
             store.put_entry(&list.name, entry)?;

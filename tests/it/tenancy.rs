@@ -474,3 +474,21 @@ async fn a_store_from_before_rooms_followed_feeds_keeps_its_deliveries_and_repos
         ]
     );
 }
+
+#[tokio::test]
+async fn a_config_list_named_like_a_rooms_list_does_not_take_it_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), "");
+    say(&app, &member(ROOM_A), "watch add vessels Angara vessel");
+    drop(app);
+    // The operator later adds a list of the same name to the config.
+    let app = open_app(dir.path(), VESSELS_WATCHLIST);
+    let list = app.store.list("vessels").unwrap().unwrap();
+    assert_eq!(list.owner.as_deref(), Some(ROOM_A), "still the room's");
+    assert_eq!(
+        app.store.entries("vessels").unwrap().len(),
+        1,
+        "nothing mixed in"
+    );
+    assert!(say(&app, &member(ROOM_B), "watch show vessels").starts_with("There is no watchlist"));
+}
