@@ -492,3 +492,50 @@ async fn a_config_list_named_like_a_rooms_list_does_not_take_it_over() {
     );
     assert!(say(&app, &member(ROOM_B), "watch show vessels").starts_with("There is no watchlist"));
 }
+
+#[tokio::test]
+async fn feed_health_notices_go_only_to_the_rooms_that_follow_the_feed() {
+    let server = FeedServer::start().await;
+    server.set_status("/gov.xml", 500);
+    server.set_status("/mine.xml", 500);
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(
+        dir.path(),
+        &format!(
+            "failure_notice_after = \"1s\"\n{}",
+            config_with_feed(&server, "")
+        ),
+    );
+    const ROOM_C: &str = "!charlie:example.org";
+    let (a, b, c) = (member(ROOM_A), member(ROOM_B), member(ROOM_C));
+    say(&app, &a, "subscribe vessels"); // follows gov by default
+    say(&app, &b, "subscribe vessels");
+    say(&app, &b, "feed unfollow gov"); // not any more
+    say(&app, &c, &format!("feed add {}", server.url("/mine.xml")));
+    let notices = |app: &App| -> Vec<String> {
+        let mut sent: Vec<String> = app
+            .store
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, e)| e.item_key.starts_with("notice:"))
+            .map(|(_, e)| format!("{} {}", e.room_id, e.feed_id))
+            .collect();
+        sent.sort();
+        sent
+    };
+    poll(&app, "gov").await;
+    poll(&app, "127-0-0-1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    poll(&app, "gov").await;
+    poll(&app, "127-0-0-1").await;
+    assert_eq!(
+        notices(&app),
+        [
+            format!("{ROOM_A} gov"),
+            format!("{ROOM_C} 127-0-0-1"),
+            "console gov".to_string(), // subscribed to vessels by the config
+        ],
+        "room B unfollowed gov; nobody else hears of room C's feed"
+    );
+}
