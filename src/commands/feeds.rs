@@ -24,8 +24,8 @@ fn no_such_feed(id: &str) -> Reply {
     ))
 }
 
-/// Where a feed comes from, as this room sees it.
-fn provenance(ctx: &CommandContext, feed: &FeedRecord) -> String {
+/// Where a feed comes from, as this room sees it (`all`: as the operator sees it).
+fn provenance(ctx: &CommandContext, feed: &FeedRecord, all: bool) -> String {
     match &feed.origin {
         FeedOrigin::Config => "operator feed".into(),
         FeedOrigin::Command { room, .. } if *room == ctx.room_id => {
@@ -35,7 +35,7 @@ fn provenance(ctx: &CommandContext, feed: &FeedRecord) -> String {
                 "added here".into()
             }
         }
-        FeedOrigin::Command { room, .. } if ctx.operator => format!(
+        FeedOrigin::Command { room, .. } if all => format!(
             "added in {room}{}",
             if feed.shared { ", shared" } else { "" }
         ),
@@ -59,7 +59,7 @@ pub(super) fn feeds(app: &App, ctx: &CommandContext, all: bool) -> CommandResult
             })
             .collect()
     } else {
-        access::room_feeds(app, ctx.asker())?
+        access::room_feeds(app, ctx.room_view())?
     };
     if listed.is_empty() {
         return Ok(Reply::new(
@@ -86,7 +86,7 @@ pub(super) fn feeds(app: &App, ctx: &CommandContext, all: bool) -> CommandResult
             "\n• {} ({}, {}, every {}) — {}\n  {}\n  {following}",
             f.id,
             f.kind.as_str(),
-            provenance(ctx, &f),
+            provenance(ctx, &f, all),
             format_duration(std::time::Duration::from_secs(f.poll_interval_secs)),
             health_word(&s),
             shown_url(&f.url),
@@ -304,7 +304,7 @@ pub(super) fn feed_follow(
     id: &str,
     rule: &FollowRule,
 ) -> CommandResult {
-    let Some((feed, _)) = access::visible_feed(app, ctx.asker(), id)? else {
+    let Some((feed, _)) = access::visible_feed(app, ctx.room_view(), id)? else {
         return Ok(no_such_feed(id));
     };
     app.store.put_follow(&Follow {

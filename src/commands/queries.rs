@@ -56,7 +56,7 @@ pub(super) fn status(app: &App, ctx: &CommandContext, all: bool) -> CommandResul
     }
     let subs = app.store.room_subscriptions(&ctx.room_id)?.len();
     if !all {
-        let feeds: Vec<FeedRecord> = access::room_feeds(app, ctx.asker())?
+        let feeds: Vec<FeedRecord> = access::room_feeds(app, ctx.room_view())?
             .into_iter()
             .filter(|(_, rule)| rule.is_some())
             .map(|(f, _)| f)
@@ -66,7 +66,7 @@ pub(super) fn status(app: &App, ctx: &CommandContext, all: bool) -> CommandResul
             .store
             .lists()?
             .into_iter()
-            .filter(|l| access::list_access(app, ctx.asker(), l) != ListAccess::Hidden)
+            .filter(|l| access::list_access(app, ctx.room_view(), l) != ListAccess::Hidden)
             .collect();
         let names: usize = lists.iter().map(|l| app.store.entry_count(&l.name)).sum();
         let (waiting, undeliverable) = app.store.room_outbox_counts(&ctx.room_id)?;
@@ -110,7 +110,7 @@ pub(super) fn status(app: &App, ctx: &CommandContext, all: bool) -> CommandResul
 pub(super) fn test(app: &App, ctx: &CommandContext, text: &str) -> CommandResult {
     let mut lists: Vec<String> = Vec::new();
     for sub in app.store.room_subscriptions(&ctx.room_id)? {
-        if access::visible_list(app, ctx.asker(), &sub.list)?.is_some() {
+        if access::visible_list(app, ctx.room_view(), &sub.list)?.is_some() {
             lists.push(sub.list);
         }
     }
@@ -168,7 +168,7 @@ pub(super) fn search(app: &App, ctx: &CommandContext, words: &[String]) -> Comma
             "Search for at least one word with a letter or digit.",
         ));
     }
-    let feeds: std::collections::HashSet<String> = access::room_feeds(app, ctx.asker())?
+    let feeds: std::collections::HashSet<String> = access::room_feeds(app, ctx.room_view())?
         .into_iter()
         .map(|(f, _)| f.id)
         .collect();

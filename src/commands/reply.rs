@@ -21,11 +21,22 @@ pub struct CommandContext {
 }
 
 impl CommandContext {
-    /// The asker, for [`crate::access`].
+    /// The asker, for [`crate::access`]: an operator admin may change and remove
+    /// anything.
     pub fn asker(&self) -> crate::access::Asker<'_> {
         crate::access::Asker {
             room: &self.room_id,
             operator: self.operator,
+        }
+    }
+
+    /// The room as any member sees it, for what the room lists and receives: an
+    /// operator admin typing in a room does not make another room's private lists
+    /// and feeds show up (or get subscribed to) there.
+    pub fn room_view(&self) -> crate::access::Asker<'_> {
+        crate::access::Asker {
+            room: &self.room_id,
+            operator: false,
         }
     }
 }

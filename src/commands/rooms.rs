@@ -11,7 +11,7 @@ use super::watchlists::no_such_list;
 use crate::app::App;
 
 pub(super) fn subscribe(app: &App, ctx: &CommandContext, list: &str) -> CommandResult {
-    if crate::access::visible_list(app, ctx.asker(), list)?.is_none() {
+    if crate::access::visible_list(app, ctx.room_view(), list)?.is_none() {
         return Ok(no_such_list(list));
     }
     if app.store.subscribe(&ctx.room_id, list)? {

@@ -49,7 +49,7 @@ pub(super) fn watchlists(app: &App, ctx: &CommandContext) -> CommandResult {
         .store
         .lists()?
         .into_iter()
-        .filter(|l| access::list_access(app, ctx.asker(), l) != ListAccess::Hidden)
+        .filter(|l| access::list_access(app, ctx.room_view(), l) != ListAccess::Hidden)
         .collect();
     if lists.is_empty() {
         return Ok(Reply::new(
@@ -69,7 +69,6 @@ pub(super) fn watchlists(app: &App, ctx: &CommandContext) -> CommandResult {
         let whose = match &list.owner {
             None => "operator list".to_string(),
             Some(owner) if *owner == ctx.room_id => format!("this room's{shared}"),
-            Some(owner) if ctx.operator => format!("made in {owner}{shared}"),
             Some(_) => "shared by another room, read-only".into(),
         };
         let mark = if subscribed.contains(&list.name) {

@@ -539,3 +539,18 @@ async fn feed_health_notices_go_only_to_the_rooms_that_follow_the_feed() {
         "room B unfollowed gov; nobody else hears of room C's feed"
     );
 }
+
+#[tokio::test]
+async fn an_operator_admin_typing_in_a_room_does_not_bring_other_rooms_lists_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), "");
+    say(&app, &member(ROOM_B), "watch add theirs Kim person");
+    let operator_in_a = CommandContext {
+        operator: true,
+        ..member(ROOM_A)
+    };
+    assert!(!say(&app, &operator_in_a, "watchlists").contains("theirs"));
+    assert!(say(&app, &operator_in_a, "subscribe theirs").starts_with("There is no watchlist"));
+    // But an operator admin may change it, e.g. to clean up after a room.
+    assert!(say(&app, &operator_in_a, "watch remove theirs Kim").starts_with("Stopped watching"));
+}
