@@ -234,6 +234,16 @@ mod tests {
         )
         .unwrap();
         from.subscribe("!r:x", "vessels").unwrap();
+        from.create_owned_list("desk", Some("!r:x")).unwrap();
+        from.put_follow(&crate::store::Follow {
+            room_id: "!r:x".into(),
+            feed_id: "f".into(),
+            mode: crate::store::FollowMode::All,
+            actions: vec!["designation".into()],
+            authorities: vec!["US".into()],
+            since: chrono::Utc::now(),
+        })
+        .unwrap();
         from.commit_batch(
             "f",
             &["v1:g:abc".into()],
@@ -258,6 +268,14 @@ mod tests {
             );
         }
         assert!(to.is_seen("f", "v1:g:abc").unwrap());
+        assert_eq!(
+            to.room_follows("!r:x").unwrap(),
+            from.room_follows("!r:x").unwrap()
+        );
+        assert_eq!(
+            to.list("desk").unwrap().unwrap().owner.as_deref(),
+            Some("!r:x")
+        );
         let again = import(&to, || Ok(&file[..]), |_| {}).unwrap_err();
         assert!(matches!(again, BackupError::NotEmpty(_)), "{again}");
     }
