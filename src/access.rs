@@ -134,6 +134,9 @@ pub fn rule_admits(rule: &FollowRule, recognition: &Recognition) -> bool {
 pub struct FollowBook {
     follows: Vec<Follow>,
     subscribed_rooms: BTreeSet<String>,
+    /// The feeds added by command that are shared now (a caller's copy of a feed,
+    /// such as the poller's, may be older than the last `feed share`).
+    shared_now: BTreeSet<String>,
 }
 
 impl FollowBook {
@@ -147,7 +150,29 @@ impl FollowBook {
                 .into_iter()
                 .map(|s| s.room_id)
                 .collect(),
+            shared_now: app
+                .store
+                .command_feeds()?
+                .into_iter()
+                .filter(|f| f.shared)
+                .map(|f| f.id)
+                .collect(),
         })
+    }
+
+    /// What a room that is not the feed's own may do with it, as of now.
+    fn access_now(&self, room: &str, feed: &FeedRecord) -> FeedAccess {
+        let mut current = feed.clone();
+        if current.origin != FeedOrigin::Config {
+            current.shared = self.shared_now.contains(&feed.id);
+        }
+        feed_access(
+            Asker {
+                room,
+                operator: false,
+            },
+            &current,
+        )
     }
 
     /// The rooms that follow `feed` (not off), each with its rule, by room.
@@ -163,11 +188,7 @@ impl FollowBook {
                 continue;
             }
             // A record left by a share that was withdrawn does not count.
-            let asker = Asker {
-                room: &follow.room_id,
-                operator: false,
-            };
-            if feed_access(asker, feed) == FeedAccess::Hidden {
+            if self.access_now(&follow.room_id, feed) == FeedAccess::Hidden {
                 continue;
             }
             out.push((follow.room_id.clone(), rule_of(follow)));
@@ -199,11 +220,7 @@ impl FollowBook {
     /// names the rooms that can get posts, an operator feed without `followers` is
     /// followed here by every room that has not unfollowed it, subscribed or not.
     pub fn rule(&self, app: &App, room: &str, feed: &FeedRecord) -> Option<FollowRule> {
-        let asker = Asker {
-            room,
-            operator: false,
-        };
-        if feed_access(asker, feed) == FeedAccess::Hidden {
+        if self.access_now(room, feed) == FeedAccess::Hidden {
             return None;
         }
         if let Some(follow) = self

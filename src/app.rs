@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::config::{Config, FeedConfig, WatchlistConfig};
+use crate::config::{CONSOLE_ROOM, Config, FeedConfig, WatchlistConfig};
 use crate::metrics::Metrics;
 use crate::screening::{DEFAULT_THRESHOLD, EngineOptions, Hit, Screener, ScreeningEngine};
 use crate::store::{FeedOrigin, FeedRecord, ListRecord, Store, StoreError, StoryRecord};
@@ -86,6 +86,30 @@ impl StoryCache {
     }
 }
 
+/// The rooms the running bot can deliver to. Posts, notices and digests are enqueued
+/// only for those: under `run`, a `console` subscriber gets nothing (rather than posts
+/// that would wait forever), and the console does not queue posts for Matrix rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serving {
+    /// Every room (the library used on its own, and tests).
+    Everyone,
+    /// The terminal (`console`).
+    Console,
+    /// Matrix rooms (`run`).
+    Matrix,
+}
+
+impl Serving {
+    /// True if a room of this id can get posts here.
+    pub fn serves(self, room: &str) -> bool {
+        match self {
+            Serving::Everyone => true,
+            Serving::Console => room == CONSOLE_ROOM,
+            Serving::Matrix => room.starts_with('!'),
+        }
+    }
+}
+
 /// Shared state of a running bot.
 pub struct App {
     /// The validated configuration.
@@ -108,6 +132,8 @@ pub struct App {
     pub processing: tokio::sync::Semaphore,
     /// The operator's feeds: the config's, replaced on reload.
     config_feeds: RwLock<Vec<FeedConfig>>,
+    /// The rooms this process delivers to.
+    serving: Serving,
 }
 
 /// What a config reload changed.
@@ -167,6 +193,11 @@ impl App {
     /// the config are (re)added on every start; a list's `subscribers` are subscribed
     /// only when the list is first created, so an `unsubscribe` sticks.
     pub fn open(config: Config) -> Result<Arc<App>, StoreError> {
+        App::open_serving(config, Serving::Everyone)
+    }
+
+    /// [`App::open`] for a process that delivers to the rooms `serving` names only.
+    pub fn open_serving(config: Config, serving: Serving) -> Result<Arc<App>, StoreError> {
         let store = Store::open(&config.data_dir)?;
         seed_watchlists(&store, &config.watchlists)?;
         Ok(Arc::new(App {
@@ -180,7 +211,13 @@ impl App {
             started: Utc::now(),
             metrics: Metrics::default(),
             processing: tokio::sync::Semaphore::new(feeds_processed_at_once()),
+            serving,
         }))
+    }
+
+    /// True if this process delivers to `room`: posts for other rooms are not made.
+    pub fn serves(&self, room: &str) -> bool {
+        self.serving.serves(room)
     }
 
     /// Applies a re-read config (SIGHUP): its feeds replace the config feeds, its

@@ -80,6 +80,9 @@ pub fn enqueue_due(app: &App, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let Some(setting) = &settings.digest else {
             continue;
         };
+        if !app.serves(&room) {
+            continue; // left for the process that serves the room
+        }
         if !is_due(setting, now) {
             continue;
         }

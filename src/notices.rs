@@ -34,7 +34,7 @@ pub fn notice_rooms(app: &App, feed: &FeedRecord) -> Vec<String> {
     if let FeedOrigin::Command { room, .. } = &feed.origin {
         rooms.insert(room.clone());
     }
-    rooms.into_iter().collect()
+    rooms.into_iter().filter(|room| app.serves(room)).collect()
 }
 
 fn entries(app: &App, feed: &FeedRecord, kind: &str, plain: String) -> Vec<OutboxEntry> {

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::sync::watch;
 
-use sanctions_watch::app::App;
+use sanctions_watch::app::{App, Serving};
+use sanctions_watch::config::CONSOLE_ROOM;
 use sanctions_watch::config::Config;
 use sanctions_watch::delivery::run_delivery;
 use sanctions_watch::endpoint;
@@ -91,8 +92,37 @@ async fn start_metrics(app: &Arc<App>, shutdown: watch::Receiver<bool>) -> anyho
     Ok(())
 }
 
+/// Under `run`, says once which of the console's subscriptions and follows get no
+/// posts (the console is the terminal; `run` serves Matrix rooms only).
+fn warn_of_console_rooms(app: &App) {
+    let lists: Vec<String> = app
+        .store
+        .room_subscriptions(CONSOLE_ROOM)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.list)
+        .collect();
+    let feeds: Vec<&str> = app
+        .config
+        .feeds
+        .iter()
+        .filter(|f| {
+            f.followers
+                .as_ref()
+                .is_some_and(|followers| followers.iter().any(|(room, _)| room == CONSOLE_ROOM))
+        })
+        .map(|f| f.id.as_str())
+        .collect();
+    if !lists.is_empty() || !feeds.is_empty() {
+        tracing::warn!(
+            subscriptions = %lists.join(", "), follows = %feeds.join(", "),
+            "the console room is not served by `run`: it gets no posts here (subscribe a Matrix room instead, e.g. `!sw subscribe <list>` there)"
+        );
+    }
+}
+
 pub async fn console(config: Config, config_path: PathBuf) -> anyhow::Result<()> {
-    let app = App::open(config).context("cannot open the store")?;
+    let app = App::open_serving(config, Serving::Console).context("cannot open the store")?;
     let fetcher = Fetcher::new(&app.config.fetch).context("cannot set up the HTTP client")?;
     let (tx, rx) = watch::channel(false);
     spawn_signal_handler(tx.clone(), Some((app.clone(), config_path)));
@@ -112,7 +142,8 @@ pub async fn run(config: Config, config_path: PathBuf) -> anyhow::Result<()> {
             "`run` needs a [matrix] section in the config: homeserver, user_id, one of password / password_env / password_file, and one of store_passphrase / store_passphrase_env / store_passphrase_file (see config.toml.example)"
         );
     }
-    let app = App::open(config).context("cannot open the store")?;
+    let app = App::open_serving(config, Serving::Matrix).context("cannot open the store")?;
+    warn_of_console_rooms(&app);
     let (tx, rx) = watch::channel(false);
     spawn_signal_handler(tx.clone(), Some((app.clone(), config_path)));
     start_metrics(&app, rx.clone()).await?;

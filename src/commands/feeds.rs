@@ -225,6 +225,7 @@ fn tell_rooms(app: &App, feed: &FeedRecord, rooms: &[String], plain: &str) -> Ve
     let now = Utc::now();
     let entries: Vec<OutboxEntry> = rooms
         .iter()
+        .filter(|room| app.serves(room))
         .map(|room| OutboxEntry {
             txn_id: new_txn_id(),
             room_id: room.clone(),
@@ -384,6 +385,7 @@ pub(super) fn feed_share(app: &App, ctx: &CommandContext, id: &str, shared: bool
     if shared {
         feed.shared = true;
         app.store.put_feed(&feed)?;
+        app.feeds_changed.notify_one();
         return Ok(Reply::new(format!(
             "Feed {id} is shared: other rooms can now `feed follow {id}`; only this room can change or remove it."
         )));
@@ -404,6 +406,7 @@ pub(super) fn feed_share(app: &App, ctx: &CommandContext, id: &str, shared: bool
     feed.shared = false;
     app.store.put_feed(&feed)?;
     app.store.enqueue(&notices)?;
+    app.feeds_changed.notify_one();
     Ok(Reply::new(format!(
         "Feed {id} is no longer shared; {} other room{} that followed it stop{} getting its posts.",
         others.len(),

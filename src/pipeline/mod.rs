@@ -86,7 +86,8 @@ pub fn process_items(
     }
 
     // The rooms that follow this feed, how, and the lists each may screen with.
-    let followers = FollowBook::read(app)?.followers(app, feed);
+    let mut followers = FollowBook::read(app)?.followers(app, feed);
+    followers.retain(|(room, _)| app.serves(room));
     let list_records = app.store.lists()?;
     let mut room_lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for sub in app.store.all_subscriptions()? {

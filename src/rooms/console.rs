@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::app::App;
+use crate::app::{App, Serving};
 use crate::commands::{CommandContext, handle_line};
 use crate::delivery::{RoomSink, SendError, ThreadRoot};
 use crate::store::OutboxEntry;
@@ -22,7 +22,7 @@ pub struct ConsoleRoom;
 
 impl RoomSink for ConsoleRoom {
     fn serves(&self, room_id: &str) -> bool {
-        room_id == CONSOLE_ROOM
+        Serving::Console.serves(room_id)
     }
 
     async fn send(

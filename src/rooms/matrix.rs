@@ -31,7 +31,7 @@ use matrix_sdk::{
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
-use crate::app::App;
+use crate::app::{App, Serving};
 use crate::commands::reply::{CommandRate, RateDecision};
 use crate::commands::{Command, CommandContext, Reply, apply};
 use crate::config::MatrixConfig;
@@ -183,7 +183,7 @@ pub struct MatrixRooms {
 
 impl RoomSink for MatrixRooms {
     fn serves(&self, room_id: &str) -> bool {
-        room_id.starts_with('!')
+        Serving::Matrix.serves(room_id)
     }
 
     async fn send(

@@ -554,3 +554,36 @@ async fn an_operator_admin_typing_in_a_room_does_not_bring_other_rooms_lists_int
     // But an operator admin may change it, e.g. to clean up after a room.
     assert!(say(&app, &operator_in_a, "watch remove theirs Kim").starts_with("Stopped watching"));
 }
+
+#[tokio::test]
+async fn a_room_following_a_feed_just_shared_gets_its_next_item_from_a_poller_that_read_it_before()
+{
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[]));
+    server.set_feed("/shared.xml", rss(&[lady_r_item("old")]));
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), &config_with_feed(&server, ""));
+    let (a, b) = (member(ROOM_A), member(ROOM_B));
+    say(
+        &app,
+        &a,
+        &format!("feed add {} government", server.url("/shared.xml")),
+    );
+    let fetcher = sanctions_watch::feeds::fetch::Fetcher::new(&app.config.fetch).unwrap();
+    // The poller's copy of the feed, read before the share.
+    let as_the_poller_read_it = app.feed("127-0-0-1").unwrap().unwrap();
+    sanctions_watch::poller::poll_feed(&app, &fetcher, &as_the_poller_read_it).await;
+    say(&app, &a, "feed share 127-0-0-1");
+    say(&app, &b, "subscribe vessels");
+    assert!(say(&app, &b, "feed follow 127-0-0-1").starts_with("This room now follows"));
+    server.set_feed(
+        "/shared.xml",
+        rss(&[lady_r_item("new"), lady_r_item("old")]),
+    );
+    sanctions_watch::poller::poll_feed(&app, &fetcher, &as_the_poller_read_it).await;
+    assert_eq!(
+        outbox_rooms(&app),
+        [ROOM_B],
+        "room A subscribes to nothing; room B follows it now"
+    );
+}
