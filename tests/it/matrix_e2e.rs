@@ -759,3 +759,486 @@ mod encrypted {
         bot.terminate().await;
     }
 }
+
+/// Rooms as tenants, end to end: two rooms, each made by a different user who is
+/// room admin (power level 100) there and an allowed inviter, neither an operator
+/// admin. What each room may see and change is asked in the other room with real
+/// commands, and what each room gets is read back from the homeserver.
+mod tenancy {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// Posts one room gets from one poll of a feed before the rest are summed up.
+    const POSTS_PER_POLL: usize = 10;
+
+    /// Two users, each with a room of their own the bot joined, and the bot running
+    /// with two operator feeds (`gov` and `bulletin`, government, polled every second),
+    /// the operator list `vessels` (Lady R), loopback allowed for `feed add`, and
+    /// feeds added by command polled every second too.
+    struct Desks {
+        world: World,
+        one: Api,
+        two: Api,
+        room1: String,
+        room2: String,
+        bot: BotProcess,
+    }
+
+    impl Desks {
+        async fn new() -> Desks {
+            let world = World::new(&[]).await;
+            let one = world.user("one");
+            let two = world.user("two");
+            world.feeds.set_feed(
+                "/gov.xml",
+                rss(&[Item::new("gov-old", "Designations", "Routine update.")]),
+            );
+            world.feeds.set_feed(
+                "/bulletin.xml",
+                rss(&[Item::new("bulletin-old", "Designations", "Routine update.")]),
+            );
+            // `allow_private` belongs in [fetch], the table `config_text` opens just
+            // before this text.
+            let feeds = format!(
+                "allow_private = [\"127.0.0.1\"]\n{}{}\n[[watchlists]]\nname = \"vessels\"\n\n[[watchlists.entries]]\nname = \"Lady R\"\nkind = \"vessel\"\n",
+                feed_section("gov", &world.feeds.url("/gov.xml"), "government", "1s"),
+                feed_section(
+                    "bulletin",
+                    &world.feeds.url("/bulletin.xml"),
+                    "government",
+                    "1s"
+                ),
+            );
+            BotConfig {
+                data_dir: world.data_dir.clone(),
+                homeserver: world.synapse.base_url(),
+                bot: world.bot.clone(),
+                allowed_inviters: vec![one.user_id().to_string(), two.user_id().to_string()],
+                feeds,
+                // No `admins`: neither user is an operator admin. Each user gives
+                // more commands than the default 20 a minute.
+                extra: format!(
+                    "\n[limits]\nposts_per_poll = {POSTS_PER_POLL}\ncommands_per_minute = 1000\n"
+                ),
+            }
+            .write(&world.config);
+            // A top-level key must come before the first table.
+            let text = std::fs::read_to_string(&world.config).unwrap();
+            std::fs::write(
+                &world.config,
+                format!("default_poll_interval = \"1s\"\n{text}"),
+            )
+            .unwrap();
+
+            let bot = BotProcess::start(&world.config).await;
+            let room1 = one.create_room(&[world.bot_id()]).await;
+            let room2 = two.create_room(&[world.bot_id()]).await;
+            for (user, room) in [(&one, &room1), (&two, &room2)] {
+                wait_for("the bot to join", Duration::from_secs(60), || async {
+                    (user.membership(room, world.bot_id()).await.as_deref() == Some("join"))
+                        .then_some(())
+                })
+                .await;
+            }
+            Desks {
+                world,
+                one,
+                two,
+                room1,
+                room2,
+                bot,
+            }
+        }
+
+        fn bot_id(&self) -> &str {
+            self.world.bot_id()
+        }
+
+        /// Room `n` and the user who made it.
+        fn desk(&self, n: usize) -> (&Api, &str) {
+            match n {
+                1 => (&self.one, &self.room1),
+                2 => (&self.two, &self.room2),
+                _ => unreachable!(),
+            }
+        }
+
+        /// The body of the bot's reply to `line`, said in room `n` by its user.
+        async fn say(&self, n: usize, line: &str) -> String {
+            let (user, room) = self.desk(n);
+            let reply = user.command(room, self.bot_id(), line).await;
+            body(&reply).to_string()
+        }
+
+        /// What the bot sent to room `n` that is not a reply to a command (posts,
+        /// summaries, threaded "also reported by" replies), oldest first.
+        async fn posts(&self, n: usize) -> Vec<Value> {
+            let (user, room) = self.desk(n);
+            let all = user.messages(room).await;
+            let commands: HashSet<&str> = all
+                .iter()
+                .filter(|e| e["sender"] != self.bot_id())
+                .filter_map(|e| e["event_id"].as_str())
+                .collect();
+            all.iter()
+                .filter(|e| e["sender"] == self.bot_id())
+                .filter(|e| {
+                    let answered = e["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+                        .as_str()
+                        .unwrap_or_default();
+                    !commands.contains(answered)
+                })
+                .cloned()
+                .collect()
+        }
+
+        /// The bodies of room `n`'s posts.
+        async fn post_bodies(&self, n: usize) -> Vec<String> {
+            self.posts(n)
+                .await
+                .iter()
+                .map(|p| body(p).to_string())
+                .collect()
+        }
+
+        /// Waits until room `n` has at least `count` posts; returns their bodies.
+        async fn wait_posts(&self, n: usize, count: usize) -> Vec<String> {
+            wait_for(
+                &format!("{count} posts in room {n}"),
+                Duration::from_secs(60),
+                || async {
+                    let bodies = self.post_bodies(n).await;
+                    (bodies.len() >= count).then_some(bodies)
+                },
+            )
+            .await
+        }
+
+        /// Waits until room `n`'s `feeds` shows feed `id` polled successfully (so its
+        /// current items are the baseline).
+        async fn wait_feed_ok(&self, n: usize, id: &str) {
+            let head = format!("• {id} (");
+            for _ in 0..60 {
+                let listed = self.say(n, "!sw feeds").await;
+                let entry = listed
+                    .split("\n•")
+                    .map(|e| format!("•{}", e.trim_start_matches('•')))
+                    .find(|e| e.starts_with(&head));
+                if entry.is_some_and(|e| e.contains("— ok")) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            panic!("feed {id} never became ok in room {n}");
+        }
+
+        /// Lets a few polls (one a second) go by, for anything that should not come.
+        async fn let_polls_pass(&self) {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+        }
+    }
+
+    /// The id `feed add` gave, from its reply "Added feed <id> (...".
+    fn added_id(reply: &str) -> String {
+        assert!(reply.starts_with("Added feed "), "{reply}");
+        reply.split_whitespace().nth(2).unwrap().to_string()
+    }
+
+    /// Asks `probe` in room `n` and the same about a name nothing has, and checks the
+    /// answers are the same but for the name: hidden answers as missing.
+    async fn answers_as_missing(desks: &Desks, n: usize, probe: &str, name: &str, expect: &str) {
+        let answer = desks.say(n, probe).await;
+        let missing = desks
+            .say(n, &probe.replacen(name, "nosuch", 1))
+            .await
+            .replace("nosuch", name);
+        assert!(answer.starts_with(expect), "{probe}: {answer}");
+        assert_eq!(answer, missing, "{probe} answers as for a missing {name}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rooms_own_list_and_feed_are_invisible_to_and_post_nothing_in_the_other_room() {
+        let desks = Desks::new().await;
+        let feeds = &desks.world.feeds;
+        feeds.set_feed("/desk1.xml", rss(&[lady_r_item("desk1-old")]));
+        feeds.set_feed("/desk2.xml", rss(&[lady_r_item("desk2-old")]));
+
+        // Room 1 makes its own list and feed; room 2 watches Lady R through the
+        // operator list, so a post leaking across would find a reader.
+        let reply = desks.say(1, "!sw watch add desk1 \"Lady R\" vessel").await;
+        assert!(
+            reply.contains("Watching Lady R (vessel) on desk1"),
+            "{reply}"
+        );
+        assert!(
+            desks
+                .say(1, "!sw subscribe desk1")
+                .await
+                .starts_with("Subscribed")
+        );
+        let reply = desks
+            .say(1, &format!("!sw feed add {}", feeds.url("/desk1.xml")))
+            .await;
+        let feed1 = added_id(&reply);
+        assert_eq!(feed1, "127-0-0-1");
+        let reply = desks.say(2, "!sw subscribe vessels").await;
+        assert!(reply.starts_with("Subscribed"), "{reply}");
+
+        // 1. Room 2 can neither see, change nor subscribe to room 1's list...
+        for probe in [
+            "!sw watch show desk1",
+            "!sw subscribe desk1",
+            "!sw watch remove desk1 \"Lady R\"",
+            "!sw watch threshold desk1 0.5",
+            "!sw watch share desk1",
+        ] {
+            answers_as_missing(
+                &desks,
+                2,
+                probe,
+                "desk1",
+                "There is no watchlist \"desk1\".",
+            )
+            .await;
+        }
+        let lists = desks.say(2, "!sw watchlists").await;
+        assert!(lists.contains("vessels"), "{lists}");
+        assert!(!lists.contains("desk1"), "{lists}");
+        // ... nor see, remove or unfollow room 1's feed.
+        for probe in [
+            format!("!sw feed remove {feed1}"),
+            format!("!sw feed unfollow {feed1}"),
+            format!("!sw feed follow {feed1}"),
+        ] {
+            answers_as_missing(
+                &desks,
+                2,
+                &probe,
+                &feed1,
+                &format!("There is no feed \"{feed1}\"."),
+            )
+            .await;
+        }
+        let listed = desks.say(2, "!sw feeds").await;
+        assert!(!listed.contains(&feed1), "{listed}");
+        // Nothing changed for room 1.
+        let shown = desks.say(1, "!sw watch show desk1").await;
+        assert!(shown.contains("Lady R"), "{shown}");
+        desks.wait_feed_ok(1, &feed1).await;
+
+        // A new item naming Lady R on room 1's feed: one post in room 1, none in 2.
+        feeds.set_feed(
+            "/desk1.xml",
+            rss(&[lady_r_item("desk1-new"), lady_r_item("desk1-old")]),
+        );
+        desks.wait_posts(1, 1).await;
+        desks.let_polls_pass().await;
+        let room1 = desks.post_bodies(1).await;
+        assert_eq!(room1.len(), 1, "{room1:#?}");
+        assert!(room1[0].starts_with("Sanctions watch:"), "{}", room1[0]);
+        assert!(room1[0].contains(&item_link("desk1-new")), "{}", room1[0]);
+        assert!(room1[0].contains(LADY_R_SENTENCE), "{}", room1[0]);
+        assert!(room1[0].contains("On watchlist desk1."), "{}", room1[0]);
+        let room2 = desks.post_bodies(2).await;
+        assert!(room2.is_empty(), "room 2 got {room2:#?}");
+
+        // 2. Room 2's own feed posts in room 2 only, though room 1 watches Lady R too.
+        let reply = desks
+            .say(
+                2,
+                &format!("!sw feed add {} government", feeds.url("/desk2.xml")),
+            )
+            .await;
+        let feed2 = added_id(&reply);
+        assert_eq!(feed2, "127-0-0-1-2");
+        answers_as_missing(
+            &desks,
+            1,
+            &format!("!sw feed unfollow {feed2}"),
+            &feed2,
+            &format!("There is no feed \"{feed2}\"."),
+        )
+        .await;
+        desks.wait_feed_ok(2, &feed2).await;
+        feeds.set_feed(
+            "/desk2.xml",
+            rss(&[lady_r_item("desk2-new"), lady_r_item("desk2-old")]),
+        );
+        desks.wait_posts(2, 1).await;
+        desks.let_polls_pass().await;
+        let room2 = desks.post_bodies(2).await;
+        assert_eq!(room2.len(), 1, "{room2:#?}");
+        assert!(room2[0].starts_with("Sanctions watch:"), "{}", room2[0]);
+        assert!(room2[0].contains(&item_link("desk2-new")), "{}", room2[0]);
+        assert!(room2[0].contains("On watchlist vessels."), "{}", room2[0]);
+        assert!(!room2[0].contains("desk1"), "{}", room2[0]);
+        assert_eq!(
+            desks.post_bodies(1).await,
+            room1,
+            "room 1 got nothing from room 2's feed"
+        );
+        desks.bot.terminate().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn all_mode_follows_get_each_wanted_announcement_and_a_flood_is_summed_up() {
+        let desks = Desks::new().await;
+        let feeds = &desks.world.feeds;
+        // Both rooms watch Lady R, so both follow the operator feeds in matches mode;
+        // no item below names her.
+        desks.say(1, "!sw watch add desk1 \"Lady R\" vessel").await;
+        assert!(
+            desks
+                .say(1, "!sw subscribe desk1")
+                .await
+                .starts_with("Subscribed")
+        );
+        assert!(
+            desks
+                .say(2, "!sw subscribe vessels")
+                .await
+                .starts_with("Subscribed")
+        );
+
+        // 3. Room 1 follows gov in all mode, narrowed to designations.
+        let reply = desks.say(1, "!sw feed follow gov all designation").await;
+        assert!(reply.starts_with("This room now follows gov"), "{reply}");
+        desks.wait_feed_ok(1, "gov").await;
+        feeds.set_feed(
+            "/gov.xml",
+            rss(&[
+                Item::new(
+                    "gov-d2",
+                    "Treasury Designates Shipping Companies Moving Iranian Oil",
+                    "OFAC today sanctioned six shipping companies and identified nine vessels as blocked property for transporting Iranian petroleum.",
+                ),
+                Item::new(
+                    "gov-r1",
+                    "Venezuela-related Designation Removal",
+                    "The following individual has been removed from OFAC's SDN List: CARRENO ESCOBAR, Gustavo Enrique.",
+                ),
+                Item::new(
+                    "gov-d1",
+                    "Treasury Sanctions Network Supplying Drones to Russia",
+                    "Today, the Department of the Treasury's Office of Foreign Assets Control (OFAC) designated 12 individuals and 8 entities involved in procuring drone components for Russia.",
+                ),
+                Item::new("gov-old", "Designations", "Routine update."),
+            ]),
+        );
+        desks.wait_posts(1, 2).await;
+        desks.let_polls_pass().await;
+        let room1 = desks.post_bodies(1).await;
+        assert_eq!(room1.len(), 2, "two designations, no delisting: {room1:#?}");
+        for (post, guid) in room1.iter().zip(["gov-d1", "gov-d2"]) {
+            assert!(post.starts_with("Sanctions watch:"), "{post}");
+            assert!(post.contains(&item_link(guid)), "{guid}: {post}");
+        }
+        assert!(
+            room1.iter().all(|p| !p.contains(&item_link("gov-r1"))),
+            "{room1:#?}"
+        );
+        let room2 = desks.post_bodies(2).await;
+        assert!(
+            room2.is_empty(),
+            "room 2 follows gov in matches mode: {room2:#?}"
+        );
+
+        // 4. Room 2 follows bulletin in all mode; 50 new items come in one poll.
+        let reply = desks.say(2, "!sw feed follow bulletin all").await;
+        assert!(
+            reply.starts_with("This room now follows bulletin"),
+            "{reply}"
+        );
+        desks.wait_feed_ok(2, "bulletin").await;
+        let guids: Vec<String> = (1..=50).map(|i| format!("flood-{i:02}")).collect();
+        let titles: Vec<String> = (1..=50)
+            .map(|i| format!("Treasury Sanctions Procurement Network {i}"))
+            .collect();
+        let mut items: Vec<Item> = guids
+            .iter()
+            .zip(&titles)
+            .map(|(guid, title)| {
+                Item::new(
+                    guid,
+                    title,
+                    "OFAC designated individuals and entities today.",
+                )
+            })
+            .collect();
+        items.reverse(); // newest first
+        items.push(Item::new("bulletin-old", "Designations", "Routine update."));
+        feeds.set_feed("/bulletin.xml", rss(&items));
+        let expected = POSTS_PER_POLL + 1;
+        desks.wait_posts(2, expected).await;
+        desks.let_polls_pass().await;
+        let room2 = desks.post_bodies(2).await;
+        assert_eq!(
+            room2.len(),
+            expected,
+            "{POSTS_PER_POLL} posts and one summary: {room2:#?}"
+        );
+        let (summary, posted) = room2.split_last().unwrap();
+        for (post, guid) in posted.iter().zip(&guids) {
+            assert!(post.starts_with("Sanctions watch:"), "{post}");
+            assert!(post.contains(&item_link(guid)), "{guid}: {post}");
+        }
+        let more = guids.len() - POSTS_PER_POLL;
+        assert!(
+            summary.starts_with(&format!(
+                "…and {more} more new items from bulletin in this poll"
+            )),
+            "{summary}"
+        );
+        assert_eq!(
+            desks.post_bodies(1).await,
+            room1,
+            "room 1 follows bulletin in matches mode"
+        );
+        desks.bot.terminate().await;
+    }
+
+    /// `feed share` stores the feed as shared but does not wake the poller, which
+    /// keeps using the feed as it last listed it (unshared) for up to a minute: the
+    /// items of that minute are marked seen without a post for the rooms that follow
+    /// the shared feed. Run with `--ignored` to see it fail.
+    #[ignore = "bug: `feed share` does not signal feeds_changed, so a room that follows the shared feed misses its items for up to a minute"]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_room_following_a_shared_feed_gets_its_next_item() {
+        let desks = Desks::new().await;
+        let feeds = &desks.world.feeds;
+        feeds.set_feed("/desk1.xml", rss(&[lady_r_item("desk1-old")]));
+        let reply = desks
+            .say(1, &format!("!sw feed add {}", feeds.url("/desk1.xml")))
+            .await;
+        let feed1 = added_id(&reply);
+        desks.wait_feed_ok(1, &feed1).await;
+        assert!(
+            desks
+                .say(2, "!sw subscribe vessels")
+                .await
+                .starts_with("Subscribed")
+        );
+        let reply = desks.say(1, &format!("!sw feed share {feed1}")).await;
+        assert!(
+            reply.starts_with(&format!("Feed {feed1} is shared")),
+            "{reply}"
+        );
+        let reply = desks.say(2, &format!("!sw feed follow {feed1}")).await;
+        assert!(reply.starts_with("This room now follows"), "{reply}");
+
+        feeds.set_feed(
+            "/desk1.xml",
+            rss(&[lady_r_item("desk1-new"), lady_r_item("desk1-old")]),
+        );
+        // The item is marked seen in the next poll, so waiting longer changes nothing.
+        let got = tokio::time::timeout(Duration::from_secs(20), desks.wait_posts(2, 1)).await;
+        assert!(
+            got.is_ok(),
+            "room 2 follows the shared feed {feed1} and watches Lady R, yet got no post"
+        );
+        let room2 = desks.post_bodies(2).await;
+        assert!(room2[0].contains(&item_link("desk1-new")), "{}", room2[0]);
+        desks.bot.terminate().await;
+    }
+}
