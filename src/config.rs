@@ -479,7 +479,7 @@ struct RawFeed {
 struct RawWatchlist {
     name: Spanned<String>,
     #[serde(default)]
-    subscribers: Vec<String>,
+    subscribers: Vec<Spanned<String>>,
     #[serde(default)]
     entries: Vec<RawEntry>,
     threshold: Option<Spanned<f64>>,
@@ -666,6 +666,15 @@ impl Validator<'_> {
         let mut names = HashSet::new();
         for (i, w) in raw.watchlists.iter().enumerate() {
             let key = format!("watchlists[{i}]");
+            for (s, subscriber) in w.subscribers.iter().enumerate() {
+                if let Err(message) = check_room_target(subscriber.get_ref()) {
+                    return self.invalid(
+                        subscriber.span(),
+                        &format!("{key}.subscribers[{s}]"),
+                        message,
+                    );
+                }
+            }
             let name = w.name.get_ref().trim().to_string();
             if let Err(message) = crate::screening::validate_list_name(&name) {
                 return self.invalid(w.name.span(), &format!("{key}.name"), message);
@@ -735,17 +744,18 @@ impl Validator<'_> {
                     let mut ids = Vec::new();
                     for (r, room) in rooms.iter().enumerate() {
                         let v = room.get_ref().trim();
-                        if !is_room_target(v) {
+                        if let Err(message) = check_room_target(v) {
                             return self.invalid(
                                 room.span(),
                                 &format!("{key}.rooms[{r}]"),
-                                "must be a room id (\"!abc:example.org\") or \"console\"",
+                                message,
                             );
                         }
                         ids.push(v.to_string());
                     }
                     for subscriber in &w.subscribers {
-                        if !ids.contains(subscriber) {
+                        let subscriber = subscriber.get_ref();
+                        if !ids.iter().any(|id| id == subscriber) {
                             self.warn(
                                 w.name.span(),
                                 &format!("{key}.subscribers"),
@@ -758,7 +768,11 @@ impl Validator<'_> {
             };
             watchlists.push(WatchlistConfig {
                 name,
-                subscribers: w.subscribers.clone(),
+                subscribers: w
+                    .subscribers
+                    .iter()
+                    .map(|s| s.get_ref().trim().to_string())
+                    .collect(),
                 entries,
                 threshold,
                 rooms,
@@ -1005,11 +1019,11 @@ impl Validator<'_> {
                     let Some((room, rule_words)) = words.split_first() else {
                         return self.invalid(entry.span(), &follower_key, "empty entry");
                     };
-                    if !is_room_target(room) {
+                    if let Err(message) = check_room_target(room) {
                         return self.invalid(
                             entry.span(),
                             &follower_key,
-                            "must start with a room id (\"!abc:example.org\") or \"console\", then optionally a mode as in `feed follow`: all designation US",
+                            format!("{message}; then optionally a mode as in `feed follow`: all designation US"),
                         );
                     }
                     let rule = match parse_follow_rule(rule_words) {
@@ -1181,6 +1195,23 @@ pub fn is_room_target(s: &str) -> bool {
         || (s.starts_with('!')
             && s.find(':').is_some_and(|i| i > 1 && i + 1 < s.len())
             && !s.contains(char::is_whitespace))
+}
+
+/// Checks a room named in the config: a room id or `console`. A room alias is refused
+/// with how to find the id, since an alias can be moved to another room.
+pub fn check_room_target(s: &str) -> Result<(), String> {
+    let s = s.trim();
+    if is_room_target(s) {
+        Ok(())
+    } else if s.starts_with('#') {
+        Err(format!(
+            "{s:?} is a room alias, which can be moved to another room; write the room's id (\"!abc:example.org\", shown in the room's settings)"
+        ))
+    } else {
+        Err(format!(
+            "{s:?} is not a room: write a room id (\"!abc:example.org\") or \"console\""
+        ))
+    }
 }
 
 /// True for `@localpart:server`.
@@ -1363,7 +1394,7 @@ mod tests {
         assert_eq!(followers[1].1, FollowRule::default());
         assert_eq!(parse(feed).unwrap().0.feeds[0].followers, None);
         for (bad, says) in [
-            ("[\"#alias:example.org\"]", "room id"),
+            ("[\"#alias:example.org\"]", "room alias"),
             ("[\"!desk:example.org all sometimes\"]", "sometimes"),
             (
                 "[\"!desk:example.org\", \"!desk:example.org all\"]",
@@ -1378,6 +1409,26 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn subscribers_are_room_ids_not_aliases() {
+        let list = "[[watchlists]]\nname = \"v\"\n";
+        assert!(
+            parse(&format!(
+                "{list}subscribers = [\"console\", \"!a:x.org\"]\n"
+            ))
+            .is_ok()
+        );
+        let err = parse(&format!(
+            "{list}subscribers = [\"console\", \"#desk:x.org\"]\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("watchlists[0].subscribers[1]") && err.contains("room alias"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -77,7 +77,12 @@ pub enum StateCommand {
     /// Restore an export into an empty store (a new data directory).
     Import { file: PathBuf },
     /// Read every record without writing, and report counts and problems.
-    Check,
+    Check {
+        /// Also remove what no mode can deliver: posts, subscriptions and follows of
+        /// rooms that are neither `console` nor a Matrix room id.
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 fn init_tracing(format: LogFormat, level: Option<&str>, default_level: &str) {

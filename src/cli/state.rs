@@ -1,6 +1,7 @@
-//! `state export|import|check`: back up the store as JSON lines, restore a backup
-//! into an empty store, and read every record to report problems (stop the bot first:
-//! sled allows one process at a time).
+//! `state export|import|check [--fix]`: back up the store as JSON lines, restore a
+//! backup into an empty store, and read every record to report problems, removing
+//! with `--fix` what no mode can deliver (stop the bot first: sled allows one process
+//! at a time).
 
 use anyhow::{Context, bail};
 
@@ -61,8 +62,15 @@ pub fn run(config: &Config, action: StateCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot import {}", file.display()))?;
             eprintln!("imported {n} records into {}", store.path().display());
         }
-        StateCommand::Check => {
+        StateCommand::Check { fix } => {
             let store = Store::open_existing(data_dir)?;
+            if fix {
+                let removed = store.remove_undeliverable()?;
+                println!(
+                    "removed {removed} record{} of rooms no mode delivers to",
+                    if removed == 1 { "" } else { "s" }
+                );
+            }
             let report = store.check();
             println!("store {}", store.path().display());
             for (tree, count) in &report.counts {

@@ -16,6 +16,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
+use crate::config::is_room_target;
 use crate::screening::WatchEntry;
 
 pub mod backup;
@@ -175,6 +176,15 @@ impl Store {
                 problem("watch_entries", &key, "belongs to no watchlist".into());
             }
         }
+        for (tree, room, what) in self.undeliverable() {
+            problem(
+                tree,
+                room.as_bytes(),
+                format!(
+                    "{what} for {room:?}, which is no room any mode delivers to (`state check --fix` removes it)"
+                ),
+            );
+        }
         let day_ago = Utc::now() - chrono::Duration::days(1);
         for (id, entry) in self.outbox().unwrap_or_default() {
             if entry.created < day_ago {
@@ -190,6 +200,54 @@ impl Store {
             }
         }
         report
+    }
+}
+
+impl Store {
+    /// Records for rooms no mode delivers to (neither `console` nor a Matrix room id,
+    /// e.g. an alias written in an old config): tree, room and what it is.
+    fn undeliverable(&self) -> Vec<(&'static str, String, &'static str)> {
+        let mut found = Vec::new();
+        for (_, entry) in self.outbox().unwrap_or_default() {
+            if !is_room_target(&entry.room_id) {
+                found.push(("outbox", entry.room_id, "a post waiting"));
+            }
+        }
+        for sub in self.all_subscriptions().unwrap_or_default() {
+            if !is_room_target(&sub.room_id) {
+                found.push(("subscriptions", sub.room_id, "a subscription"));
+            }
+        }
+        for follow in self.all_follows().unwrap_or_default() {
+            if !is_room_target(&follow.room_id) {
+                found.push(("follows", follow.room_id, "a follow"));
+            }
+        }
+        found
+    }
+
+    /// Removes the posts, subscriptions and follows of rooms no mode delivers to
+    /// (`state check --fix`); returns how many.
+    pub fn remove_undeliverable(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for (id, entry) in self.outbox()? {
+            if !is_room_target(&entry.room_id) {
+                self.remove_outbox(id)?;
+                removed += 1;
+            }
+        }
+        for sub in self.all_subscriptions()? {
+            if !is_room_target(&sub.room_id) {
+                removed += usize::from(self.unsubscribe(&sub.room_id, &sub.list)?);
+            }
+        }
+        for follow in self.all_follows()? {
+            if !is_room_target(&follow.room_id) {
+                removed += usize::from(self.remove_follow(&follow.room_id, &follow.feed_id)?);
+            }
+        }
+        self.flush_blocking()?;
+        Ok(removed)
     }
 }
 
@@ -287,6 +345,40 @@ mod tests {
                 other.err()
             ),
         }
+    }
+
+    #[test]
+    fn records_of_rooms_no_mode_serves_are_reported_and_fixed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_list("v").unwrap();
+        let post = |room: &str| OutboxEntry {
+            txn_id: new_txn_id(),
+            room_id: room.into(),
+            feed_id: "f".into(),
+            item_key: "k".into(),
+            plain: "p".into(),
+            html: "p".into(),
+            created: Utc::now(),
+            attempts: 0,
+            not_before: None,
+            last_error: None,
+        };
+        store
+            .enqueue(&[post("#alias:x.org"), post("!room:x.org"), post("console")])
+            .unwrap();
+        store.subscribe("#alias:x.org", "v").unwrap();
+        store.subscribe("console", "v").unwrap();
+        let problems = store.check().problems;
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.contains("\"#alias:x.org\"") && p.contains("--fix"))
+        );
+        assert_eq!(store.remove_undeliverable().unwrap(), 2);
+        assert!(store.check().problems.is_empty());
+        assert_eq!(store.outbox().unwrap().len(), 2);
     }
 
     #[test]

@@ -587,3 +587,24 @@ async fn a_room_following_a_feed_just_shared_gets_its_next_item_from_a_poller_th
         "room A subscribes to nothing; room B follows it now"
     );
 }
+
+#[tokio::test]
+async fn under_run_a_console_subscriber_gets_no_posts_and_nothing_waits_for_it() {
+    use sanctions_watch::app::Serving;
+    let server = FeedServer::start().await;
+    server.set_feed("/gov.xml", rss(&[lady_r_item("old")]));
+    let dir = tempfile::tempdir().unwrap();
+    // VESSELS_WATCHLIST subscribes `console`, as the example config does.
+    let text = crate::support::config_text(dir.path(), &config_with_feed(&server, ""));
+    let (config, _) = sanctions_watch::config::Config::from_str_in(&text, dir.path()).unwrap();
+    let app = App::open_serving(config, Serving::Matrix).unwrap();
+    say(&app, &member(ROOM_A), "subscribe vessels");
+    poll(&app, "gov").await;
+    server.set_feed("/gov.xml", rss(&[lady_r_item("new"), lady_r_item("old")]));
+    poll(&app, "gov").await;
+    assert_eq!(
+        outbox_rooms(&app),
+        [ROOM_A],
+        "no post waits for the console"
+    );
+}
