@@ -155,8 +155,7 @@ async fn deliver_due<S: RoomSink>(
                 app.metrics
                     .record_post_sent((Utc::now() - entry.created).to_std().unwrap_or_default());
                 app.store
-                    .record_delivered(&entry.txn_id, event_id.as_deref())
-                    .and_then(|()| app.store.remove_outbox(id))
+                    .complete_delivery(id, &entry.txn_id, event_id.as_deref())
             }
             Err(SendError::Retry { after, reason }) => {
                 entry.attempts += 1;

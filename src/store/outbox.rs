@@ -138,36 +138,146 @@ impl Store {
         }
     }
 
-    /// After a delivery: a story's first post remembers its event id (so replies
-    /// can be threaded under it), and the entry's link is dropped.
-    pub fn record_delivered(&self, txn_id: &str, event_id: Option<&str>) -> Result<(), StoreError> {
-        let Some(link) = self.outbox_link(txn_id)? else {
-            return Ok(());
-        };
-        if !link.reply
-            && let Some(event_id) = event_id
-        {
-            let key = composite(&link.room_id, &link.story);
-            let post = StoryPost {
-                txn_id: txn_id.to_string(),
-                event_id: Some(event_id.to_string()),
-            };
-            let current: Option<StoryPost> = match self.story_trees.story_posts.get(&key)? {
-                Some(v) => Some(decode("story_posts", &v)?),
-                None => None,
-            };
-            if current.is_none_or(|c| c.txn_id == txn_id) {
-                self.story_trees.story_posts.insert(key, encode(&post))?;
-            }
-        }
-        self.story_trees.links.remove(txn_id.as_bytes())?;
-        Ok(())
+    /// After entry `id` (`txn_id`) was delivered, in one transaction: it leaves the
+    /// outbox, a story's first post remembers its event id (so replies can be threaded
+    /// under it), and the entry's story link is dropped. A crash cannot leave it
+    /// delivered but still queued (it would be sent again and a later reply would lose
+    /// its thread) or the reverse: either it is sent again with the same transaction
+    /// id and its thread, or not at all.
+    pub fn complete_delivery(
+        &self,
+        id: u64,
+        txn_id: &str,
+        event_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let t = &self.story_trees;
+        let result: TxResult<()> =
+            (&self.outbox, &t.links, &t.story_posts).transaction(|(outbox, links, story_posts)| {
+                if let Some(v) = links.get(txn_id.as_bytes())? {
+                    let link: OutboxLink = serde_json::from_slice(&v)
+                        .map_err(|_| ConflictableTransactionError::Abort(()))?;
+                    if !link.reply
+                        && let Some(event_id) = event_id
+                    {
+                        let key = composite(&link.room_id, &link.story);
+                        let current: Option<StoryPost> = story_posts
+                            .get(&key)?
+                            .and_then(|v| serde_json::from_slice(&v).ok());
+                        if current.is_none_or(|c| c.txn_id == txn_id) {
+                            let post = StoryPost {
+                                txn_id: txn_id.to_string(),
+                                event_id: Some(event_id.to_string()),
+                            };
+                            story_posts.insert(key, encode(&post))?;
+                        }
+                    }
+                    links.remove(txn_id.as_bytes())?;
+                }
+                #[cfg(test)]
+                if tests::FAIL_BEFORE_DEQUEUE.load(std::sync::atomic::Ordering::SeqCst) {
+                    // As if the process died between the two writes.
+                    return Err(ConflictableTransactionError::Abort(()));
+                }
+                outbox.remove(&id.to_be_bytes())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        result.map_err(tx_error)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A failpoint between the story's writes and the entry leaving the outbox.
+    pub(super) static FAIL_BEFORE_DEQUEUE: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[test]
+    fn a_delivery_cut_short_is_resent_with_its_transaction_id_and_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let entry = |txn: &str| OutboxEntry {
+            txn_id: txn.into(),
+            room_id: "!r:x".into(),
+            feed_id: "f".into(),
+            item_key: "k".into(),
+            plain: "p".into(),
+            html: "p".into(),
+            created: Utc::now(),
+            attempts: 0,
+            not_before: None,
+            last_error: None,
+        };
+        let link = |reply| OutboxLink {
+            room_id: "!r:x".into(),
+            story: "s1".into(),
+            reply,
+        };
+        store.enqueue(&[entry("first"), entry("reply")]).unwrap();
+        store
+            .story_trees
+            .links
+            .insert("first", encode(&link(false)))
+            .unwrap();
+        store
+            .story_trees
+            .links
+            .insert("reply", encode(&link(true)))
+            .unwrap();
+        store
+            .story_trees
+            .story_posts
+            .insert(
+                composite("!r:x", "s1"),
+                encode(&StoryPost {
+                    txn_id: "first".into(),
+                    event_id: None,
+                }),
+            )
+            .unwrap();
+        let queued = store.outbox().unwrap();
+
+        FAIL_BEFORE_DEQUEUE.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            store
+                .complete_delivery(queued[0].0, "first", Some("$e1"))
+                .is_err()
+        );
+        FAIL_BEFORE_DEQUEUE.store(false, std::sync::atomic::Ordering::SeqCst);
+        drop(store);
+        let store = crate::store::tests::reopen(dir.path());
+        // Still queued, with the same transaction id and its link: sent again, the
+        // homeserver answers with the same event.
+        let again = store.outbox().unwrap();
+        assert_eq!(again[0].1.txn_id, "first");
+        assert!(store.outbox_link("first").unwrap().is_some());
+        assert_eq!(
+            store.story_post("!r:x", "s1").unwrap().unwrap().event_id,
+            None
+        );
+
+        store
+            .complete_delivery(again[0].0, "first", Some("$e1"))
+            .unwrap();
+        let rest = store.outbox().unwrap();
+        assert_eq!(rest.len(), 1, "the first post left the outbox");
+        assert_eq!(
+            store
+                .story_post("!r:x", "s1")
+                .unwrap()
+                .unwrap()
+                .event_id
+                .as_deref(),
+            Some("$e1"),
+            "the reply finds its thread"
+        );
+        store
+            .complete_delivery(rest[0].0, "reply", Some("$e2"))
+            .unwrap();
+        assert!(store.outbox().unwrap().is_empty());
+        assert!(store.outbox_link("reply").unwrap().is_none());
+    }
 
     #[test]
     fn transaction_ids_are_sw_and_24_lower_case_hex_digits_and_differ() {
