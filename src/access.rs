@@ -8,11 +8,13 @@
 //! it. The commands, the pipeline and the feed notices all ask here, so the rules are
 //! written once.
 
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::app::App;
 use crate::config::{FollowMode, FollowRule};
-use crate::store::{FeedOrigin, FeedRecord, Follow, ListRecord, StoreError};
+use crate::store::{
+    FeedOrigin, FeedRecord, Follow, ListRecord, RoomRecords, StoreError, Subscription,
+};
 use crate::summary::Recognition;
 
 /// Who asks: the room, and whether the sender is an operator admin (the console
@@ -130,41 +132,35 @@ pub fn rule_admits(rule: &FollowRule, recognition: &Recognition) -> bool {
     action_ok && authority_ok
 }
 
-/// Everything needed to say who follows which feed, read once per use.
+/// Everything needed to say who follows which feed: the store's room records
+/// ([`crate::store::RoomRecords`], kept in memory until they change).
 pub struct FollowBook {
-    follows: Vec<Follow>,
-    subscribed_rooms: BTreeSet<String>,
-    /// The feeds added by command that are shared now (a caller's copy of a feed,
-    /// such as the poller's, may be older than the last `feed share`).
-    shared_now: BTreeSet<String>,
+    records: Arc<RoomRecords>,
 }
 
 impl FollowBook {
-    /// Reads every follow record and the rooms that subscribe to a watchlist.
+    /// The room records as they are now.
     pub fn read(app: &App) -> Result<FollowBook, StoreError> {
         Ok(FollowBook {
-            follows: app.store.all_follows()?,
-            subscribed_rooms: app
-                .store
-                .all_subscriptions()?
-                .into_iter()
-                .map(|s| s.room_id)
-                .collect(),
-            shared_now: app
-                .store
-                .command_feeds()?
-                .into_iter()
-                .filter(|f| f.shared)
-                .map(|f| f.id)
-                .collect(),
+            records: app.store.room_records()?,
         })
+    }
+
+    /// Every subscription.
+    pub fn subscriptions(&self) -> &[Subscription] {
+        &self.records.subscriptions
+    }
+
+    /// Every list's record.
+    pub fn lists(&self) -> &[ListRecord] {
+        &self.records.lists
     }
 
     /// What a room that is not the feed's own may do with it, as of now.
     fn access_now(&self, room: &str, feed: &FeedRecord) -> FeedAccess {
         let mut current = feed.clone();
         if current.origin != FeedOrigin::Config {
-            current.shared = self.shared_now.contains(&feed.id);
+            current.shared = self.records.shared_feeds.contains(&feed.id);
         }
         feed_access(
             Asker {
@@ -179,6 +175,7 @@ impl FollowBook {
     pub fn followers(&self, app: &App, feed: &FeedRecord) -> Vec<(String, FollowRule)> {
         let mut out: Vec<(String, FollowRule)> = Vec::new();
         let explicit: Vec<&Follow> = self
+            .records
             .follows
             .iter()
             .filter(|f| f.feed_id == feed.id)
@@ -204,7 +201,7 @@ impl FollowBook {
                     }
                 }
                 None => {
-                    for room in &self.subscribed_rooms {
+                    for room in &self.records.subscribed_rooms {
                         if !decided(room) {
                             out.push((room.clone(), FollowRule::default()));
                         }
@@ -224,6 +221,7 @@ impl FollowBook {
             return None;
         }
         if let Some(follow) = self
+            .records
             .follows
             .iter()
             .find(|f| f.feed_id == feed.id && f.room_id == room)

@@ -86,11 +86,12 @@ pub fn process_items(
     }
 
     // The rooms that follow this feed, how, and the lists each may screen with.
-    let mut followers = FollowBook::read(app)?.followers(app, feed);
+    let book = FollowBook::read(app)?;
+    let mut followers = book.followers(app, feed);
     followers.retain(|(room, _)| app.serves(room));
-    let list_records = app.store.lists()?;
+    let list_records = book.lists();
     let mut room_lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for sub in app.store.all_subscriptions()? {
+    for sub in book.subscriptions() {
         let Some((room, _)) = followers.iter().find(|(room, _)| *room == sub.room_id) else {
             continue;
         };
@@ -102,7 +103,7 @@ pub fn process_items(
             operator: false,
         };
         if access::list_access(app, asker, list) != ListAccess::Hidden {
-            room_lists.entry(room).or_default().push(sub.list);
+            room_lists.entry(room).or_default().push(sub.list.clone());
         }
     }
     let mut lists: Vec<String> = room_lists.values().flatten().cloned().collect();

@@ -81,6 +81,17 @@ pub struct Store {
     pub(super) outbox: sled::Tree,
     pub(super) dead_letters: sled::Tree,
     pub(super) story_trees: StoryTrees,
+    /// The room records (follows, subscriptions, lists, shared feeds) as last read,
+    /// and a count of writes to them that tells when to read them again.
+    pub(super) rooms_cache: std::sync::Arc<RoomsCache>,
+}
+
+/// See [`Store::room_records`].
+#[derive(Default)]
+pub(super) struct RoomsCache {
+    pub(super) writes: std::sync::atomic::AtomicU64,
+    pub(super) snapshot:
+        std::sync::Mutex<Option<(u64, std::sync::Arc<super::follows::RoomRecords>)>>,
 }
 
 /// The trees of stories, digests and search: stories and their later reports, the
@@ -235,6 +246,7 @@ impl Store {
     /// purpose: a backup restores exactly what was exported.
     pub fn insert_raw(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.db.open_tree(tree)?.insert(key, value)?;
+        self.rooms_changed();
         Ok(())
     }
 

@@ -139,6 +139,7 @@ impl Store {
     /// Saves a feed added by command.
     pub fn put_feed(&self, feed: &FeedRecord) -> Result<(), StoreError> {
         self.feeds.insert(feed.id.as_bytes(), encode(feed))?;
+        self.rooms_changed();
         Ok(())
     }
 
@@ -151,6 +152,7 @@ impl Store {
         for key in self.seen.scan_prefix(prefix(id)).keys() {
             self.seen.remove(key?)?;
         }
+        self.rooms_changed();
         Ok(existed)
     }
 

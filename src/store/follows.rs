@@ -10,8 +10,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use super::db::{Store, StoreError, composite, decode, encode, prefix};
 use super::feeds::FeedOrigin;
+use super::rooms::Subscription;
+use super::watchlists::ListRecord;
 pub use crate::config::FollowMode;
 
 /// A room's choice about one feed.
@@ -34,17 +40,72 @@ pub struct Follow {
     pub since: DateTime<Utc>,
 }
 
+/// What decides who gets what, read together: every follow, subscription and list
+/// record, and which feeds added by command are shared. Kept in memory by the store
+/// and read again after any write to them ([`Store::room_records`]), so the pipeline
+/// need not walk four trees for every feed it processes.
+#[derive(Debug, Default)]
+pub struct RoomRecords {
+    /// Every follow record.
+    pub follows: Vec<Follow>,
+    /// Every subscription.
+    pub subscriptions: Vec<Subscription>,
+    /// The rooms with at least one subscription.
+    pub subscribed_rooms: BTreeSet<String>,
+    /// Every list's record (not its entries).
+    pub lists: Vec<ListRecord>,
+    /// The ids of the feeds added by command that are shared.
+    pub shared_feeds: BTreeSet<String>,
+}
+
 impl Store {
+    /// The room records, from memory unless they were written since they were read.
+    pub fn room_records(&self) -> Result<Arc<RoomRecords>, StoreError> {
+        let cache = &self.rooms_cache;
+        let writes = cache.writes.load(Ordering::SeqCst);
+        if let Some((at, records)) = &*cache.snapshot.lock().unwrap_or_else(|p| p.into_inner())
+            && *at == writes
+        {
+            return Ok(records.clone());
+        }
+        // Read after noting the count: a write during the reading makes the next
+        // call read again.
+        let subscriptions = self.all_subscriptions()?;
+        let records = Arc::new(RoomRecords {
+            follows: self.all_follows()?,
+            subscribed_rooms: subscriptions.iter().map(|s| s.room_id.clone()).collect(),
+            subscriptions,
+            lists: self.lists()?,
+            shared_feeds: self
+                .command_feeds()?
+                .into_iter()
+                .filter(|f| f.shared)
+                .map(|f| f.id)
+                .collect(),
+        });
+        *cache.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some((writes, records.clone()));
+        Ok(records)
+    }
+
+    /// Notes a write to the room records. Called after the write: a reader that
+    /// noted the count before it then reads again on its next call.
+    pub(super) fn rooms_changed(&self) {
+        self.rooms_cache.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Saves a room's follow of a feed, replacing its earlier one.
     pub fn put_follow(&self, follow: &Follow) -> Result<(), StoreError> {
         self.follows
             .insert(composite(&follow.room_id, &follow.feed_id), encode(follow))?;
+        self.rooms_changed();
         Ok(())
     }
 
     /// Forgets a room's follow record of a feed; true if there was one.
     pub fn remove_follow(&self, room_id: &str, feed_id: &str) -> Result<bool, StoreError> {
-        Ok(self.follows.remove(composite(room_id, feed_id))?.is_some())
+        let removed = self.follows.remove(composite(room_id, feed_id))?.is_some();
+        self.rooms_changed();
+        Ok(removed)
     }
 
     /// A room's follow record of a feed, if it has one.
@@ -158,6 +219,28 @@ mod tests {
             authorities: vec![],
             since: Utc::now(),
         }
+    }
+
+    #[test]
+    fn room_records_are_read_again_after_any_write_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let first = store.room_records().unwrap();
+        assert!(Arc::ptr_eq(&first, &store.room_records().unwrap()), "kept");
+        store.create_owned_list("desk", Some("!a:x")).unwrap();
+        store.subscribe("!a:x", "desk").unwrap();
+        store
+            .put_follow(&follow("!a:x", "ofac", FollowMode::All))
+            .unwrap();
+        let now = store.room_records().unwrap();
+        assert_eq!(now.lists.len(), 1);
+        assert_eq!(now.subscriptions.len(), 1);
+        assert!(now.subscribed_rooms.contains("!a:x"));
+        assert_eq!(now.follows.len(), 1);
+        store.unsubscribe("!a:x", "desk").unwrap();
+        assert!(store.room_records().unwrap().subscriptions.is_empty());
+        store.remove_follow("!a:x", "ofac").unwrap();
+        assert!(store.room_records().unwrap().follows.is_empty());
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod watchlists;
 
 pub use commit::ItemBatch;
 pub use feeds::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState};
-pub use follows::{Follow, FollowMode};
+pub use follows::{Follow, FollowMode, RoomRecords};
 pub use outbox::{OutboxEntry, OutboxLink, new_txn_id};
 pub use rooms::{DigestLine, DigestSetting, RoomSettings, Subscription};
 pub use search::{RECENT_ITEMS_CAP, RecentItem, RecentRecords};
@@ -79,6 +79,7 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             dead_letters: db.open_tree("outbox_dead")?,
             story_trees: open_story_trees(&db)?,
+            rooms_cache: Default::default(),
             db,
             path,
         };

@@ -95,15 +95,18 @@ impl Store {
             None as Option<&[u8]>,
             Some(encode(&sub)),
         )?;
+        self.rooms_changed();
         Ok(previous.is_ok())
     }
 
     /// Unsubscribes; false if it was not subscribed.
     pub fn unsubscribe(&self, room_id: &str, list: &str) -> Result<bool, StoreError> {
-        Ok(self
+        let removed = self
             .subscriptions
             .remove(composite(room_id, list))?
-            .is_some())
+            .is_some();
+        self.rooms_changed();
+        Ok(removed)
     }
 
     /// The lists a room subscribes to.

@@ -74,6 +74,7 @@ impl Store {
             None as Option<&[u8]>,
             Some(encode(&record)),
         )?;
+        self.rooms_changed();
         Ok(previous.is_ok())
     }
 
@@ -91,12 +92,14 @@ impl Store {
         let mut record = self.list(name)?.expect("just created");
         record.threshold = threshold;
         self.lists.insert(name.as_bytes(), encode(&record))?;
+        self.rooms_changed();
         Ok(())
     }
 
     /// Saves a list's record as it is (owner, sharing, threshold).
     pub fn put_list(&self, record: &ListRecord) -> Result<(), StoreError> {
         self.lists.insert(record.name.as_bytes(), encode(record))?;
+        self.rooms_changed();
         Ok(())
     }
 
