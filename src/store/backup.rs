@@ -117,7 +117,9 @@ pub fn export(
     let header = Header {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
-        schema: SCHEMA_VERSION,
+        // The records' own schema: an older store exported by the read-only tools
+        // is upgraded when imported.
+        schema: store.schema_version()?,
         exported_at: Utc::now(),
     };
     serde_json::to_writer(&mut *out, &header).map_err(std::io::Error::from)?;
@@ -145,7 +147,7 @@ type RawRecord = (String, Vec<u8>, Vec<u8>);
 /// Reads an export: checks the header, then yields each record with its line number.
 fn read_records(
     input: impl BufRead,
-) -> Result<impl Iterator<Item = Result<RawRecord, BackupError>>, BackupError> {
+) -> Result<(u32, impl Iterator<Item = Result<RawRecord, BackupError>>), BackupError> {
     let mut lines = input.lines();
     let first = lines.next().ok_or(BackupError::Format {
         line: 1,
@@ -173,21 +175,24 @@ fn read_records(
             ),
         });
     }
-    Ok(lines.enumerate().filter_map(|(index, line)| {
-        let line_no = index + 2;
-        let line = match line {
-            Ok(l) if l.trim().is_empty() => return None,
-            Ok(l) => l,
-            Err(e) => return Some(Err(e.into())),
-        };
-        let parsed = serde_json::from_str::<Record>(&line)
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.bytes().map(|(k, v)| (r.tree, k, v)));
-        Some(parsed.map_err(|message| BackupError::Format {
-            line: line_no,
-            message,
-        }))
-    }))
+    Ok((
+        header.schema,
+        lines.enumerate().filter_map(|(index, line)| {
+            let line_no = index + 2;
+            let line = match line {
+                Ok(l) if l.trim().is_empty() => return None,
+                Ok(l) => l,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let parsed = serde_json::from_str::<Record>(&line)
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.bytes().map(|(k, v)| (r.tree, k, v)));
+            Some(parsed.map_err(|message| BackupError::Format {
+                line: line_no,
+                message,
+            }))
+        }),
+    ))
 }
 
 /// Restores an export into an empty store; returns the records written. `open`
@@ -201,18 +206,24 @@ pub fn import<R: BufRead>(
     if !store.is_empty() {
         return Err(BackupError::NotEmpty(store.path().display().to_string()));
     }
-    for record in read_records(open()?)? {
+    for record in read_records(open()?)?.1 {
         record?;
     }
     let mut written = 0u64;
-    for record in read_records(open()?)? {
+    let (schema, records) = read_records(open()?)?;
+    for record in records {
         let (tree, key, value) = record?;
+        if tree == "__sled__default" && key == b"schema_version" {
+            continue; // the store says its own schema, below
+        }
         store.insert_raw(&tree, &key, &value)?;
         written += 1;
         if written.is_multiple_of(10_000) {
             progress(written);
         }
     }
+    store.upgrade(schema)?;
+    store.record_schema()?;
     store.flush_blocking()?;
     progress(written);
     Ok(written)
@@ -259,7 +270,8 @@ mod tests {
 
         let to_dir = tempfile::tempdir().unwrap();
         let to = Store::open(to_dir.path()).unwrap();
-        assert_eq!(import(&to, || Ok(&file[..]), |_| {}).unwrap(), n);
+        // Every record but the schema version, which the store writes itself.
+        assert_eq!(import(&to, || Ok(&file[..]), |_| {}).unwrap(), n - 1);
         for tree in from.tree_names() {
             assert_eq!(
                 from.raw_records(&tree).unwrap(),

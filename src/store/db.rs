@@ -153,15 +153,11 @@ pub(super) fn tx_error(e: TransactionError<()>) -> StoreError {
 }
 
 impl Store {
-    /// Checks the store's schema version and records the current one; returns the
-    /// version found before (`None` for a new store), so the caller can upgrade.
+    /// The store's schema version (`None` for a new store), refusing one newer than
+    /// this build reads. Writes nothing.
     pub(super) fn check_schema(&self) -> Result<Option<u32>, StoreError> {
         match self.db.get("schema_version")? {
-            None => {
-                self.db
-                    .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
-                Ok(None)
-            }
+            None => Ok(None),
             Some(v) => {
                 let found: u32 = std::str::from_utf8(&v)
                     .ok()
@@ -173,16 +169,14 @@ impl Store {
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::Schema { found });
                 }
-                if found < SCHEMA_VERSION {
-                    tracing::info!(
-                        from = found,
-                        to = SCHEMA_VERSION,
-                        "store format upgraded (earlier records are read as they are)"
-                    );
-                }
                 Ok(Some(found))
             }
         }
+    }
+
+    /// The schema the store's records are written in (a new store's: the current).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self.check_schema()?.unwrap_or(SCHEMA_VERSION))
     }
 
     /// Records that the store is now in the current schema (after any upgrade).

@@ -45,8 +45,33 @@ pub use db::{RawRecord, SCHEMA_VERSION, Store, StoreCounts, StoreError, printabl
 use db::{SEP, StoryTrees};
 
 impl Store {
-    /// Opens (or creates) the store under `data_dir/sled`.
+    /// Opens (or creates) the store under `data_dir/sled`, upgrading a store written
+    /// by an earlier schema.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let store = Store::open_as_is(data_dir)?;
+        match store.check_schema()? {
+            Some(found) if found < SCHEMA_VERSION => store.upgrade(found)?,
+            _ => {}
+        }
+        store.record_schema()?;
+        Ok(store)
+    }
+
+    /// Brings a store written by schema `from` to the current one; idempotent.
+    pub(crate) fn upgrade(&self, from: u32) -> Result<(), StoreError> {
+        if from < 3 {
+            let follows = self.upgrade_to_room_follows()?;
+            tracing::info!(
+                from,
+                follows,
+                "store upgraded: rooms now follow feeds; each feed added by command is followed by the room that added it"
+            );
+        }
+        Ok(())
+    }
+
+    /// Opens the store's files and trees, changing no record.
+    fn open_as_is(data_dir: &Path) -> Result<Store, StoreError> {
         let path = data_dir.join("sled");
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Sled(e.into()))?;
         let db = sled::Config::new()
@@ -83,28 +108,22 @@ impl Store {
             db,
             path,
         };
-        if let Some(found) = store.check_schema()?
-            && found < 3
-        {
-            let follows = store.upgrade_to_room_follows()?;
-            tracing::info!(
-                from = found,
-                follows,
-                "store upgraded: rooms now follow feeds; each feed added by command is followed by the room that added it"
-            );
-        }
-        store.record_schema()?;
         Ok(store)
     }
 
     /// Opens a store that must already exist (for `state check` and `state export`):
-    /// never creates one by accident.
+    /// never creates one by accident, and changes no record (no upgrade, no new schema
+    /// version).
     pub fn open_existing(data_dir: &Path) -> Result<Store, StoreError> {
         let path = data_dir.join("sled");
         if !path.join("conf").exists() {
             return Err(StoreError::Missing(path));
         }
-        Store::open(data_dir)
+        // Read-only tools: no upgrade and no new schema version (an older store's
+        // records read as they are).
+        let store = Store::open_as_is(data_dir)?;
+        store.check_schema()?;
+        Ok(store)
     }
 
     /// Reads every record with its typed decoder and cross-checks references.
@@ -300,11 +319,23 @@ mod tests {
         try_reopen(dir).unwrap()
     }
 
+    /// Opens a just-dropped store with `open`, waiting out sled's lock as [`reopen`].
+    fn reopen_with(dir: &Path, open: fn(&Path) -> Result<Store, StoreError>) -> Store {
+        try_reopen_with(dir, open).unwrap()
+    }
+
     /// [`reopen`], returning what opening gave.
     fn try_reopen(dir: &Path) -> Result<Store, StoreError> {
+        try_reopen_with(dir, Store::open)
+    }
+
+    fn try_reopen_with(
+        dir: &Path,
+        open: fn(&Path) -> Result<Store, StoreError>,
+    ) -> Result<Store, StoreError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
-            match Store::open(dir) {
+            match open(dir) {
                 Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
@@ -380,6 +411,51 @@ mod tests {
         assert_eq!(store.remove_undeliverable().unwrap(), 2);
         assert!(store.check().problems.is_empty());
         assert_eq!(store.outbox().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn read_only_opens_change_nothing_and_an_older_export_is_upgraded_on_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .put_feed(&FeedRecord {
+                id: "mine".into(),
+                name: "mine".into(),
+                url: "https://example.org/feed".into(),
+                kind: crate::config::FeedKind::News,
+                poll_interval_secs: 60,
+                backfill: 0,
+                origin: FeedOrigin::Command {
+                    room: "!a:x".into(),
+                    by: "@u:x".into(),
+                    at: Utc::now(),
+                },
+                shared: false,
+            })
+            .unwrap();
+        store.db.insert("schema_version", "2").unwrap();
+        drop(store);
+        let old = reopen_with(dir.path(), Store::open_existing);
+        assert_eq!(schema_version(&old), "2", "no new schema version");
+        assert!(old.all_follows().unwrap().is_empty(), "no upgrade");
+        let mut file = Vec::new();
+        backup::export(&old, &mut file, |_| {}).unwrap();
+        assert!(String::from_utf8_lossy(&file).starts_with("{\"format\""));
+        assert!(
+            String::from_utf8_lossy(&file)
+                .lines()
+                .next()
+                .unwrap()
+                .contains("\"schema\":2")
+        );
+
+        let to_dir = tempfile::tempdir().unwrap();
+        let new = Store::open(to_dir.path()).unwrap();
+        backup::import(&new, || Ok(&file[..]), |_| {}).unwrap();
+        assert_eq!(schema_version(&new), SCHEMA_VERSION.to_string());
+        let follows = new.all_follows().unwrap();
+        assert_eq!(follows.len(), 1, "the import upgraded the records");
+        assert_eq!(follows[0].room_id, "!a:x");
     }
 
     #[test]
