@@ -81,6 +81,12 @@ pub fn render(app: &App) -> String {
         counts.outbox
     )
     .ok();
+    writeln!(
+        out,
+        "# HELP sanctions_watch_quarantined_records Store records that did not decode, moved out of the way (`state check` lists them).\n# TYPE sanctions_watch_quarantined_records gauge\nsanctions_watch_quarantined_records {}",
+        counts.quarantined
+    )
+    .ok();
     m.render_timings(&mut out);
     let ready = not_ready_reason(app).is_none();
     writeln!(

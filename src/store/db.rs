@@ -64,6 +64,8 @@ pub struct StoreCounts {
     pub watchlists: usize,
     /// Watchlist entries.
     pub entries: usize,
+    /// Records moved to the quarantine because they did not decode.
+    pub quarantined: usize,
 }
 
 /// The bot's sled store. Cheap to clone; all clones share one database.
@@ -81,6 +83,9 @@ pub struct Store {
     pub(super) outbox: sled::Tree,
     pub(super) dead_letters: sled::Tree,
     pub(super) story_trees: StoryTrees,
+    /// Records that did not decode, moved out of the way ([`Store::decode_all`]),
+    /// keyed by their tree's name and their key.
+    pub(super) quarantine: sled::Tree,
     /// The room records (follows, subscriptions, lists, shared feeds) as last read,
     /// and a count of writes to them that tells when to read them again.
     pub(super) rooms_cache: std::sync::Arc<RoomsCache>,
@@ -128,6 +133,65 @@ pub(super) fn prefix(a: &str) -> Vec<u8> {
 
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records always serialise")
+}
+
+impl Store {
+    /// Every record of `tree` (named `name`), decoded, with its key. A record that
+    /// does not decode is moved to the quarantine tree and logged (once: it is gone
+    /// from `tree` after), so one bad value cannot stop delivery to every room or
+    /// every feed; `state check` lists what is there.
+    pub(super) fn decode_all<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        tree: &sled::Tree,
+    ) -> Result<Vec<(sled::IVec, T)>, StoreError> {
+        self.decode_tree(name, tree, true)
+    }
+
+    /// [`Store::decode_all`] for the read-only checks: a bad record is skipped, not
+    /// moved (the check reports it).
+    pub(super) fn decode_readable<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        tree: &sled::Tree,
+    ) -> Vec<T> {
+        self.decode_tree(name, tree, false)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect()
+    }
+
+    /// Every record of `tree` that decodes, with its key; `move_bad`: as
+    /// [`Store::decode_all`], else a bad record is skipped.
+    pub(super) fn decode_tree<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        tree: &sled::Tree,
+        move_bad: bool,
+    ) -> Result<Vec<(sled::IVec, T)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in tree.iter() {
+            let (key, value) = kv?;
+            match serde_json::from_slice::<T>(&value) {
+                Ok(record) => out.push((key, record)),
+                Err(_) if !move_bad => {}
+                Err(e) => {
+                    let mut moved = name.as_bytes().to_vec();
+                    moved.push(SEP);
+                    moved.extend_from_slice(&key);
+                    self.quarantine.insert(moved, value)?;
+                    tree.remove(&key)?;
+                    self.rooms_changed();
+                    tracing::error!(
+                        tree = name, key = %printable_key(&key), error = %e,
+                        "a record that cannot be decoded was moved to the quarantine tree; `state check` lists it"
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 pub(super) fn decode<T: DeserializeOwned>(
@@ -211,6 +275,7 @@ impl Store {
             dead_letters: self.dead_letters.len(),
             watchlists: self.lists.len(),
             entries: self.entries.len(),
+            quarantined: self.quarantine.len(),
         }
     }
 

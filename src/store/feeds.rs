@@ -129,11 +129,11 @@ pub struct FeedMoved {
 impl Store {
     /// Feeds added by command.
     pub fn command_feeds(&self) -> Result<Vec<FeedRecord>, StoreError> {
-        self.feeds
-            .iter()
-            .values()
-            .map(|v| decode("feeds", &v?))
-            .collect()
+        Ok(self
+            .decode_all("feeds", &self.feeds)?
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect())
     }
 
     /// Saves a feed added by command.

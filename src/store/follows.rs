@@ -131,11 +131,11 @@ impl Store {
 
     /// Every follow record of every room.
     pub fn all_follows(&self) -> Result<Vec<Follow>, StoreError> {
-        self.follows
-            .iter()
-            .values()
-            .map(|v| decode("follows", &v?))
-            .collect()
+        Ok(self
+            .decode_all("follows", &self.follows)?
+            .into_iter()
+            .map(|(_, f)| f)
+            .collect())
     }
 
     /// Forgets every room's follow record of `feed_id`; returns the records removed.

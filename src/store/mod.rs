@@ -104,6 +104,7 @@ impl Store {
             outbox: db.open_tree("outbox")?,
             dead_letters: db.open_tree("outbox_dead")?,
             story_trees: open_story_trees(&db)?,
+            quarantine: db.open_tree("quarantine")?,
             rooms_cache: Default::default(),
             db,
             path,
@@ -175,13 +176,19 @@ impl Store {
             }
             report.counts.push((name.to_string(), count));
         }
+        for key in self.quarantine.iter().keys().flatten() {
+            problem(
+                "quarantine",
+                &key,
+                "a record that could not be decoded, moved out of its tree".into(),
+            );
+        }
         let lists: Vec<String> = self
-            .lists()
-            .unwrap_or_default()
+            .decode_readable::<ListRecord>("watchlists", &self.lists)
             .into_iter()
             .map(|l| l.name)
             .collect();
-        for sub in self.all_subscriptions().unwrap_or_default() {
+        for sub in self.decode_readable::<Subscription>("subscriptions", &self.subscriptions) {
             if !lists.contains(&sub.list) {
                 problem(
                     "subscriptions",
@@ -206,11 +213,14 @@ impl Store {
             );
         }
         let day_ago = Utc::now() - chrono::Duration::days(1);
-        for (id, entry) in self.outbox().unwrap_or_default() {
+        let outbox = self
+            .decode_tree::<OutboxEntry>("outbox", &self.outbox, false)
+            .unwrap_or_default();
+        for (key, entry) in outbox {
             if entry.created < day_ago {
                 problem(
                     "outbox",
-                    &id.to_be_bytes(),
+                    &key,
                     format!(
                         "waiting for more than a day ({} attempts, last error: {})",
                         entry.attempts,
@@ -228,17 +238,17 @@ impl Store {
     /// e.g. an alias written in an old config): tree, room and what it is.
     fn undeliverable(&self) -> Vec<(&'static str, String, &'static str)> {
         let mut found = Vec::new();
-        for (_, entry) in self.outbox().unwrap_or_default() {
+        for entry in self.decode_readable::<OutboxEntry>("outbox", &self.outbox) {
             if !is_room_target(&entry.room_id) {
                 found.push(("outbox", entry.room_id, "a post waiting"));
             }
         }
-        for sub in self.all_subscriptions().unwrap_or_default() {
+        for sub in self.decode_readable::<Subscription>("subscriptions", &self.subscriptions) {
             if !is_room_target(&sub.room_id) {
                 found.push(("subscriptions", sub.room_id, "a subscription"));
             }
         }
-        for follow in self.all_follows().unwrap_or_default() {
+        for follow in self.decode_readable::<Follow>("follows", &self.follows) {
             if !is_room_target(&follow.room_id) {
                 found.push(("follows", follow.room_id, "a follow"));
             }
@@ -456,6 +466,46 @@ mod tests {
         let follows = new.all_follows().unwrap();
         assert_eq!(follows.len(), 1, "the import upgraded the records");
         assert_eq!(follows[0].room_id, "!a:x");
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_is_quarantined_once_and_the_rest_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_list("v").unwrap();
+        store.subscribe("!a:x", "v").unwrap();
+        store.subscribe("!b:x", "v").unwrap();
+        store
+            .subscriptions
+            .insert(db::composite("!a:x", "v"), b"{not json".to_vec())
+            .unwrap();
+        store
+            .outbox
+            .insert(7u64.to_be_bytes(), b"[]".to_vec())
+            .unwrap();
+        store.feeds.insert("broken", b"42".to_vec()).unwrap();
+        // The check reads without moving anything.
+        let problems = store.check().problems;
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert_eq!(store.counts().quarantined, 0);
+
+        let subs = store.all_subscriptions().unwrap();
+        assert_eq!(subs.len(), 1, "the good one still reads");
+        assert_eq!(subs[0].room_id, "!b:x");
+        assert!(store.outbox().unwrap().is_empty());
+        assert!(store.command_feeds().unwrap().is_empty());
+        assert_eq!(store.counts().quarantined, 3);
+        assert_eq!(store.all_subscriptions().unwrap().len(), 1, "moved once");
+        let problems = store.check().problems;
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(
+            problems.iter().all(|p| p.starts_with("quarantine ")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("subscriptions/!a:x/v")),
+            "{problems:#?}"
+        );
     }
 
     #[test]

@@ -66,16 +66,15 @@ pub struct OutboxLink {
 impl Store {
     /// Every waiting message, oldest first.
     pub fn outbox(&self) -> Result<Vec<(u64, OutboxEntry)>, StoreError> {
-        self.outbox
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
+        self.decode_all("outbox", &self.outbox)?
+            .into_iter()
+            .map(|(k, entry)| {
                 let id =
                     u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StoreError::Corrupt {
                         tree: "outbox",
                         message: "bad key".into(),
                     })?);
-                Ok((id, decode("outbox", &v)?))
+                Ok((id, entry))
             })
             .collect()
     }

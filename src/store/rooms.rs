@@ -120,11 +120,11 @@ impl Store {
 
     /// Every subscription of every room.
     pub fn all_subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
-        self.subscriptions
-            .iter()
-            .values()
-            .map(|v| decode("subscriptions", &v?))
-            .collect()
+        Ok(self
+            .decode_all("subscriptions", &self.subscriptions)?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect())
     }
 
     /// Moves a room's subscriptions to another room (after a room upgrade).

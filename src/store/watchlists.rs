@@ -42,11 +42,11 @@ pub struct PutEntriesReport {
 impl Store {
     /// All watchlists, by name.
     pub fn lists(&self) -> Result<Vec<ListRecord>, StoreError> {
-        self.lists
-            .iter()
-            .values()
-            .map(|v| decode("watchlists", &v?))
-            .collect()
+        Ok(self
+            .decode_all("watchlists", &self.lists)?
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect())
     }
 
     /// True if the list exists.
