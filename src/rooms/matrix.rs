@@ -17,7 +17,9 @@ use matrix_sdk::ruma::api::error::{
 };
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Thread;
-use matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
+use matrix_sdk::ruma::events::room::member::{
+    MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent,
+};
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
     RoomMessageEventContent,
@@ -425,6 +427,7 @@ impl MatrixBot {
         client.add_event_handler(on_invite);
         client.add_event_handler(on_message);
         client.add_event_handler(on_tombstone);
+        client.add_event_handler(on_membership);
 
         let worker = tokio::spawn(command_worker(
             self.app.clone(),
@@ -616,6 +619,47 @@ pub fn command_line<'a>(body: &'a str, prefix: &str) -> Option<&'a str> {
         return Some("help");
     }
     rest.starts_with(char::is_whitespace).then(|| rest.trim())
+}
+
+/// The bot left, or was kicked or banned: the room gets nothing any more, so its
+/// subscriptions, follows and waiting posts go (nothing is retried for it forever).
+/// Lists and feeds it made stay for the rooms that use them.
+async fn on_membership(
+    ev: OriginalSyncRoomMemberEvent,
+    room: Room,
+    client: Client,
+    Ctx(ctx): Ctx<HandlerContext>,
+) {
+    if client.user_id() != Some(ev.state_key.as_ref())
+        || !matches!(
+            ev.content.membership,
+            MembershipState::Leave | MembershipState::Ban
+        )
+    {
+        return;
+    }
+    let how = match (&ev.content.membership, ev.sender == ev.state_key) {
+        (MembershipState::Ban, _) => "banned",
+        (_, true) => "left",
+        (_, false) => "kicked",
+    };
+    let room_id = room.room_id().to_owned();
+    let store = ctx.app.store.clone();
+    let result = tokio::task::spawn_blocking(move || store.forget_room(room_id.as_str())).await;
+    match result {
+        Ok(Ok(f)) => tracing::warn!(
+            room = %room.room_id(), by = %ev.sender, how,
+            subscriptions = f.subscriptions, follows = f.follows, posts_dropped = f.posts,
+            "the bot is out of the room; what the room received is forgotten"
+        ),
+        Ok(Err(e)) => {
+            tracing::error!(room = %room.room_id(), error = %e, "cannot forget a room the bot is out of")
+        }
+        Err(e) => {
+            tracing::error!(room = %room.room_id(), error = %e, "cannot forget a room the bot is out of")
+        }
+    }
+    let _ = ctx.app.store.flush().await;
 }
 
 async fn on_tombstone(

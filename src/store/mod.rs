@@ -35,7 +35,7 @@ pub use commit::ItemBatch;
 pub use feeds::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState};
 pub use follows::{Follow, FollowMode, RoomRecords};
 pub use outbox::{OutboxEntry, OutboxLink, new_txn_id};
-pub use rooms::{DigestLine, DigestSetting, RoomSettings, Subscription};
+pub use rooms::{DigestLine, DigestSetting, RoomForgotten, RoomSettings, Subscription};
 pub use search::{RECENT_ITEMS_CAP, RecentItem, RecentRecords};
 pub use stories::{StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord};
 pub use watchlists::{ListRecord, PutEntriesReport};
@@ -505,6 +505,55 @@ mod tests {
         assert!(
             problems.iter().any(|p| p.contains("subscriptions/!a:x/v")),
             "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn a_forgotten_room_loses_what_it_received_and_keeps_what_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_owned_list("desk", Some("!a:x")).unwrap();
+        store.subscribe("!a:x", "desk").unwrap();
+        store.subscribe("!b:x", "desk").unwrap();
+        store
+            .put_follow(&Follow {
+                room_id: "!a:x".into(),
+                feed_id: "gov".into(),
+                mode: FollowMode::All,
+                actions: vec![],
+                authorities: vec![],
+                since: Utc::now(),
+            })
+            .unwrap();
+        let post = |room: &str| OutboxEntry {
+            txn_id: new_txn_id(),
+            room_id: room.into(),
+            feed_id: "gov".into(),
+            item_key: "k".into(),
+            plain: "p".into(),
+            html: "p".into(),
+            created: Utc::now(),
+            attempts: 3,
+            not_before: None,
+            last_error: Some("M_FORBIDDEN".into()),
+        };
+        store
+            .enqueue(&[post("!a:x"), post("!b:x"), post("!a:x")])
+            .unwrap();
+        let forgotten = store.forget_room("!a:x").unwrap();
+        assert_eq!(
+            forgotten,
+            RoomForgotten {
+                subscriptions: 1,
+                follows: 1,
+                posts: 2
+            }
+        );
+        assert_eq!(store.outbox().unwrap().len(), 1);
+        assert_eq!(store.room_subscriptions("!b:x").unwrap().len(), 1);
+        assert_eq!(
+            store.list("desk").unwrap().unwrap().owner.as_deref(),
+            Some("!a:x")
         );
     }
 

@@ -13,6 +13,17 @@ use sled::transaction::ConflictableTransactionError;
 use super::db::{Store, StoreError, composite, decode, encode, prefix, tx_error};
 use super::outbox::OutboxEntry;
 
+/// What [`Store::forget_room`] dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoomForgotten {
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// Follows.
+    pub follows: usize,
+    /// Posts that were waiting.
+    pub posts: usize,
+}
+
 /// A room's subscription to a watchlist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
@@ -125,6 +136,35 @@ impl Store {
             .into_iter()
             .map(|(_, s)| s)
             .collect())
+    }
+
+    /// Forgets what a room the bot left (or was kicked or banned from) gets: its
+    /// subscriptions, follows, settings, waiting digest lines and posts waiting in
+    /// the outbox. What it owns (lists, feeds) stays for the rooms that use it.
+    pub fn forget_room(&self, room_id: &str) -> Result<RoomForgotten, StoreError> {
+        let mut forgotten = RoomForgotten::default();
+        for sub in self.room_subscriptions(room_id)? {
+            forgotten.subscriptions += usize::from(self.unsubscribe(room_id, &sub.list)?);
+        }
+        for follow in self.room_follows(room_id)? {
+            forgotten.follows += usize::from(self.remove_follow(room_id, &follow.feed_id)?);
+        }
+        for (id, entry) in self.outbox()? {
+            if entry.room_id == room_id {
+                self.remove_outbox(id)?;
+                forgotten.posts += 1;
+            }
+        }
+        self.story_trees.settings.remove(room_id.as_bytes())?;
+        for key in self
+            .story_trees
+            .digest_lines
+            .scan_prefix(prefix(room_id))
+            .keys()
+        {
+            self.story_trees.digest_lines.remove(key?)?;
+        }
+        Ok(forgotten)
     }
 
     /// Moves a room's subscriptions to another room (after a room upgrade).

@@ -213,6 +213,62 @@ fn item_link(guid: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kicked_out_of_a_room_the_bot_forgets_what_the_room_received_and_keeps_its_list() {
+    let world = World::new(&[]).await;
+    let bot = BotProcess::start(&world.config).await;
+    let room = world.room_with_bot().await;
+    let other = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await; // makes `vessels`, owned by `room`
+    let reply = world
+        .admin
+        .command(&room, world.bot_id(), "!sw feed follow gov all designation")
+        .await;
+    assert!(body(&reply).starts_with("This room now follows"), "{reply}");
+    let reply = world
+        .admin
+        .command(&room, world.bot_id(), "!sw watch share vessels")
+        .await;
+    assert!(body(&reply).contains("is shared"), "{reply}");
+    let reply = world
+        .admin
+        .command(&other, world.bot_id(), "!sw subscribe vessels")
+        .await;
+    assert!(body(&reply).starts_with("Subscribed"), "{reply}");
+
+    world.admin.kick(&room, world.bot_id()).await;
+    let log = bot.log.clone();
+    wait_for(
+        "the bot to forget the room",
+        Duration::from_secs(30),
+        || {
+            let log = log.clone();
+            async move {
+                log.lock()
+                    .unwrap()
+                    .contains("the bot is out of the room")
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    let log = bot.terminate().await;
+    assert!(log.contains("\"kicked\""), "{log}");
+    let store = sanctions_watch::store::Store::open_existing(&world.data_dir).unwrap();
+    assert!(store.room_subscriptions(&room).unwrap().is_empty());
+    assert!(store.room_follows(&room).unwrap().is_empty());
+    assert!(
+        store
+            .outbox()
+            .unwrap()
+            .iter()
+            .all(|(_, e)| e.room_id != room)
+    );
+    // What the room made stays for the room that uses it.
+    assert_eq!(store.entries("vessels").unwrap().len(), 1);
+    assert_eq!(store.room_subscriptions(&other).unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bot_joins_for_allowed_inviters_obeys_power_levels_and_posts_once() {
     let world = World::new(&[]).await;
     let member = world.user("member");

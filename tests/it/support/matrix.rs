@@ -97,6 +97,16 @@ impl Api {
             .await;
     }
 
+    pub async fn kick(&self, room: &str, user: &str) {
+        let path = format!("/_matrix/client/v3/rooms/{}/kick", enc(room));
+        self.ok(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"user_id": user, "reason": "test"})),
+        )
+        .await;
+    }
+
     pub async fn join(&self, room: &str) {
         let path = format!("/_matrix/client/v3/join/{}", enc(room));
         self.ok(reqwest::Method::POST, &path, Some(json!({}))).await;
