@@ -403,6 +403,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Limits on rooms.
     pub limits: LimitsConfig,
+    /// How long posts given up on are kept (counted from when they were queued).
+    pub keep_undeliverable: Duration,
 }
 
 #[derive(Deserialize)]
@@ -421,6 +423,7 @@ struct RawConfig {
     logging: Option<RawLogging>,
     metrics: Option<RawMetrics>,
     limits: Option<RawLimits>,
+    keep_undeliverable: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -821,6 +824,10 @@ impl Validator<'_> {
         };
 
         let limits = self.limits(raw.limits.as_ref())?;
+        let keep_undeliverable = match &raw.keep_undeliverable {
+            Some(v) => self.duration(v, "keep_undeliverable")?,
+            None => Duration::from_secs(30 * 24 * 3600),
+        };
         Ok((
             Config {
                 data_dir,
@@ -833,6 +840,7 @@ impl Validator<'_> {
                 logging,
                 metrics_listen,
                 limits,
+                keep_undeliverable,
             },
             self.warnings,
         ))
@@ -1427,6 +1435,23 @@ mod tests {
         .to_string();
         assert!(
             err.contains("watchlists[0].subscribers[1]") && err.contains("room alias"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn undeliverable_posts_are_kept_thirty_days_unless_said() {
+        assert_eq!(
+            parse("").unwrap().0.keep_undeliverable,
+            Duration::from_secs(30 * 86400)
+        );
+        let (config, _) = parse("keep_undeliverable = \"7d\"\n").unwrap();
+        assert_eq!(config.keep_undeliverable, Duration::from_secs(7 * 86400));
+        let err = parse("keep_undeliverable = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("keep_undeliverable") && err.contains("line 1"),
             "{err}"
         );
     }

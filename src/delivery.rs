@@ -78,7 +78,12 @@ pub async fn run_delivery<S: RoomSink>(
     sink: Arc<S>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
+        if pruned_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(3600)) {
+            prune_dead_letters(&app);
+            pruned_at = Some(std::time::Instant::now());
+        }
         let next_wake = deliver_due(&app, sink.as_ref(), &shutdown).await;
         if *shutdown.borrow() {
             break;
@@ -89,6 +94,23 @@ pub async fn run_delivery<S: RoomSink>(
             _ = app.outbox_changed.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
+    }
+}
+
+/// Forgets the posts given up on longer ago than `keep_undeliverable` (hourly).
+fn prune_dead_letters(app: &App) {
+    let keep =
+        chrono::Duration::from_std(app.config.keep_undeliverable).unwrap_or(chrono::Duration::MAX);
+    let Some(before) = Utc::now().checked_sub_signed(keep) else {
+        return;
+    };
+    match app.store.prune_dead_letters(before) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            pruned = n,
+            "undeliverable posts older than keep_undeliverable forgotten"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot prune undeliverable posts"),
     }
 }
 

@@ -558,6 +558,32 @@ mod tests {
     }
 
     #[test]
+    fn undeliverable_posts_are_kept_for_a_while_then_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let post = |days_ago: i64| OutboxEntry {
+            txn_id: new_txn_id(),
+            room_id: "!a:x".into(),
+            feed_id: "f".into(),
+            item_key: "k".into(),
+            plain: "p".into(),
+            html: "p".into(),
+            created: Utc::now() - chrono::Duration::days(days_ago),
+            attempts: 1,
+            not_before: None,
+            last_error: Some("M_FORBIDDEN".into()),
+        };
+        store.enqueue(&[post(40), post(2)]).unwrap();
+        for (id, entry) in store.outbox().unwrap() {
+            store.dead_letter(id, &entry).unwrap();
+        }
+        assert_eq!(store.counts().dead_letters, 2);
+        let month_ago = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(store.prune_dead_letters(month_ago).unwrap(), 1);
+        assert_eq!(store.counts().dead_letters, 1, "the recent one stays");
+    }
+
+    #[test]
     fn second_open_is_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
         let _first = Store::open(dir.path()).unwrap();

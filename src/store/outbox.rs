@@ -79,6 +79,19 @@ impl Store {
             .collect()
     }
 
+    /// Forgets the messages given up on that were queued before `before`; returns how
+    /// many.
+    pub fn prune_dead_letters(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut pruned = 0;
+        for (key, entry) in self.decode_all::<OutboxEntry>("outbox_dead", &self.dead_letters)? {
+            if entry.created < before {
+                self.dead_letters.remove(key)?;
+                pruned += 1;
+            }
+        }
+        Ok(pruned)
+    }
+
     /// Enqueues messages that belong to no item (notices to rooms), in one batch.
     pub fn enqueue(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
