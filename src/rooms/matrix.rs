@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::{RequestConfig, SyncSettings};
+use matrix_sdk::deserialized_responses::RawSyncOrStrippedState;
 use matrix_sdk::encryption::{CryptoStoreError, EncryptionSettings, OlmError};
 use matrix_sdk::event_handler::Ctx;
 use matrix_sdk::ruma::api::error::{
     ErrorKind, FromHttpResponseError, LimitExceededErrorData, RetryAfter,
 };
 use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::StateEventType;
 use matrix_sdk::ruma::events::relation::Thread;
 use matrix_sdk::ruma::events::room::member::{
     MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent,
@@ -26,6 +28,7 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::room::tombstone::OriginalSyncRoomTombstoneEvent;
+use matrix_sdk::ruma::events::room::tombstone::RoomTombstoneEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{
     Client, ClientBuildError, Error as SdkError, HttpError, Room, RoomState, SqliteStoreConfig,
@@ -550,7 +553,9 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), MatrixError> {
 
 fn answer_invite(ctx: &HandlerContext, room: Room, inviter: matrix_sdk::ruma::OwnedUserId) {
     let allowed = inviter_allowed(&ctx.matrix.allowed_inviters, &inviter);
+    let app = ctx.app.clone();
     tokio::spawn(async move {
+        let client = room.client();
         let room_id = room.room_id().to_owned();
         if !allowed {
             tracing::info!(room = %room_id, inviter = %inviter, "declining an invite from outside the allow list");
@@ -564,6 +569,7 @@ fn answer_invite(ctx: &HandlerContext, room: Room, inviter: matrix_sdk::ruma::Ow
             match room.join().await {
                 Ok(()) => {
                     tracing::info!(room = %room_id, inviter = %inviter, "joined");
+                    carry_upgrade(&app, &client, &room).await;
                     return;
                 }
                 Err(e) => {
@@ -670,33 +676,87 @@ async fn on_tombstone(
 ) {
     let new_room = ev.content.replacement_room.clone();
     let old_room = room.room_id().to_owned();
-    // The old room is finished whether or not the bot can join the new one yet (a
-    // private room needs an invite first): its subscriptions move now.
-    let store = &ctx.app.store;
-    match store
-        .move_subscriptions(old_room.as_str(), new_room.as_str())
-        .and_then(|subs| {
-            let follows = store.move_follows(old_room.as_str(), new_room.as_str())?;
-            Ok((subs, follows))
-        }) {
-        Ok((subscriptions, follows)) => {
-            tracing::info!(from = %old_room, to = %new_room, subscriptions, follows, "room upgraded; subscriptions and follows moved")
-        }
-        Err(e) => {
-            tracing::error!(from = %old_room, to = %new_room, error = %e, "cannot move subscriptions")
-        }
-    }
-    let _ = ctx.app.store.flush().await;
+    tracing::info!(from = %old_room, to = %new_room, by = %ev.sender, "the room was upgraded; joining the new room");
+    // What the old room had moves once the bot is in the new room and its creation
+    // names the old one (carry_upgrade): a private room needs an invite first, and
+    // the answer to that invite carries it then.
+    let app = ctx.app.clone();
     tokio::spawn(async move {
         let via = vec![ev.sender.server_name().to_owned()];
         let target = <&matrix_sdk::ruma::RoomOrAliasId>::from(&*new_room);
         match client.join_room_by_id_or_alias(target, &via).await {
-            Ok(_) => tracing::info!(room = %new_room, "joined the upgraded room"),
+            Ok(joined) => {
+                tracing::info!(room = %new_room, "joined the upgraded room");
+                carry_upgrade(&app, &client, &joined).await;
+            }
             Err(e) => {
                 tracing::info!(room = %new_room, error = %e, "cannot join the upgraded room yet; an invite will bring the bot in")
             }
         }
     });
+}
+
+/// When `new_room` replaces a room the bot was in, what that room received and made
+/// moves to it: only if the new room's creation names the old room as its
+/// predecessor, the old room's tombstone names the new room, and the tombstone's
+/// sender may send one there. Anyone else pointing a tombstone at a room moves
+/// nothing.
+async fn carry_upgrade(app: &Arc<App>, client: &Client, new_room: &Room) {
+    // The create event comes with the sync that follows the join.
+    let mut predecessor = None;
+    for _ in 0..40 {
+        if new_room.create_content().is_some() {
+            predecessor = new_room.predecessor_room();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let Some(predecessor) = predecessor else {
+        return; // not an upgraded room (or its creation never arrived)
+    };
+    let new_id = new_room.room_id();
+    let Some(old_room) = client.get_room(&predecessor.room_id) else {
+        return; // a room the bot was never in
+    };
+    if old_room.successor_room().map(|s| s.room_id).as_deref() != Some(new_id) {
+        tracing::warn!(old = %old_room.room_id(), new = %new_id, "a room names a predecessor whose tombstone does not name it; nothing carried");
+        return;
+    }
+    let sender = match old_room
+        .get_state_event_static::<RoomTombstoneEventContent>()
+        .await
+    {
+        Ok(Some(RawSyncOrStrippedState::Sync(raw))) => {
+            raw.deserialize().ok().map(|ev| ev.sender().to_owned())
+        }
+        _ => None,
+    };
+    let allowed = match (&sender, old_room.power_levels().await) {
+        (Some(sender), Ok(levels)) => {
+            levels.user_can_send_state(sender, StateEventType::RoomTombstone)
+        }
+        _ => false,
+    };
+    if !allowed {
+        tracing::warn!(old = %old_room.room_id(), new = %new_id, sender = ?sender, "the tombstone's sender may not upgrade the room; nothing carried");
+        return;
+    }
+    let (from, to) = (old_room.room_id().to_string(), new_id.to_string());
+    let store = app.store.clone();
+    match tokio::task::spawn_blocking(move || store.carry_room(&from, &to)).await {
+        Ok(Ok(c)) => tracing::info!(
+            from = %old_room.room_id(), to = %new_id,
+            subscriptions = c.subscriptions, follows = c.follows, lists = c.lists, feeds = c.feeds,
+            "room upgraded; what the old room had was carried to the new one"
+        ),
+        Ok(Err(e)) => {
+            tracing::error!(from = %old_room.room_id(), to = %new_id, error = %e, "cannot carry the upgraded room's records")
+        }
+        Err(e) => {
+            tracing::error!(from = %old_room.room_id(), to = %new_id, error = %e, "cannot carry the upgraded room's records")
+        }
+    }
+    let _ = app.store.flush().await;
 }
 
 /// Answers commands one at a time, in the order they arrived.

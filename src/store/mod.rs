@@ -35,7 +35,9 @@ pub use commit::ItemBatch;
 pub use feeds::{FeedDisabled, FeedMoved, FeedOrigin, FeedRecord, FeedState};
 pub use follows::{Follow, FollowMode, RoomRecords};
 pub use outbox::{OutboxEntry, OutboxLink, new_txn_id};
-pub use rooms::{DigestLine, DigestSetting, RoomForgotten, RoomSettings, Subscription};
+pub use rooms::{
+    DigestLine, DigestSetting, RoomCarried, RoomForgotten, RoomSettings, Subscription,
+};
 pub use search::{RECENT_ITEMS_CAP, RecentItem, RecentRecords};
 pub use stories::{StoredReport, StoryAddition, StoryMember, StoryPost, StoryRecord};
 pub use watchlists::{ListRecord, PutEntriesReport};

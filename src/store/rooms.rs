@@ -11,7 +11,21 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::db::{Store, StoreError, composite, decode, encode, prefix, tx_error};
+use super::feeds::FeedOrigin;
 use super::outbox::OutboxEntry;
+
+/// What [`Store::carry_room`] moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoomCarried {
+    /// Subscriptions.
+    pub subscriptions: usize,
+    /// Follows.
+    pub follows: usize,
+    /// Lists the room made.
+    pub lists: usize,
+    /// Feeds the room added.
+    pub feeds: usize,
+}
 
 /// What [`Store::forget_room`] dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -165,6 +179,37 @@ impl Store {
             self.story_trees.digest_lines.remove(key?)?;
         }
         Ok(forgotten)
+    }
+
+    /// After a room upgrade: what room `from` received and owned becomes `to`'s (its
+    /// subscriptions, follows, settings, and the lists and feeds it made).
+    /// Idempotent: a second call finds nothing left to carry.
+    pub fn carry_room(&self, from: &str, to: &str) -> Result<RoomCarried, StoreError> {
+        let mut carried = RoomCarried {
+            subscriptions: self.move_subscriptions(from, to)?,
+            follows: self.move_follows(from, to)?,
+            ..RoomCarried::default()
+        };
+        for mut list in self.lists()? {
+            if list.owner.as_deref() == Some(from) {
+                list.owner = Some(to.to_string());
+                self.put_list(&list)?;
+                carried.lists += 1;
+            }
+        }
+        for mut feed in self.command_feeds()? {
+            if let FeedOrigin::Command { room, .. } = &mut feed.origin
+                && room == from
+            {
+                *room = to.to_string();
+                self.put_feed(&feed)?;
+                carried.feeds += 1;
+            }
+        }
+        if let Some(settings) = self.story_trees.settings.remove(from.as_bytes())? {
+            self.story_trees.settings.insert(to.as_bytes(), settings)?;
+        }
+        Ok(carried)
     }
 
     /// Moves a room's subscriptions to another room (after a room upgrade).

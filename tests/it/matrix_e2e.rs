@@ -213,6 +213,84 @@ fn item_link(guid: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_room_keeps_what_it_had_and_a_stray_tombstone_moves_nothing() {
+    let world = World::new(&[]).await;
+    let bot = BotProcess::start(&world.config).await;
+    let room = world.room_with_bot().await;
+    world.subscribe_lady_r(&room).await; // `vessels`, made in `room`
+    let follow = world
+        .admin
+        .command(&room, world.bot_id(), "!sw feed follow gov all designation")
+        .await;
+    assert!(
+        body(&follow).starts_with("This room now follows"),
+        "{follow}"
+    );
+    let ask = |room: String, line: &'static str| {
+        let admin = &world.admin;
+        let bot = world.bot_id().to_string();
+        async move { body(&admin.command(&room, &bot, line).await).to_string() }
+    };
+
+    // A tombstone pointing at a room that was not made to replace this one (here one
+    // the bot is in) moves nothing there.
+    let bystander = world.room_with_bot().await;
+    world
+        .admin
+        .send_state(
+            &room,
+            "m.room.tombstone",
+            json!({"body": "moved", "replacement_room": bystander}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        ask(bystander.clone(), "!sw subscriptions")
+            .await
+            .contains("no watchlist")
+    );
+    assert!(
+        ask(room.clone(), "!sw subscriptions")
+            .await
+            .contains("vessels")
+    );
+
+    // A real upgrade: the new room names the old one; once invited, the bot carries
+    // the subscriptions, the follow and the list the old room made.
+    let new_room = world.admin.upgrade_room(&room, "11").await;
+    world.admin.invite(&new_room, world.bot_id()).await;
+    world.wait_joined(&new_room).await;
+    let log = bot.log.clone();
+    wait_for("the upgrade to be carried", Duration::from_secs(30), || {
+        let log = log.clone();
+        async move {
+            log.lock()
+                .unwrap()
+                .contains("what the old room had was carried to the new one")
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(
+        ask(new_room.clone(), "!sw subscriptions")
+            .await
+            .contains("vessels")
+    );
+    let lists = ask(new_room.clone(), "!sw watchlists").await;
+    assert!(lists.contains("vessels — 1 name (this room's)"), "{lists}");
+    let feeds = ask(new_room.clone(), "!sw feeds").await;
+    assert!(
+        feeds.contains("this room follows: all · designation"),
+        "{feeds}"
+    );
+    // (The old room is read-only for the bot after an upgrade: ask the store.)
+    bot.terminate().await;
+    let store = sanctions_watch::store::Store::open_existing(&world.data_dir).unwrap();
+    assert!(store.room_subscriptions(&room).unwrap().is_empty());
+    assert!(store.room_follows(&room).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kicked_out_of_a_room_the_bot_forgets_what_the_room_received_and_keeps_its_list() {
     let world = World::new(&[]).await;
     let bot = BotProcess::start(&world.config).await;

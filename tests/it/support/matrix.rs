@@ -97,6 +97,15 @@ impl Api {
             .await;
     }
 
+    pub async fn send_state(&self, room: &str, event_type: &str, content: Value) {
+        let path = format!(
+            "/_matrix/client/v3/rooms/{}/state/{}/",
+            enc(room),
+            enc(event_type)
+        );
+        self.ok(reqwest::Method::PUT, &path, Some(content)).await;
+    }
+
     pub async fn kick(&self, room: &str, user: &str) {
         let path = format!("/_matrix/client/v3/rooms/{}/kick", enc(room));
         self.ok(
