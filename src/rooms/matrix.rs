@@ -521,15 +521,43 @@ impl MatrixBot {
     }
 }
 
+/// Makes `dir` (the session and the SDK's store) and makes it owner-only (0700), or
+/// refuses to go on: the session's access token and the encrypted keys must not be
+/// readable by other users of the machine.
 fn create_private_dir(dir: &Path) -> Result<(), MatrixError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| MatrixError::Store(format!("cannot create {}: {e}", dir.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        let narrowed = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| MatrixError::Store(format!("cannot read {}: {e}", dir.display())))?
+            .permissions()
+            .mode();
+        private_enough(dir, mode, narrowed.err())?;
     }
     Ok(())
+}
+
+/// An error unless `mode` gives nobody but the owner access to `dir`.
+fn private_enough(
+    dir: &Path,
+    mode: u32,
+    why_not: Option<std::io::Error>,
+) -> Result<(), MatrixError> {
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(MatrixError::Store(format!(
+        "{} holds the Matrix session and keys but others can read it (mode {:o}){}; make it private (chmod 700 {}) and start again",
+        dir.display(),
+        mode & 0o777,
+        why_not
+            .map(|e| format!(", and it cannot be changed: {e}"))
+            .unwrap_or_default(),
+        dir.display()
+    )))
 }
 
 /// Writes a file readable only by the owner, atomically (temp file, then rename).
@@ -909,6 +937,29 @@ mod tests {
         assert_eq!(command_line("!swfeeds", "!sw"), None);
         assert_eq!(command_line("> <@bot:x> !sw feeds", "!sw"), None);
         assert_eq!(command_line("hello", "!sw"), None);
+    }
+
+    #[test]
+    fn the_session_directory_is_made_private_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = dir.path().join("matrix");
+        std::fs::create_dir(&session).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o755)).unwrap();
+            create_private_dir(&session).unwrap();
+            let mode = std::fs::metadata(&session).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "narrowed");
+        }
+        let refused = private_enough(&session, 0o40755, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("mode 755") && refused.contains("chmod 700"),
+            "{refused}"
+        );
+        assert!(private_enough(&session, 0o40700, None).is_ok());
     }
 
     #[test]
