@@ -263,17 +263,21 @@ impl Store {
             .collect()
     }
 
-    /// In one transaction: takes `room`'s digest lines, enqueues `digest` (if any),
+    /// In one transaction: takes `room`'s digest lines, enqueues `digest` (its parts,
+    /// in order; none when there was nothing to report),
     /// and marks the digest of `day` handled, so a restart neither doubles nor
     /// loses it. Returns false (and changes nothing) if that day was already handled.
     pub fn complete_digest(
         &self,
         room: &str,
         day: NaiveDate,
-        digest: Option<&OutboxEntry>,
+        digest: &[OutboxEntry],
         lines: &[DigestLine],
     ) -> Result<bool, StoreError> {
-        let id = self.db.generate_id()?;
+        let ids = digest
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<Result<Vec<u64>, _>>()?;
         let t = &self.story_trees;
         let result: Result<bool, sled::transaction::TransactionError<()>> =
             (&t.settings, &t.digest_lines, &self.outbox).transaction(
@@ -293,7 +297,7 @@ impl Store {
                     for line in lines {
                         pending.remove(composite(room, &line.story))?;
                     }
-                    if let Some(entry) = digest {
+                    for (id, entry) in ids.iter().zip(digest) {
                         outbox.insert(&id.to_be_bytes(), encode(entry))?;
                     }
                     Ok::<bool, ConflictableTransactionError<()>>(true)
