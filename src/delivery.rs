@@ -27,7 +27,14 @@ pub enum SendError {
     },
     /// Will never succeed (the room is gone, the bot was banned).
     Permanent(String),
+    /// Failed on this side (the SDK's crypto or state store), not the homeserver's:
+    /// retried with backoff at most [`LOCAL_ERROR_ATTEMPTS`] times, then given up, so
+    /// one broken entry cannot block its room forever.
+    Local(String),
 }
+
+/// Attempts an entry gets when its sends fail on this side ([`SendError::Local`]).
+pub const LOCAL_ERROR_ATTEMPTS: u32 = 8;
 
 /// An "also reported by" reply belongs under its story's first post.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +202,25 @@ async fn deliver_due<S: RoomSink>(
                 app.metrics.record_post_dead();
                 entry.last_error = Some(reason);
                 app.store.dead_letter(id, &entry)
+            }
+            Err(SendError::Local(reason)) if entry.attempts + 1 >= LOCAL_ERROR_ATTEMPTS => {
+                entry.attempts += 1;
+                tracing::error!(room = %entry.room_id, attempts = entry.attempts, error = %reason, "delivery keeps failing on this side (not the homeserver's answer); given up, moved to dead letters");
+                app.metrics.record_post_failed();
+                app.metrics.record_post_dead();
+                entry.last_error = Some(reason);
+                app.store.dead_letter(id, &entry)
+            }
+            Err(SendError::Local(reason)) => {
+                entry.attempts += 1;
+                app.metrics.record_post_failed();
+                let wait = retry_delay(entry.attempts);
+                tracing::warn!(room = %entry.room_id, attempts = entry.attempts, retry_in = ?wait, error = %reason, "delivery failed on this side; will retry a few times");
+                entry.last_error = Some(reason);
+                entry.not_before = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+                blocked_rooms.insert(entry.room_id.clone());
+                wake_in(wait);
+                app.store.update_outbox(id, &entry)
             }
         };
         if let Err(e) = saved {

@@ -137,9 +137,22 @@ pub fn inviter_allowed(allowed: &[String], inviter: &UserId) -> bool {
 pub fn classify_error(e: &SdkError) -> (bool, Option<Duration>) {
     match e {
         SdkError::Http(http) => classify_http(http),
-        // Crypto and store hiccups during an outage are transient; only clear refusals
-        // from the homeserver are final.
+        // Crypto and store errors: worth a few more tries (see `send_error`).
         _ => (true, None),
+    }
+}
+
+/// How a failed send goes back to delivery: the homeserver's refusals are final,
+/// network trouble and its busy answers are retried as long as they last, and an
+/// error on this side (crypto, the SDK's store) a bounded number of times.
+fn send_error(e: &SdkError) -> SendError {
+    match (e, classify_error(e)) {
+        (_, (false, _)) => SendError::Permanent(e.to_string()),
+        (SdkError::Http(_), (true, after)) => SendError::Retry {
+            after,
+            reason: e.to_string(),
+        },
+        (_, (true, _)) => SendError::Local(e.to_string()),
     }
 }
 
@@ -226,13 +239,7 @@ impl RoomSink for MatrixRooms {
             )
             .await
             .map(|sent| Some(sent.response.event_id.to_string()))
-            .map_err(|e| match classify_error(&e) {
-                (true, after) => SendError::Retry {
-                    after,
-                    reason: e.to_string(),
-                },
-                (false, _) => SendError::Permanent(e.to_string()),
-            })
+            .map_err(|e| send_error(&e))
     }
 }
 
@@ -960,6 +967,18 @@ mod tests {
             "{refused}"
         );
         assert!(private_enough(&session, 0o40700, None).is_ok());
+    }
+
+    #[test]
+    fn errors_on_this_side_are_retried_a_bounded_number_of_times() {
+        assert!(matches!(
+            send_error(&SdkError::BadCryptoStoreState),
+            SendError::Local(_)
+        ));
+        assert!(matches!(
+            send_error(&SdkError::NoOlmMachine),
+            SendError::Local(_)
+        ));
     }
 
     #[test]

@@ -386,3 +386,61 @@ async fn three_feeds_reporting_one_story_at_the_same_moment_make_one_story() {
     let top_level = sent.iter().filter(|(_, thread)| thread.is_none()).count();
     assert_eq!(top_level, 1, "one post, two replies: {sent:#?}");
 }
+
+/// A sink whose every send fails on this side, as a broken crypto store would.
+struct BrokenCryptoSink;
+
+impl RoomSink for BrokenCryptoSink {
+    fn serves(&self, _room_id: &str) -> bool {
+        true
+    }
+
+    async fn send(
+        &self,
+        _entry: &OutboxEntry,
+        _thread: Option<&ThreadRoot>,
+    ) -> Result<Option<String>, SendError> {
+        Err(SendError::Local("the crypto store is broken".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_post_failing_on_this_side_is_given_up_after_a_few_attempts_not_retried_forever() {
+    use sanctions_watch::delivery::LOCAL_ERROR_ATTEMPTS;
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path(), "");
+    let entry = |room: &str, attempts: u32| OutboxEntry {
+        txn_id: sanctions_watch::store::new_txn_id(),
+        room_id: room.into(),
+        feed_id: "f".into(),
+        item_key: "k".into(),
+        plain: "p".into(),
+        html: "p".into(),
+        created: chrono::Utc::now(),
+        attempts,
+        not_before: None,
+        last_error: None,
+    };
+    // One entry that has failed all but its last attempt, one that is new.
+    app.store
+        .enqueue(&[
+            entry("!worn:x", LOCAL_ERROR_ATTEMPTS - 1),
+            entry("!fresh:x", 0),
+        ])
+        .unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(run_delivery(app.clone(), Arc::new(BrokenCryptoSink), rx));
+    wait_until(
+        "the worn entry to be given up",
+        Duration::from_secs(10),
+        || app.store.counts().dead_letters == 1,
+    )
+    .await;
+    tx.send(true).unwrap();
+    task.await.unwrap();
+    let waiting = app.store.outbox().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].1.room_id, "!fresh:x");
+    assert_eq!(waiting[0].1.attempts, 1, "the fresh one is retried later");
+    assert!(waiting[0].1.not_before.is_some());
+}
