@@ -57,10 +57,12 @@ pub fn run(config: &Config, action: StateCommand) -> anyhow::Result<()> {
         StateCommand::Import { file } => {
             let open = || std::fs::File::open(&file).map(std::io::BufReader::new);
             open().with_context(|| format!("cannot open {}", file.display()))?;
-            let store = Store::open(data_dir)?;
-            let n = backup::import(&store, open, progress("imported"))
+            let n = backup::restore(data_dir, open, progress("imported"))
                 .with_context(|| format!("cannot import {}", file.display()))?;
-            eprintln!("imported {n} records into {}", store.path().display());
+            eprintln!(
+                "imported {n} records into {}",
+                data_dir.join("sled").display()
+            );
         }
         StateCommand::Check { fix } => {
             let store = Store::open_existing(data_dir)?;

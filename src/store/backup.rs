@@ -3,8 +3,11 @@
 //! the store schema; then one line per record with its tree, key and value (JSON
 //! where the stored bytes are JSON, hex otherwise). Importing into an empty store
 //! reproduces every tree exactly, so the bot behaves the same (no reposts).
+//! [`restore`] does it as a whole or not at all: into a fresh store beside the data
+//! directory's, checked, then moved into place.
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -186,6 +189,13 @@ fn read_records(
             };
             let parsed = serde_json::from_str::<Record>(&line)
                 .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    if TREES.contains(&r.tree.as_str()) {
+                        Ok(r)
+                    } else {
+                        Err(format!("{:?} is not a tree of this store", r.tree))
+                    }
+                })
                 .and_then(|r| r.bytes().map(|(k, v)| (r.tree, k, v)));
             Some(parsed.map_err(|message| BackupError::Format {
                 line: line_no,
@@ -193,6 +203,83 @@ fn read_records(
             }))
         }),
     ))
+}
+
+/// The trees a store has; an export naming another is refused.
+const TREES: [&str; 18] = [
+    "__sled__default",
+    "feeds",
+    "feed_state",
+    "seen",
+    "watchlists",
+    "watch_entries",
+    "subscriptions",
+    "follows",
+    "outbox",
+    "outbox_dead",
+    "stories",
+    "story_reports",
+    "story_posts",
+    "outbox_story_links",
+    "recent_items",
+    "room_settings",
+    "digest_lines",
+    "quarantine",
+];
+
+/// Restores an export into `data_dir` as a whole or not at all: the records go into
+/// a fresh store beside it (`data_dir/.import`), are checked (every record must
+/// decode as its tree's kind), and only then does that store become `data_dir/sled`.
+/// An interrupted restore leaves `data_dir` as it was, and the next one starts
+/// afresh. `data_dir` may hold no store, or an empty one. Returns the records
+/// written.
+pub fn restore<R: BufRead>(
+    data_dir: &Path,
+    open: impl Fn() -> std::io::Result<R>,
+    progress: impl FnMut(u64),
+) -> Result<u64, BackupError> {
+    let target = data_dir.join("sled");
+    if target.join("conf").exists() {
+        let existing = Store::open_existing(data_dir)?;
+        if !existing.is_empty() {
+            return Err(BackupError::NotEmpty(existing.path().display().to_string()));
+        }
+        drop(existing);
+        std::fs::remove_dir_all(&target)?;
+    }
+    let staging = data_dir.join(".import");
+    if staging.exists() {
+        // What an interrupted restore left.
+        std::fs::remove_dir_all(&staging)?;
+    }
+    let written = {
+        let store = Store::open(&staging)?;
+        let written = import(&store, open, progress)?;
+        let undecodable: Vec<String> = store
+            .check()
+            .problems
+            .into_iter()
+            .filter(|p| p.contains("cannot be decoded"))
+            .collect();
+        if !undecodable.is_empty() {
+            drop(store);
+            std::fs::remove_dir_all(&staging)?;
+            return Err(BackupError::Format {
+                line: 0,
+                message: format!(
+                    "{} record{} do not decode as their tree's kind, e.g. {}; nothing was restored",
+                    undecodable.len(),
+                    if undecodable.len() == 1 { "" } else { "s" },
+                    undecodable[0]
+                ),
+            });
+        }
+        store.flush_blocking()?;
+        written
+    };
+    std::fs::rename(staging.join("sled"), &target)?;
+    std::fs::remove_dir_all(&staging)?;
+    Ok(written)
 }
 
 /// Restores an export into an empty store; returns the records written. `open`
@@ -263,7 +350,7 @@ mod tests {
             &crate::store::ItemBatch::default(),
         )
         .unwrap();
-        from.insert_raw("binary", &[0, 1, 255], &[254, 0]).unwrap();
+        from.insert_raw("seen", &[0, 1, 255], &[254, 0]).unwrap();
         let mut file = Vec::new();
         let n = export(&from, &mut file, |_| {}).unwrap();
         assert!(n >= 5, "{n}");
@@ -289,6 +376,48 @@ mod tests {
             Some("!r:x")
         );
         let again = import(&to, || Ok(&file[..]), |_| {}).unwrap_err();
+        assert!(matches!(again, BackupError::NotEmpty(_)), "{again}");
+    }
+
+    fn header() -> String {
+        serde_json::json!({"format": FORMAT, "format_version": 1, "schema": SCHEMA_VERSION, "exported_at": "2026-01-01T00:00:00Z"}).to_string()
+    }
+
+    #[test]
+    fn a_restore_is_whole_or_nothing_and_a_retry_starts_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("state");
+        // A record of the wrong kind: nothing is restored, and no store is left.
+        let bad = format!(
+            "{}\n{{\"tree\":\"seen\",\"key\":\"f\\u0000k\",\"value\":\"2026-01-01T00:00:00Z\"}}\n{{\"tree\":\"feeds\",\"key\":\"x\",\"value\":42}}\n",
+            header()
+        );
+        let err = restore(&data, || Ok(bad.as_bytes()), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("do not decode"), "{err}");
+        assert!(!data.join("sled").exists(), "no half-filled store");
+        // An unknown tree is refused with its line.
+        let unknown = format!(
+            "{}\n{{\"tree\":\"mystery\",\"key\":\"a\",\"value\":1}}\n",
+            header()
+        );
+        let err = restore(&data, || Ok(unknown.as_bytes()), |_| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("line 2") && err.to_string().contains("mystery"),
+            "{err}"
+        );
+        // What an interrupted restore left is cleared; the retry is not "not empty".
+        std::fs::create_dir_all(data.join(".import/sled")).unwrap();
+        std::fs::write(data.join(".import/sled/leftover"), b"x").unwrap();
+        let good = format!(
+            "{}\n{{\"tree\":\"seen\",\"key\":\"f\\u0000k\",\"value\":\"2026-01-01T00:00:00Z\"}}\n",
+            header()
+        );
+        assert_eq!(restore(&data, || Ok(good.as_bytes()), |_| {}).unwrap(), 1);
+        assert!(!data.join(".import").exists());
+        let store = Store::open(&data).unwrap();
+        assert!(store.is_seen("f", "k").unwrap());
+        drop(store);
+        let again = restore(&data, || Ok(good.as_bytes()), |_| {}).unwrap_err();
         assert!(matches!(again, BackupError::NotEmpty(_)), "{again}");
     }
 
