@@ -95,9 +95,13 @@ pub struct Store {
 #[derive(Default)]
 pub(super) struct RoomsCache {
     pub(super) writes: std::sync::atomic::AtomicU64,
-    pub(super) snapshot:
-        std::sync::Mutex<Option<(u64, std::sync::Arc<super::follows::RoomRecords>)>>,
+    /// The last snapshot, with the write count it was read at. Its type belongs to
+    /// the follows' family; it is opaque here so that the handle imports no family.
+    pub(super) snapshot: std::sync::Mutex<Option<(u64, RoomsSnapshot)>>,
 }
+
+/// A snapshot of the room records, as [`RoomsCache`] keeps it.
+pub(super) type RoomsSnapshot = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 /// The trees of stories, digests and search: stories and their later reports, the
 /// post each room got for a story, the links from outbox entries to their stories,

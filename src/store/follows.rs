@@ -65,8 +65,9 @@ impl Store {
         let writes = cache.writes.load(Ordering::SeqCst);
         if let Some((at, records)) = &*cache.snapshot.lock().unwrap_or_else(|p| p.into_inner())
             && *at == writes
+            && let Ok(records) = records.clone().downcast::<RoomRecords>()
         {
-            return Ok(records.clone());
+            return Ok(records);
         }
         // Read after noting the count: a write during the reading makes the next
         // call read again.
