@@ -86,6 +86,16 @@ pub fn visible_list(
     }))
 }
 
+/// The lists `asker` may at least use, by name.
+pub fn usable_lists(app: &App, asker: Asker<'_>) -> Result<Vec<ListRecord>, StoreError> {
+    Ok(app
+        .store
+        .lists()?
+        .into_iter()
+        .filter(|l| list_access(app, asker, l) != ListAccess::Hidden)
+        .collect())
+}
+
 /// What `asker` may do with `feed`.
 pub fn feed_access(asker: Asker<'_>, feed: &FeedRecord) -> FeedAccess {
     match &feed.origin {

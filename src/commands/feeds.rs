@@ -259,20 +259,39 @@ fn other_followers(app: &App, feed: &FeedRecord) -> Result<Vec<String>, crate::s
         .collect())
 }
 
+/// The feed `id` if this room added it (or an operator admin asks); otherwise the
+/// reply to give: no such feed, `operator_says` for a config feed, `others_say` for
+/// another room's shared feed.
+fn own_command_feed(
+    app: &App,
+    ctx: &CommandContext,
+    id: &str,
+    operator_says: String,
+    others_say: String,
+) -> Result<Result<FeedRecord, Reply>, crate::store::StoreError> {
+    Ok(match access::visible_feed(app, ctx.asker(), id)? {
+        None => Err(no_such_feed(id)),
+        Some((feed, _)) if feed.origin == FeedOrigin::Config => Err(Reply::new(operator_says)),
+        Some((_, access)) if access != FeedAccess::Own => Err(Reply::new(others_say)),
+        Some((feed, _)) => Ok(feed),
+    })
+}
+
 pub(super) fn feed_remove(app: &App, ctx: &CommandContext, id: &str) -> CommandResult {
-    let Some((feed, access)) = access::visible_feed(app, ctx.asker(), id)? else {
-        return Ok(no_such_feed(id));
-    };
-    if feed.origin == FeedOrigin::Config {
-        return Ok(Reply::new(format!(
+    let feed = match own_command_feed(
+        app,
+        ctx,
+        id,
+        format!(
             "Feed {id} is the operator's, defined in the config file; the operator can remove it there. `feed unfollow {id}` stops its posts here."
-        )));
-    }
-    if access != FeedAccess::Own {
-        return Ok(Reply::new(format!(
+        ),
+        format!(
             "Feed {id} belongs to another room, which shared it; only that room can remove it. `feed unfollow {id}` stops its posts here."
-        )));
-    }
+        ),
+    )? {
+        Ok(feed) => feed,
+        Err(reply) => return Ok(reply),
+    };
     let others = other_followers(app, &feed)?;
     let notices = tell_rooms(
         app,
@@ -362,19 +381,18 @@ pub(super) fn feed_unfollow(app: &App, ctx: &CommandContext, id: &str) -> Comman
 }
 
 pub(super) fn feed_share(app: &App, ctx: &CommandContext, id: &str, shared: bool) -> CommandResult {
-    let Some((mut feed, access)) = access::visible_feed(app, ctx.asker(), id)? else {
-        return Ok(no_such_feed(id));
-    };
-    if feed.origin == FeedOrigin::Config {
-        return Ok(Reply::new(format!(
-            "Feed {id} is an operator feed: every room may follow it already."
-        )));
-    }
-    if access != FeedAccess::Own {
-        return Ok(Reply::new(format!(
+    let mut feed = match own_command_feed(
+        app,
+        ctx,
+        id,
+        format!("Feed {id} is an operator feed: every room may follow it already."),
+        format!(
             "Only the room that added feed {id} (or an operator admin) can change its sharing."
-        )));
-    }
+        ),
+    )? {
+        Ok(feed) => feed,
+        Err(reply) => return Ok(reply),
+    };
     if feed.shared == shared {
         return Ok(Reply::new(if shared {
             format!("Feed {id} is shared already: other rooms can `feed follow {id}`.")

@@ -8,12 +8,12 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::reply::{CommandContext, CommandResult, Reply, plural};
-use crate::access::{self, ListAccess};
+use crate::access;
 use crate::app::App;
 use crate::config::format_duration;
 use crate::feeds::text::one_line;
 use crate::health::health_word;
-use crate::store::{FeedRecord, ListRecord, StoreError};
+use crate::store::{FeedRecord, StoreError};
 use crate::summary::post::shown_link;
 
 /// "3m ago" / "in 5m" relative to now.
@@ -62,12 +62,7 @@ pub(super) fn status(app: &App, ctx: &CommandContext, all: bool) -> CommandResul
             .map(|(f, _)| f)
             .collect();
         let (healthy, failing) = health_counts(app, &feeds)?;
-        let lists: Vec<ListRecord> = app
-            .store
-            .lists()?
-            .into_iter()
-            .filter(|l| access::list_access(app, ctx.room_view(), l) != ListAccess::Hidden)
-            .collect();
+        let lists = access::usable_lists(app, ctx.room_view())?;
         let names: usize = lists.iter().map(|l| app.store.entry_count(&l.name)).sum();
         let (waiting, undeliverable) = app.store.room_outbox_counts(&ctx.room_id)?;
         return Ok(Reply::new(format!(

@@ -45,12 +45,7 @@ fn changeable(
 }
 
 pub(super) fn watchlists(app: &App, ctx: &CommandContext) -> CommandResult {
-    let lists: Vec<ListRecord> = app
-        .store
-        .lists()?
-        .into_iter()
-        .filter(|l| access::list_access(app, ctx.room_view(), l) != ListAccess::Hidden)
-        .collect();
+    let lists = access::usable_lists(app, ctx.room_view())?;
     if lists.is_empty() {
         return Ok(Reply::new(
             "No watchlists for this room yet. Create one with: watch add <list> <name> [kind]",

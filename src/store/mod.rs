@@ -396,18 +396,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         store.create_list("v").unwrap();
-        let post = |room: &str| OutboxEntry {
-            txn_id: new_txn_id(),
-            room_id: room.into(),
-            feed_id: "f".into(),
-            item_key: "k".into(),
-            plain: "p".into(),
-            html: "p".into(),
-            created: Utc::now(),
-            attempts: 0,
-            not_before: None,
-            last_error: None,
-        };
+        let post = outbox::test_post;
         store
             .enqueue(&[post("#alias:x.org"), post("!room:x.org"), post("console")])
             .unwrap();
@@ -527,18 +516,7 @@ mod tests {
                 since: Utc::now(),
             })
             .unwrap();
-        let post = |room: &str| OutboxEntry {
-            txn_id: new_txn_id(),
-            room_id: room.into(),
-            feed_id: "gov".into(),
-            item_key: "k".into(),
-            plain: "p".into(),
-            html: "p".into(),
-            created: Utc::now(),
-            attempts: 3,
-            not_before: None,
-            last_error: Some("M_FORBIDDEN".into()),
-        };
+        let post = outbox::test_post;
         store
             .enqueue(&[post("!a:x"), post("!b:x"), post("!a:x")])
             .unwrap();
@@ -564,16 +542,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let post = |days_ago: i64| OutboxEntry {
-            txn_id: new_txn_id(),
-            room_id: "!a:x".into(),
-            feed_id: "f".into(),
-            item_key: "k".into(),
-            plain: "p".into(),
-            html: "p".into(),
             created: Utc::now() - chrono::Duration::days(days_ago),
-            attempts: 1,
-            not_before: None,
-            last_error: Some("M_FORBIDDEN".into()),
+            ..outbox::test_post("!a:x")
         };
         store.enqueue(&[post(40), post(2)]).unwrap();
         for (id, entry) in store.outbox().unwrap() {

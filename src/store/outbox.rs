@@ -197,6 +197,23 @@ impl Store {
     }
 }
 
+/// A post for `room` with placeholder text, for the store's own tests.
+#[cfg(test)]
+pub(super) fn test_post(room: &str) -> OutboxEntry {
+    OutboxEntry {
+        txn_id: new_txn_id(),
+        room_id: room.into(),
+        feed_id: "f".into(),
+        item_key: "k".into(),
+        plain: "p".into(),
+        html: "p".into(),
+        created: Utc::now(),
+        attempts: 0,
+        not_before: None,
+        last_error: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,15 +228,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let entry = |txn: &str| OutboxEntry {
             txn_id: txn.into(),
-            room_id: "!r:x".into(),
-            feed_id: "f".into(),
-            item_key: "k".into(),
-            plain: "p".into(),
-            html: "p".into(),
-            created: Utc::now(),
-            attempts: 0,
-            not_before: None,
-            last_error: None,
+            ..test_post("!r:x")
         };
         let link = |reply| OutboxLink {
             room_id: "!r:x".into(),
