@@ -3,8 +3,10 @@
 //! pipeline, and records health. A failing feed backs off exponentially with jitter
 //! and never delays the others; a host answering 429/503 with Retry-After holds back
 //! all its feeds; 410 Gone disables a feed; permanent redirects update its URL; and
-//! optional failure and recovery notices go to rooms through the outbox. On shutdown
-//! it starts nothing new and waits for the fetches in flight.
+//! optional failure and recovery notices go to rooms through the outbox. Feeds that
+//! rooms added with the same URL are fetched once, as the first of them, and each
+//! gets the items ([`url_sharers`]). On shutdown it starts nothing new and waits for
+//! the fetches in flight.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -108,7 +110,9 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
         }
         _ => {}
     }
-    let result = poll_once(app, fetcher, feed).await;
+    // Read once per poll: the fetch and the health both need them.
+    let sharers = url_sharers(app, feed);
+    let result = poll_once(app, fetcher, feed, &sharers).await;
     let mut state = match app.store.feed_state(&feed.id) {
         Ok(s) => s,
         Err(e) => {
@@ -185,18 +189,18 @@ pub async fn poll_feed(app: &Arc<App>, fetcher: &Fetcher, feed: &FeedRecord) -> 
     state.next_poll = next_in.map(|d| now + chrono::Duration::from_std(d).unwrap_or_default());
     // The feeds of other rooms with the same URL share this fetch: same health, and
     // each its own notices (to its own rooms).
-    let mut sharers = vec![(feed.clone(), state)];
-    for sharer in url_sharers(app, feed) {
+    let mut sharing = vec![(feed.clone(), state)];
+    for sharer in sharers {
         match app.store.feed_state(&sharer.id) {
             Ok(mut shared) => {
-                mirror_health(&sharers[0].1, &mut shared);
-                shared.failure_notice_sent = sharers[0].1.failure_notice_sent;
-                sharers.push((sharer, shared));
+                mirror_health(&sharing[0].1, &mut shared);
+                shared.failure_notice_sent = sharing[0].1.failure_notice_sent;
+                sharing.push((sharer, shared));
             }
             Err(e) => tracing::error!(feed = %sharer.id, error = %e, "cannot read feed state"),
         }
     }
-    for (feed, state) in &sharers {
+    for (feed, state) in &sharing {
         let notices = match notice {
             Some("recovered") => notices::recovered(app, feed, state),
             Some("disabled") => notices::disabled(
@@ -310,15 +314,15 @@ async fn poll_once(
     app: &Arc<App>,
     fetcher: &Fetcher,
     feed: &FeedRecord,
+    sharers: &[FeedRecord],
 ) -> Result<Option<ProcessReport>, PollFailure> {
     let url = url::Url::parse(&feed.url).map_err(|e| PollFailure::new(format!("bad URL: {e}")))?;
     let mut state = app.store.feed_state(&feed.id)?;
     state.fetches += 1;
-    let sharers = url_sharers(app, feed);
     // A feed that shares this fetch and has no baseline yet needs the whole body, so
     // the request is then not conditional.
     let mut validators = state.validators.clone();
-    for sharer in &sharers {
+    for sharer in sharers {
         if !app.store.feed_state(&sharer.id)?.baselined {
             validators = Default::default();
         }
@@ -367,6 +371,7 @@ async fn poll_once(
             let _processing = app.processing.acquire().await.ok();
             let app = app.clone();
             let feed = feed.clone();
+            let sharers = sharers.to_vec();
             let worker = tokio::task::spawn_blocking(move || {
                 let _release = crate::process::ReleaseThreadCacheOnDrop;
                 let charset = content_type.as_deref().and_then(charset_of_content_type);

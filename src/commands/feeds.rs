@@ -220,10 +220,25 @@ pub(super) fn feed_add(
     )))
 }
 
-/// One notice to each of `rooms`, through the outbox like a post.
-fn tell_rooms(app: &App, feed: &FeedRecord, rooms: &[String], plain: &str) -> Vec<OutboxEntry> {
+/// The rooms other than the feed's own that follow it now, and a notice saying
+/// `plain` for each of those this process serves (enqueued by [`enqueue_notices`]).
+fn notices_to_other_followers(
+    app: &App,
+    feed: &FeedRecord,
+    plain: &str,
+) -> Result<(Vec<String>, Vec<OutboxEntry>), crate::store::StoreError> {
+    let owner = match &feed.origin {
+        FeedOrigin::Command { room, .. } => room.as_str(),
+        FeedOrigin::Config => "",
+    };
+    let others: Vec<String> = FollowBook::read(app)?
+        .followers(app, feed)
+        .into_iter()
+        .map(|(room, _)| room)
+        .filter(|room| room != owner)
+        .collect();
     let now = Utc::now();
-    let entries: Vec<OutboxEntry> = rooms
+    let notices = others
         .iter()
         .filter(|room| app.serves(room))
         .map(|room| OutboxEntry {
@@ -239,24 +254,16 @@ fn tell_rooms(app: &App, feed: &FeedRecord, rooms: &[String], plain: &str) -> Ve
             last_error: None,
         })
         .collect();
-    if !entries.is_empty() {
-        app.outbox_changed.notify_one();
-    }
-    entries
+    Ok((others, notices))
 }
 
-/// The rooms other than the feed's own that follow it now.
-fn other_followers(app: &App, feed: &FeedRecord) -> Result<Vec<String>, crate::store::StoreError> {
-    let owner = match &feed.origin {
-        FeedOrigin::Command { room, .. } => room.as_str(),
-        FeedOrigin::Config => "",
-    };
-    Ok(FollowBook::read(app)?
-        .followers(app, feed)
-        .into_iter()
-        .map(|(room, _)| room)
-        .filter(|room| room != owner)
-        .collect())
+/// Puts `notices` in the outbox, then wakes delivery.
+fn enqueue_notices(app: &App, notices: &[OutboxEntry]) -> Result<(), crate::store::StoreError> {
+    app.store.enqueue(notices)?;
+    if !notices.is_empty() {
+        app.outbox_changed.notify_one();
+    }
+    Ok(())
 }
 
 /// The feed `id` if this room added it (or an operator admin asks); otherwise the
@@ -292,18 +299,16 @@ pub(super) fn feed_remove(app: &App, ctx: &CommandContext, id: &str) -> CommandR
         Ok(feed) => feed,
         Err(reply) => return Ok(reply),
     };
-    let others = other_followers(app, &feed)?;
-    let notices = tell_rooms(
+    let (others, notices) = notices_to_other_followers(
         app,
         &feed,
-        &others,
         &format!(
             "Feed {id} ({}), which this room followed, was removed by the room that added it.",
             feed.name
         ),
-    );
+    )?;
     app.store.remove_feed(id)?;
-    app.store.enqueue(&notices)?;
+    enqueue_notices(app, &notices)?;
     app.feeds_changed.notify_one();
     let told = if others.is_empty() {
         String::new()
@@ -408,22 +413,20 @@ pub(super) fn feed_share(app: &App, ctx: &CommandContext, id: &str, shared: bool
             "Feed {id} is shared: other rooms can now `feed follow {id}`; only this room can change or remove it."
         )));
     }
-    let others = other_followers(app, &feed)?;
-    let notices = tell_rooms(
+    let (others, notices) = notices_to_other_followers(
         app,
         &feed,
-        &others,
         &format!(
             "Feed {id} ({}), which this room followed, is no longer shared by the room that added it; its posts stop here.",
             feed.name
         ),
-    );
+    )?;
     for room in &others {
         app.store.remove_follow(room, &feed.id)?;
     }
     feed.shared = false;
     app.store.put_feed(&feed)?;
-    app.store.enqueue(&notices)?;
+    enqueue_notices(app, &notices)?;
     app.feeds_changed.notify_one();
     Ok(Reply::new(format!(
         "Feed {id} is no longer shared; {} other room{} that followed it stop{} getting its posts.",

@@ -49,11 +49,6 @@ impl Store {
             .collect())
     }
 
-    /// True if the list exists.
-    pub fn list_exists(&self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.lists.contains_key(name.as_bytes())?)
-    }
-
     /// Creates an operator list if missing; true if it was created.
     pub fn create_list(&self, name: &str) -> Result<bool, StoreError> {
         self.create_owned_list(name, None)
